@@ -1,0 +1,40 @@
+"""commentsvc: a self-hosted, moderated comment service with spam protection."""
+
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: config -> extensions -> blueprints -> errors -> CLI.
+
+    Raises:
+        commentsvc.config.ConfigError: the configuration is missing or invalid.
+    """
+    from . import cli, config, errors, extensions, health, pages
+    from .api import bp as api_bp
+    from .api.cors import add_cors_headers
+
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.update(config.load(app.instance_path, test_config))
+    app.config.setdefault("MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    extensions.init_app(app)
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api_bp)
+    extensions.csrf.exempt(api_bp)
+    app.after_request(add_cors_headers)
+
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,73 @@
+"""Cross-origin access: only the origins a site allows, never with credentials."""
+
+from flask import Response, g, request
+
+from ..errors import ApiError
+from ..models import Site
+from ..origins import normalize_origin
+
+
+def request_origin() -> str | None:
+    return request.headers.get("Origin")
+
+
+def origin_allowed(site: Site, origin: str) -> bool:
+    """True if *origin* may call the API of *site*: one of its allowed origins, or
+    the service's own origin (its demo and moderation pages)."""
+    normalized = normalize_origin(origin)
+    if normalized is None:
+        return False
+    if normalized == normalize_origin(request.host_url):
+        return True
+    return normalized in (site.allowed_origins or [])
+
+
+def check_origin(site: Site) -> None:
+    """Refuse a request whose Origin header the site does not allow.
+
+    A request without Origin (a server, curl) passes: CORS protects browsers.
+
+    Raises:
+        ApiError: 403 ``origin_not_allowed``.
+    """
+    origin = request_origin()
+    if origin is not None and not origin_allowed(site, origin):
+        raise ApiError(
+            403,
+            "origin_not_allowed",
+            "This site does not allow comments from this origin.",
+        )
+    g.cors_origin_allowed = True
+
+
+def add_cors_headers(response: Response) -> Response:
+    """After every API request: let an allowed origin read the response.
+
+    The origin was checked against the site by :func:`check_origin`. A 5xx error
+    envelope (the database down, say) is readable by any origin, so that the
+    embed can tell the reader to retry; it holds nothing private.
+    """
+    if not request.path.startswith("/api/"):
+        return response
+    response.vary.add("Origin")
+    origin = request_origin()
+    if origin is None:
+        return response
+    if g.get("cors_origin_allowed"):
+        response.headers["Access-Control-Allow-Origin"] = origin
+    elif response.status_code >= 500:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    else:
+        return response
+    response.headers["Access-Control-Expose-Headers"] = (
+        "ETag, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+    )
+    return response
+
+
+def preflight_response(methods: str = "GET, POST") -> Response:
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = methods
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type, If-None-Match"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response

@@ -1,0 +1,218 @@
+"""Validation of a posted comment: one JSON object, allow-listed, then a form."""
+
+import json
+import unicodedata
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import IntegerField, StringField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
+
+from ..comments.service import Submission
+from ..errors import ApiError
+from ..models import Site
+
+# Every field the API reads from a posted comment; anything else is ignored.
+STRING_FIELDS = (
+    "thread",
+    "url",
+    "title",
+    "author",
+    "email",
+    "body",
+    "captcha_token",
+    "website",
+)
+MAX_ID = 2**31 - 1
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class PlainText:
+    """Refuse text a database or a reader cannot take: control characters (other
+    than newlines and tabs where *multiline*) and unpaired surrogates."""
+
+    def __init__(self, multiline: bool = False):
+        self.allowed = {"\n", "\r", "\t"} if multiline else set()
+
+    def __call__(self, form, field):
+        value = field.data
+        if not value:
+            return
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise StopValidation(
+                "Contains characters that are not valid text."
+            ) from None
+        for char in value:
+            if char not in self.allowed and unicodedata.category(char) == "Cc":
+                raise StopValidation("Contains control characters.")
+
+
+def http_url(form, field):
+    parts = urlsplit(field.data or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("Must be an http(s) URL.")
+
+
+class CommentForm(FlaskForm):
+    """A reader's comment. CSRF is off: the endpoint is cross-origin, and the
+    Origin allow-list and the captcha guard it instead."""
+
+    class Meta:
+        csrf = False
+
+    thread = StringField(
+        validators=[
+            PlainText(),
+            DataRequired("Please give the page's thread key."),
+            Length(max=512),
+        ],
+        filters=[_strip],
+    )
+    url = StringField(
+        validators=[
+            PlainText(),
+            DataRequired("Please give the page's URL."),
+            Length(max=2048),
+            http_url,
+        ],
+        filters=[_strip],
+    )
+    title = StringField(
+        validators=[PlainText(), Optional(), Length(max=300)], filters=[_strip]
+    )
+    parent_id = IntegerField(
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID)],
+    )
+    author = StringField(
+        validators=[
+            PlainText(),
+            DataRequired("Please enter your name here"),
+            Length(max=100),
+        ],
+        filters=[_strip],
+    )
+    email = StringField(
+        validators=[
+            PlainText(),
+            Optional(),
+            Length(max=254),
+            Email("Please enter a valid email address."),
+        ],
+        filters=[_strip],
+    )
+    body = StringField(
+        validators=[
+            PlainText(multiline=True),
+            DataRequired("Please enter your comment!"),
+        ],
+        filters=[_strip],
+    )
+    captcha_token = StringField(validators=[PlainText(), Optional(), Length(max=8192)])
+    website = StringField(filters=[_strip])
+
+    def __init__(self, site: Site, **kwargs):
+        super().__init__(**kwargs)
+        self.body.validators = [
+            *self.body.validators,
+            Length(
+                max=site.max_length,
+                message=f"Please keep your comment under {site.max_length} characters.",
+            ),
+        ]
+        if site.require_email:
+            self.email.validators = [
+                PlainText(),
+                DataRequired("Please enter your email address."),
+                Length(max=254),
+                Email("Please enter a valid email address."),
+            ]
+
+    def submission(self) -> Submission:
+        return Submission(
+            thread=self.thread.data,
+            url=self.url.data,
+            title=self.title.data or None,
+            parent_id=self.parent_id.data,
+            author=self.author.data,
+            email=(self.email.data or None),
+            body=self.body.data,
+            captcha_token=self.captcha_token.data or None,
+            honeypot=self.website.data or None,
+        )
+
+
+def parse_json_object(raw: bytes) -> dict:
+    """Decode a request body that must be one JSON object.
+
+    Raises:
+        ApiError: 400 ``malformed_json``.
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(
+            400, "malformed_json", "The request body is not valid JSON."
+        ) from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+    return data
+
+
+def _form_data(data: dict) -> tuple[MultiDict, dict[str, str]]:
+    """Keep the allow-listed fields that have the right type; report the others."""
+    values = MultiDict()
+    errors = {}
+    for name in STRING_FIELDS:
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            values[name] = value
+        else:
+            errors[name] = "Must be a string."
+    parent = data.get("parent_id")
+    if parent is not None:
+        if isinstance(parent, int) and not isinstance(parent, bool):
+            values["parent_id"] = str(parent)
+        elif isinstance(parent, str) and parent.strip():
+            values["parent_id"] = parent
+        elif not (isinstance(parent, str)):
+            errors["parent_id"] = "Must be a comment id."
+    return values, errors
+
+
+def validate_submission(site: Site, raw: bytes) -> Submission:
+    """Parse and validate a posted comment for *site*.
+
+    Raises:
+        ApiError: 400 ``malformed_json`` or 422 ``validation_failed`` with a
+            message per field.
+    """
+    data = parse_json_object(raw)
+    values, type_errors = _form_data(data)
+    form = CommentForm(site, formdata=values)
+    form.validate()
+    errors = {name: messages[0] for name, messages in form.errors.items()}
+    errors.update(type_errors)
+    if errors:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "Please correct the highlighted fields.",
+            fields=errors,
+        )
+    return form.submission()

@@ -1,0 +1,105 @@
+"""Views of the public API: parse, call the service, serialize."""
+
+import hashlib
+import json
+
+from flask import Response, current_app, request
+
+from ..comments import service
+from ..comments.errors import SiteNotFound, ValidationFailed
+from ..comments.threads import get_site
+from ..errors import ApiError
+from ..models import CommentStatus, Site
+from . import bp
+from .cors import check_origin, preflight_response
+from .forms import validate_submission
+
+
+def _site_or_404(slug: str) -> Site:
+    try:
+        return get_site(slug)
+    except SiteNotFound:
+        raise ApiError(404, "unknown_site", f"There is no site {slug!r}.") from None
+
+
+def _json_bytes(payload: dict) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _thread_key_from_query() -> str:
+    key = request.args.get("thread", "").strip()
+    problem = None
+    if not key:
+        problem = "Please give the page's thread key."
+    elif len(key) > 512:
+        problem = "Field cannot be longer than 512 characters."
+    elif any(ord(c) < 32 or ord(c) == 127 for c in key):
+        problem = "Contains control characters."
+    if problem:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "Please correct the highlighted fields.",
+            fields={"thread": problem},
+        )
+    return key
+
+
+def _client_info() -> service.ClientInfo:
+    user_agent = request.headers.get("User-Agent", "")
+    user_agent = "".join(c for c in user_agent if c.isprintable())[:512] or None
+    return service.ClientInfo(ip=request.remote_addr, user_agent=user_agent)
+
+
+@bp.route("/sites/<site_slug>/comments", methods=["OPTIONS"])
+def comments_preflight(site_slug: str):
+    """Answer a CORS preflight for the comments endpoint."""
+    site = _site_or_404(site_slug)
+    check_origin(site)
+    return preflight_response()
+
+
+@bp.get("/sites/<site_slug>/comments")
+def list_comments(site_slug: str):
+    """A thread's approved comments, oldest first, and the site's public config.
+
+    Public and cacheable: nothing in it differs per reader.
+    """
+    site = _site_or_404(site_slug)
+    check_origin(site)
+    key = _thread_key_from_query()
+    body = _json_bytes(service.thread_listing(site, key))
+    response = Response(body, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    max_age = current_app.config["API_CACHE_MAX_AGE"]
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    return response.make_conditional(request)
+
+
+@bp.post("/sites/<site_slug>/comments")
+def post_comment(site_slug: str):
+    """Post a new comment; it waits for moderation (202)."""
+    site = _site_or_404(site_slug)
+    check_origin(site)
+    if not request.is_json:
+        raise ApiError(
+            415, "unsupported_media_type", "Send the comment as application/json."
+        )
+    submission = validate_submission(site, request.get_data(cache=False))
+    try:
+        comment = service.submit_comment(site, submission, _client_info())
+    except ValidationFailed as error:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "Please correct the highlighted fields.",
+            fields=error.fields,
+        ) from None
+    published = comment.status == CommentStatus.APPROVED
+    payload = {
+        "id": comment.id,
+        "status": "approved" if published else "pending",
+        "message": service.PUBLISHED_MESSAGE if published else service.ACCEPTED_MESSAGE,
+    }
+    return Response(_json_bytes(payload), status=202, mimetype="application/json")

@@ -1,0 +1,177 @@
+"""``flask --app wsgi ...`` commands: sites, moderators and the demo."""
+
+import secrets
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from . import sites as site_service
+from .comments.errors import SiteNotFound, ValidationFailed
+from .extensions import db
+from .models import CaptchaProvider, Moderator, Role
+from .moderation.accounts import create_moderator, hash_password
+
+sites_cli = AppGroup("sites", help="Create, list and change sites.")
+moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
+
+PROVIDERS = click.Choice([p.value for p in CaptchaProvider])
+
+
+def _fail(error: ValidationFailed) -> None:
+    for field, message in error.fields.items():
+        click.echo(f"error: {field}: {message}", err=True)
+    sys.exit(1)
+
+
+def _site_options(command):
+    options = [
+        click.option("--captcha-provider", type=PROVIDERS),
+        click.option("--captcha-site-key"),
+        click.option(
+            "--captcha-secret-stdin",
+            is_flag=True,
+            help="Read the captcha secret from standard input (kept out of the "
+            "shell history and the process list).",
+        ),
+        click.option("--captcha-score-threshold", type=float),
+        click.option("--require-email/--no-require-email", default=None),
+        click.option("--max-length", type=int),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _settings(**given) -> dict:
+    settings = {k: v for k, v in given.items() if v is not None}
+    if settings.pop("captcha_secret_stdin", False):
+        settings["captcha_secret"] = sys.stdin.readline().strip()
+    return settings
+
+
+@sites_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--origin", "origins", multiple=True, help="An allowed origin (repeat).")
+@_site_options
+def create_site_command(slug, name, origins, **options):
+    """Create the site SLUG."""
+    try:
+        site = site_service.create_site(
+            slug, name, allowed_origins=list(origins), **_settings(**options)
+        )
+    except ValidationFailed as error:
+        _fail(error)
+    click.echo(f"created site {site.slug}")
+
+
+@sites_cli.command("update")
+@click.argument("slug")
+@click.option("--name")
+@click.option("--origin", "origins", multiple=True, help="Replace the allowed origins.")
+@click.option("--add-origin", multiple=True)
+@click.option("--remove-origin", multiple=True)
+@_site_options
+def update_site_command(slug, name, origins, add_origin, remove_origin, **options):
+    """Change the settings of the site SLUG."""
+    changes = _settings(name=name, **options)
+    try:
+        if origins or add_origin or remove_origin:
+            current = [] if origins else list(_existing_origins(slug))
+            removed = set(site_service.normalize_origins(remove_origin))
+            wanted = [*current, *origins, *add_origin]
+            changes["allowed_origins"] = [
+                o for o in site_service.normalize_origins(wanted) if o not in removed
+            ]
+        site = site_service.update_site(slug, **changes)
+    except SiteNotFound:
+        click.echo(f"error: there is no site {slug!r}", err=True)
+        sys.exit(1)
+    except ValidationFailed as error:
+        _fail(error)
+    click.echo(f"updated site {site.slug}")
+
+
+def _existing_origins(slug):
+    for site in site_service.list_sites():
+        if site.slug == slug:
+            return site.allowed_origins or []
+    raise SiteNotFound(slug)
+
+
+@sites_cli.command("list")
+def list_sites_command():
+    """List the sites (secrets are never shown)."""
+    for site in site_service.list_sites():
+        secret = "set" if site.captcha_secret else "not set"
+        click.echo(
+            f"{site.slug}\t{site.name}\tcaptcha={site.captcha_provider.value}"
+            f" (secret {secret})\trequire_email={site.require_email}"
+            f"\torigins={' '.join(site.allowed_origins or []) or '-'}"
+        )
+
+
+@moderators_cli.command("create")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="An admin: every site, manages sites.")
+@click.option("--site", "sites", multiple=True, help="A site to moderate (repeat).")
+@click.option("--email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def create_moderator_command(username, admin, sites, email, password_stdin):
+    """Create a moderator; the password is asked for (or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        moderator = create_moderator(
+            username,
+            password,
+            role=Role.ADMIN if admin else Role.MODERATOR,
+            site_slugs=list(sites),
+            email=email,
+        )
+    except ValidationFailed as error:
+        _fail(error)
+    click.echo(f"created {moderator.role.value} {moderator.username}")
+
+
+@click.command("demo-setup")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    default=["http://127.0.0.1:8000", "http://localhost:8000"],
+)
+def demo_setup_command(origins):
+    """Create (or refresh) the demo site and the demo admin; print the login."""
+    if not any(s.slug == "demo" for s in site_service.list_sites()):
+        site_service.create_site(
+            "demo",
+            "Demo News",
+            allowed_origins=list(origins),
+            captcha_provider=demo_captcha_provider(),
+        )
+    password = secrets.token_urlsafe(12)
+    moderator = db.session.scalar(
+        db.select(Moderator).where(Moderator.username == "demo")
+    )
+    if moderator is None:
+        create_moderator("demo", password, role=Role.ADMIN)
+    else:
+        moderator.password_hash = hash_password(password)
+        db.session.commit()
+    click.echo("demo site: demo")
+    click.echo(f"demo moderator login: username 'demo', password '{password}'")
+
+
+def demo_captcha_provider() -> str:
+    return CaptchaProvider.NONE.value
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(sites_cli)
+    app.cli.add_command(moderators_cli)
+    app.cli.add_command(demo_setup_command)

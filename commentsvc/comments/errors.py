@@ -1,0 +1,13 @@
+"""Errors the comments domain raises; the API and the UI translate them."""
+
+
+class SiteNotFound(LookupError):
+    """No site has the given slug."""
+
+
+class ValidationFailed(ValueError):
+    """A submission broke a rule; ``fields`` maps each field to its message."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields

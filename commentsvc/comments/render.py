@@ -1,0 +1,72 @@
+"""Plain text to safe HTML, done once when a comment is stored."""
+
+import re
+
+import nh3
+from markupsafe import escape
+
+LINK_REL = "nofollow ugc noopener"
+
+# What may survive the final pass: paragraphs, line breaks and http(s) links.
+_ALLOWED_TAGS = {"p", "br", "a"}
+_ALLOWED_ATTRIBUTES = {"a": {"href"}}
+_ALLOWED_SCHEMES = {"http", "https"}
+
+_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_TRAILING_PUNCTUATION = ".,;:!?'\""
+
+
+def _trim_url(url: str) -> tuple[str, str]:
+    """Split trailing punctuation (and an unbalanced ``)``) off a matched URL."""
+    tail = ""
+    while url:
+        last = url[-1]
+        if last in _TRAILING_PUNCTUATION or (
+            last == ")" and url.count("(") < url.count(")")
+        ):
+            tail = last + tail
+            url = url[:-1]
+        else:
+            break
+    return url, tail
+
+
+def _linkify(text: str) -> str:
+    parts = []
+    position = 0
+    for match in _URL.finditer(text):
+        url, tail = _trim_url(match.group(0))
+        parts.append(str(escape(text[position : match.start()])))
+        if url.split("://", 1)[1]:
+            href = escape(url)
+            parts.append(f'<a href="{href}">{href}</a>')
+        else:
+            parts.append(str(escape(url)))
+        parts.append(str(escape(tail)))
+        position = match.end()
+    parts.append(str(escape(text[position:])))
+    return "".join(parts)
+
+
+def render_body(text: str) -> str:
+    """Return the safe HTML for a plain-text comment body.
+
+    Text is escaped, blank lines make paragraphs, single newlines make ``<br>``,
+    and http(s) URLs become links with ``rel="nofollow ugc noopener"``. A final
+    nh3 pass with a strict allow-list guards against any mistake above.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    paragraphs = [p for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+    html = "".join(
+        "<p>" + "<br>".join(_linkify(line) for line in p.strip().split("\n")) + "</p>"
+        for p in paragraphs
+    )
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_ALLOWED_SCHEMES,
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )

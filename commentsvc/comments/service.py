@@ -1,0 +1,170 @@
+"""Posting and reading comments: the service layer the API and the UI share.
+
+Functions here own their transactions and never touch ``request``.
+"""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Comment, CommentStatus, Site, as_utc, utcnow
+from .errors import ValidationFailed
+from .render import render_body
+from .threads import find_thread, get_or_create_thread
+
+ACCEPTED_MESSAGE = "Your comment is awaiting moderation."
+PUBLISHED_MESSAGE = "Your comment has been published."
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A reader's comment, already checked for shape by the form."""
+
+    thread: str
+    url: str
+    author: str
+    body: str
+    title: str | None = None
+    parent_id: int | None = None
+    email: str | None = None
+    captcha_token: str | None = None
+    honeypot: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Who sent the submission, as the transport saw it."""
+
+    ip: str | None
+    user_agent: str | None = None
+
+
+@dataclass
+class Verdict:
+    """The status a new comment gets and the signals that explain it."""
+
+    status: CommentStatus = CommentStatus.PENDING
+    signals: dict = field(default_factory=dict)
+
+    def hold_as_spam(self, signal: str, value=True) -> None:
+        self.status = CommentStatus.SPAM
+        self.signals[signal] = value
+
+
+def _check_parent(site: Site, thread_key: str, parent_id: int) -> Comment:
+    parent = db.session.get(Comment, parent_id)
+    if parent is None or parent.site_id != site.id:
+        raise ValidationFailed(
+            {"parent_id": "The comment you reply to does not exist."}
+        )
+    if parent.thread.key != thread_key:
+        raise ValidationFailed(
+            {"parent_id": "The comment you reply to belongs to another page."}
+        )
+    if parent.status != CommentStatus.APPROVED:
+        raise ValidationFailed(
+            {"parent_id": "The comment you reply to is not published."}
+        )
+    return parent
+
+
+def submit_comment(
+    site: Site,
+    submission: Submission,
+    client: ClientInfo,
+    verdict: Verdict | None = None,
+) -> Comment:
+    """Store a new comment (held for moderation unless the verdict says otherwise).
+
+    The thread is created on its first post. Returns the stored comment.
+
+    Raises:
+        ValidationFailed: the parent is unknown, unpublished or on another page.
+        sqlalchemy.exc.DBAPIError: the database failed; nothing was stored.
+    """
+    verdict = verdict or Verdict()
+    if submission.honeypot:
+        verdict.hold_as_spam("honeypot")
+    try:
+        if submission.parent_id is not None:
+            _check_parent(site, submission.thread, submission.parent_id)
+        thread = get_or_create_thread(
+            site, submission.thread, submission.url, submission.title
+        )
+        comment = Comment(
+            site_id=site.id,
+            thread_id=thread.id,
+            parent_id=submission.parent_id,
+            author=submission.author,
+            email=submission.email or None,
+            body=submission.body,
+            body_html=render_body(submission.body),
+            status=verdict.status,
+            ip=client.ip,
+            user_agent=client.user_agent,
+            signals=verdict.signals,
+            created_at=utcnow(),
+        )
+        db.session.add(comment)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return comment
+
+
+def approved_comments(site: Site, thread_key: str) -> list[Comment]:
+    """Return the approved comments of a thread, oldest first (empty if unknown)."""
+    thread = find_thread(site, thread_key)
+    if thread is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Comment)
+            .where(
+                Comment.thread_id == thread.id,
+                Comment.status == CommentStatus.APPROVED,
+            )
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def public_comment(comment: Comment) -> dict:
+    """The fields of a comment that anyone may read."""
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "author": comment.author,
+        "html": comment.body_html,
+        "created_at": iso8601(comment.created_at),
+    }
+
+
+def public_site_config(site: Site) -> dict:
+    """What the embed needs to know about a site (never its secrets)."""
+    return {
+        "captcha": {
+            "provider": site.captcha_provider.value,
+            "site_key": site.captcha_site_key,
+        },
+        "require_email": site.require_email,
+        "max_length": site.max_length,
+    }
+
+
+def thread_listing(site: Site, thread_key: str) -> dict:
+    """The public listing of a thread: its approved comments and the site config."""
+    comments = [public_comment(c) for c in approved_comments(site, thread_key)]
+    return {
+        "site": site.slug,
+        "thread": thread_key,
+        "count": len(comments),
+        "comments": comments,
+        "config": public_site_config(site),
+    }
+
+
+def iso8601(value) -> str:
+    return as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,152 @@
+"""Configuration: defaults, then ``COMMENTSVC_*`` environment variables, then the
+mapping a test passes to :func:`commentsvc.create_app`.
+
+Bad configuration fails fast, at start-up, with a message that names the setting.
+"""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+ENV_PREFIX = "COMMENTSVC_"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is missing or invalid; the app refuses to start."""
+
+
+DEFAULTS = {
+    "SECRET_KEY": None,
+    # The single-process demo: allows a missing SECRET_KEY and in-memory fallbacks.
+    "DEV_DEMO": False,
+    "DATABASE_URL": None,  # None -> sqlite file under instance/
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "REDIS_KEY_PREFIX": "commentsvc:",
+    "REDIS_SOCKET_TIMEOUT": 0.5,
+    "DATABASE_CONNECT_TIMEOUT": 3,
+    # Largest request body accepted anywhere, in bytes.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Seconds a CDN or browser may cache a thread listing.
+    "API_CACHE_MAX_AGE": 30,
+    # Seconds a client is asked to wait when the database is unavailable.
+    "UNAVAILABLE_RETRY_AFTER": 5,
+}
+
+# Settings read from the environment and how to parse them.
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _BOOL_TRUE:
+        return True
+    if value in _BOOL_FALSE:
+        return False
+    raise ConfigError(
+        f"{ENV_PREFIX}{name} must be a boolean (1/0, true/false), got {raw!r}"
+    )
+
+
+def _parse_number(kind):
+    def parse(name: str, raw: str):
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ConfigError(
+                f"{ENV_PREFIX}{name} must be a {kind.__name__}, got {raw!r}"
+            ) from None
+        if value < 0:
+            raise ConfigError(f"{ENV_PREFIX}{name} must not be negative")
+        return value
+
+    return parse
+
+
+def _parse_str(name: str, raw: str) -> str:
+    return raw
+
+
+PARSERS = {
+    "SECRET_KEY": _parse_str,
+    "DEV_DEMO": _parse_bool,
+    "DATABASE_URL": _parse_str,
+    "REDIS_URL": _parse_str,
+    "REDIS_KEY_PREFIX": _parse_str,
+    "REDIS_SOCKET_TIMEOUT": _parse_number(float),
+    "DATABASE_CONNECT_TIMEOUT": _parse_number(int),
+    "MAX_CONTENT_LENGTH": _parse_number(int),
+    "API_CACHE_MAX_AGE": _parse_number(int),
+    "UNAVAILABLE_RETRY_AFTER": _parse_number(int),
+}
+
+
+def register(name: str, default, parser=_parse_str) -> None:
+    """Let a feature module declare its own setting (read from the environment too)."""
+    DEFAULTS[name] = default
+    PARSERS[name] = parser
+
+
+def from_environment(environ: Mapping[str, str]) -> dict:
+    """Return the settings found in *environ* under the ``COMMENTSVC_`` prefix.
+
+    Raises:
+        ConfigError: a variable has a value its setting cannot take.
+    """
+    found = {}
+    for name, parser in PARSERS.items():
+        raw = environ.get(ENV_PREFIX + name)
+        if raw is not None:
+            found[name] = parser(name, raw)
+    return found
+
+
+def load(instance_path: str, test_config: Mapping | None = None) -> dict:
+    """Build the final configuration.
+
+    Raises:
+        ConfigError: a required setting is missing or a value is invalid.
+    """
+    config = dict(DEFAULTS)
+    config.update(from_environment(os.environ))
+    if test_config:
+        config.update(test_config)
+
+    testing = bool(config.get("TESTING"))
+    if not config["SECRET_KEY"]:
+        if not (config["DEV_DEMO"] or testing):
+            raise ConfigError(
+                f"{ENV_PREFIX}SECRET_KEY is required (set it to a long random string); "
+                f"only the dev demo ({ENV_PREFIX}DEV_DEMO=1) and tests run without it"
+            )
+        config["SECRET_KEY"] = "dev-demo-secret-not-for-production"  # noqa: S105
+
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = "sqlite:///" + str(
+            Path(instance_path) / "commentsvc.sqlite3"
+        )
+    url = config["DATABASE_URL"]
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ConfigError(
+            f"{ENV_PREFIX}DATABASE_URL must be a sqlite or postgresql URL"
+        )
+    config["DATABASE_URL"] = url
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(url, config)
+    return config
+
+
+def _engine_options(url: str, config: Mapping) -> dict:
+    if url.startswith("sqlite"):
+        # SQLite serialises writers; wait for the lock rather than fail at once.
+        return {"connect_args": {"timeout": 15}}
+    return {
+        # A dropped connection is noticed and replaced: the app recovers from a
+        # database restart without being restarted itself.
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"]},
+    }

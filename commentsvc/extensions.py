@@ -1,0 +1,63 @@
+"""Extensions, created unbound here and bound to an app in :func:`init_app`."""
+
+import redis
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData, event
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints, so that migrations can alter them (SQLite batch mode too).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    """Bind every extension to *app*."""
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True
+    )
+    csrf.init_app(app)
+    app.extensions["commentsvc.redis"] = redis.Redis.from_url(
+        app.config["REDIS_URL"],
+        # redis-py has no timeouts by default: a hung Redis would hang requests.
+        socket_connect_timeout=app.config["REDIS_SOCKET_TIMEOUT"],
+        socket_timeout=app.config["REDIS_SOCKET_TIMEOUT"],
+        health_check_interval=30,
+    )
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def get_redis() -> redis.Redis:
+    """Return the app's Redis client (never raises; commands may raise RedisError)."""
+    from flask import current_app
+
+    return current_app.extensions["commentsvc.redis"]
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # SQLite ignores foreign keys unless asked, and WAL lets readers run beside the
+    # single writer.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()

@@ -1,0 +1,1 @@
+"""The moderators' side: accounts now; the review UI builds on it."""

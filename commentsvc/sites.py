@@ -1,0 +1,121 @@
+"""Creating and changing sites: the one place their settings are validated."""
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from .comments.errors import SiteNotFound, ValidationFailed
+from .extensions import db
+from .models import CaptchaProvider, ModerationPolicy, Site
+from .origins import normalize_origin
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def normalize_origins(values) -> list[str]:
+    """Return *values* as canonical origins, without duplicates.
+
+    Raises:
+        ValidationFailed: a value is not an http(s) origin.
+    """
+    origins = []
+    for value in values:
+        origin = normalize_origin(value)
+        if origin is None:
+            raise ValidationFailed(
+                {
+                    "allowed_origins": f"{value!r} is not an origin like https://example.com"
+                }
+            )
+        if origin not in origins:
+            origins.append(origin)
+    return origins
+
+
+def _apply(site: Site, changes: dict) -> None:
+    errors = {}
+    for name, value in changes.items():
+        try:
+            if name == "name":
+                value = (value or "").strip()
+                if not value or len(value) > 200:
+                    raise ValueError("A name of 1 to 200 characters is required.")
+            elif name == "allowed_origins":
+                value = normalize_origins(value)
+            elif name == "captcha_provider":
+                value = CaptchaProvider(value)
+            elif name == "moderation_policy":
+                value = ModerationPolicy(value)
+            elif name in ("captcha_site_key", "captcha_secret"):
+                value = (value or "").strip() or None
+                if value and len(value) > 200:
+                    raise ValueError("At most 200 characters.")
+            elif name == "captcha_score_threshold":
+                value = float(value)
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError("A score between 0.0 and 1.0.")
+            elif name == "require_email":
+                value = bool(value)
+            elif name in ("max_length", "trusted_author_min_approved"):
+                value = int(value)
+                if not 1 <= value <= 100_000:
+                    raise ValueError("A number from 1 to 100000.")
+            else:
+                raise ValueError("Not a site setting.")
+        except ValidationFailed as error:
+            errors.update(error.fields)
+            continue
+        except ValueError as error:
+            errors[name] = str(error) if str(error) else "Invalid value."
+            continue
+        setattr(site, name, value)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def create_site(slug: str, name: str, **settings) -> Site:
+    """Create a site.
+
+    Raises:
+        ValidationFailed: the slug is taken or malformed, or a setting is invalid.
+    """
+    if not SLUG.match(slug or ""):
+        raise ValidationFailed(
+            {"slug": "Use 1-64 lowercase letters, digits and dashes."}
+        )
+    site = Site(slug=slug, allowed_origins=[])
+    try:
+        _apply(site, {"name": name, **settings})
+        db.session.add(site)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationFailed({"slug": f"The slug {slug!r} is taken."}) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return site
+
+
+def update_site(slug: str, **changes) -> Site:
+    """Change the settings of a site.
+
+    Raises:
+        SiteNotFound: no such site.
+        ValidationFailed: a setting is invalid; nothing was changed.
+    """
+    site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
+    if site is None:
+        raise SiteNotFound(slug)
+    try:
+        _apply(site, changes)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return site
+
+
+def list_sites() -> list[Site]:
+    return list(db.session.scalars(sa.select(Site).order_by(Site.slug)))

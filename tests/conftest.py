@@ -1,0 +1,183 @@
+"""Fixtures: the app on SQLite and on PostgreSQL, a client, a CLI runner, a live
+server, and clean-up of everything a test stored.
+
+Each test run gets its own PostgreSQL database (created here, dropped at the end)
+and its own Redis key prefix, so the suite can share the servers with CI.
+Set COMMENTSVC_TEST_BACKENDS=sqlite (or postgresql) to run against one only, and
+COMMENTSVC_TEST_POSTGRES_URL to use another PostgreSQL server.
+"""
+
+import os
+import threading
+import uuid
+
+import psycopg
+import pytest
+import redis
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from commentsvc import create_app
+from commentsvc.extensions import db
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "COMMENTSVC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("COMMENTSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("COMMENTSVC_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b.strip()
+]
+RUN_ID = uuid.uuid4().hex[:10]
+REDIS_PREFIX = f"commentsvc-test-{RUN_ID}:"
+
+
+def _postgres_url(database: str) -> str:
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+def _admin(statement: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+def create_postgres_database(name: str) -> str:
+    _admin(f'CREATE DATABASE "{name}"')
+    return _postgres_url(name)
+
+
+def drop_postgres_database(name: str) -> None:
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def base_config(database_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "REDIS_KEY_PREFIX": REDIS_PREFIX,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory):
+    """One migrated database per backend for the whole run."""
+    urls = {}
+    created = []
+    try:
+        for backend in BACKENDS:
+            if backend == "sqlite":
+                path = tmp_path_factory.mktemp("sqlite") / "test.sqlite3"
+                urls[backend] = f"sqlite:///{path}"
+            elif backend == "postgresql":
+                name = f"commentsvc_test_{RUN_ID}"
+                urls[backend] = create_postgres_database(name)
+                created.append(name)
+            else:
+                raise pytest.UsageError(f"unknown backend {backend!r}")
+            app = create_app(base_config(urls[backend]))
+            with app.app_context():
+                upgrade()
+                db.engine.dispose()
+        yield urls
+    finally:
+        for name in created:
+            drop_postgres_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+def _wipe(app) -> None:
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if db.engine.dialect.name == "postgresql":
+                connection.execute(
+                    sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                )
+            else:
+                for table in tables:
+                    connection.execute(sa.text(f"DELETE FROM {table}"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_urls, backend):
+    """Build apps on this test's backend; everything they stored is wiped after."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app(base_config(database_urls[backend], **overrides))
+        apps.append(app)
+        return app
+
+    yield factory
+    if apps:
+        _wipe(apps[0])
+    for app in apps[1:]:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_redis():
+    yield
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=REDIS_PREFIX + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+class LiveServer:
+    """The app served over real HTTP by a threaded werkzeug server."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_server(app):
+    with LiveServer(app) as server:
+        yield server
