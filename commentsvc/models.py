@@ -102,6 +102,8 @@ class Site(db.Model):
     )
     trusted_author_min_approved: Mapped[int] = mapped_column(default=1)
     max_length: Mapped[int] = mapped_column(default=5000)
+    # Flask-Limiter syntax ("5/minute;30/hour"); None means the global default.
+    post_rate_limit: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )

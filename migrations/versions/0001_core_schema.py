@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 23:07:19.444343
+Create Date: 2026-11-26 23:08:14.039330
 
 """
 from alembic import op
@@ -42,6 +42,7 @@ def upgrade():
     sa.Column('moderation_policy', sa.Enum('hold_all', 'trust_approved_authors', name='moderation_policy', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('trusted_author_min_approved', sa.Integer(), nullable=False),
     sa.Column('max_length', sa.Integer(), nullable=False),
+    sa.Column('post_rate_limit', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sites')),
     sa.UniqueConstraint('slug', name=op.f('uq_sites_slug'))
