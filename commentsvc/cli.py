@@ -4,8 +4,8 @@ import secrets
 import sys
 
 import click
-from flask import Flask
-from flask.cli import AppGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from . import sites as site_service
 from .comments.errors import SiteNotFound, ValidationFailed
@@ -145,6 +145,9 @@ def create_moderator_command(username, admin, sites, email, password_stdin):
     multiple=True,
     default=["http://127.0.0.1:8000", "http://localhost:8000"],
 )
+# The `flask` command pushes an app context for every command, but app.cli on its
+# own (app.test_cli_runner(), an embedding tool) only does for AppGroup commands.
+@with_appcontext
 def demo_setup_command(origins):
     """Create (or refresh) the demo site and the demo admin; print the login."""
     if not any(s.slug == "demo" for s in site_service.list_sites()):
@@ -168,6 +171,8 @@ def demo_setup_command(origins):
 
 
 def demo_captcha_provider() -> str:
+    if current_app.config["CAPTCHA_DEV_ENABLED"]:
+        return CaptchaProvider.DEV.value
     return CaptchaProvider.NONE.value
 
 

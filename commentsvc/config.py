@@ -4,6 +4,7 @@ mapping a test passes to :func:`commentsvc.create_app`.
 Bad configuration fails fast, at start-up, with a message that names the setting.
 """
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +31,17 @@ DEFAULTS = {
     "API_CACHE_MAX_AGE": 30,
     # Seconds a client is asked to wait when the database is unavailable.
     "UNAVAILABLE_RETRY_AFTER": 5,
+    # Captcha verification (see commentsvc/captcha/).
+    "CAPTCHA_RECAPTCHA_VERIFY_URL": "https://www.google.com/recaptcha/api/siteverify",
+    "CAPTCHA_HCAPTCHA_VERIFY_URL": "https://api.hcaptcha.com/siteverify",
+    "CAPTCHA_TURNSTILE_VERIFY_URL": (
+        "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+    ),
+    "CAPTCHA_CONNECT_TIMEOUT": 2.0,
+    "CAPTCHA_READ_TIMEOUT": 5.0,
+    # The built-in dev provider: off unless enabled; never for production.
+    "CAPTCHA_DEV_ENABLED": False,
+    "CAPTCHA_DEV_TOKEN_LIFETIME": 120,
 }
 
 # Settings read from the environment and how to parse them.
@@ -48,7 +60,11 @@ def _parse_bool(name: str, raw: str) -> bool:
     )
 
 
-def _parse_number(kind):
+def _parse_number(kind, positive: bool = False):
+    """A parser for a finite number that is not negative (or, if *positive*, is
+    above zero: a timeout of 0 means "no timeout" to libpq and "non-blocking" to
+    a socket, neither of which anyone means)."""
+
     def parse(name: str, raw: str):
         try:
             value = kind(raw)
@@ -56,8 +72,11 @@ def _parse_number(kind):
             raise ConfigError(
                 f"{ENV_PREFIX}{name} must be a {kind.__name__}, got {raw!r}"
             ) from None
-        if value < 0:
-            raise ConfigError(f"{ENV_PREFIX}{name} must not be negative")
+        if not math.isfinite(value):
+            raise ConfigError(f"{ENV_PREFIX}{name} must be a finite number")
+        if value < 0 or (positive and value == 0):
+            limit = "above zero" if positive else "not be negative"
+            raise ConfigError(f"{ENV_PREFIX}{name} must be {limit}, got {raw!r}")
         return value
 
     return parse
@@ -73,18 +92,19 @@ PARSERS = {
     "DATABASE_URL": _parse_str,
     "REDIS_URL": _parse_str,
     "REDIS_KEY_PREFIX": _parse_str,
-    "REDIS_SOCKET_TIMEOUT": _parse_number(float),
-    "DATABASE_CONNECT_TIMEOUT": _parse_number(int),
+    "REDIS_SOCKET_TIMEOUT": _parse_number(float, positive=True),
+    "DATABASE_CONNECT_TIMEOUT": _parse_number(int, positive=True),
     "MAX_CONTENT_LENGTH": _parse_number(int),
     "API_CACHE_MAX_AGE": _parse_number(int),
     "UNAVAILABLE_RETRY_AFTER": _parse_number(int),
+    "CAPTCHA_RECAPTCHA_VERIFY_URL": _parse_str,
+    "CAPTCHA_HCAPTCHA_VERIFY_URL": _parse_str,
+    "CAPTCHA_TURNSTILE_VERIFY_URL": _parse_str,
+    "CAPTCHA_CONNECT_TIMEOUT": _parse_number(float, positive=True),
+    "CAPTCHA_READ_TIMEOUT": _parse_number(float, positive=True),
+    "CAPTCHA_DEV_ENABLED": _parse_bool,
+    "CAPTCHA_DEV_TOKEN_LIFETIME": _parse_number(int, positive=True),
 }
-
-
-def register(name: str, default, parser=_parse_str) -> None:
-    """Let a feature module declare its own setting (read from the environment too)."""
-    DEFAULTS[name] = default
-    PARSERS[name] = parser
 
 
 def from_environment(environ: Mapping[str, str]) -> dict:

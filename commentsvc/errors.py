@@ -8,6 +8,7 @@ import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -125,4 +126,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceUnavailable, _unavailable)
     app.register_error_handler(DBAPIError, _database_error)
+    # Every pooled connection busy: the database is overloaded, not broken.
+    app.register_error_handler(PoolTimeout, _unavailable)
     app.register_error_handler(InternalServerError, _internal)

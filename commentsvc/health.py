@@ -1,10 +1,11 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import captcha
 from .extensions import db, get_redis
 
 bp = Blueprint("health", __name__)
@@ -45,8 +46,24 @@ def readyz():
         "status": "unavailable" if failed else "ok",
         "checks": {name: (reason or "ok") for name, reason in checks.items()},
     }
+    if not failed:
+        # A site's wrong captcha secret holds its comments unverified; it is worth
+        # a warning, not taking every site out of the load balancer.
+        try:
+            misconfigured = captcha.misconfigured_sites()
+        except (RedisError, OSError):
+            misconfigured = {}
+        if misconfigured:
+            body["warnings"] = {
+                "captcha_misconfigured": {
+                    slug: info.get("error_codes") or info.get("detail")
+                    for slug, info in misconfigured.items()
+                }
+            }
     response = jsonify(body)
     if failed:
         response.status_code = 503
-        response.headers["Retry-After"] = "5"
+        response.headers["Retry-After"] = str(
+            current_app.config["UNAVAILABLE_RETRY_AFTER"]
+        )
     return response

@@ -99,14 +99,10 @@ def backend(request):
 def _wipe(app) -> None:
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        # DELETE, not TRUNCATE: on a few rows it is many times faster.
         with db.engine.begin() as connection:
-            if db.engine.dialect.name == "postgresql":
-                connection.execute(
-                    sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-                )
-            else:
-                for table in tables:
-                    connection.execute(sa.text(f"DELETE FROM {table}"))
+            for table in tables:
+                connection.execute(sa.text(f"DELETE FROM {table}"))
         db.engine.dispose()
 
 
@@ -165,7 +161,9 @@ class LiveServer:
     def __init__(self, app):
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), daemon=True
+        )
 
     def __enter__(self):
         self.thread.start()

@@ -62,8 +62,12 @@ class PlainText:
 
 
 def http_url(form, field):
-    parts = urlsplit(field.data or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(field.data or "")
+        hostname = parts.hostname
+    except ValueError:  # urlsplit refuses a malformed IPv6 host ("http://[x")
+        hostname = None
+    if hostname is None or parts.scheme not in ("http", "https"):
         raise ValidationError("Must be an http(s) URL.")
 
 

@@ -5,18 +5,30 @@ import json
 
 from flask import Response, current_app, request
 
+from ..captcha import CaptchaRefused, dev
 from ..comments import service
 from ..comments.errors import SiteNotFound, ValidationFailed
 from ..comments.threads import get_site
 from ..errors import ApiError
 from ..models import CommentStatus, Site
+from ..sites import SLUG
 from . import bp
 from .cors import check_origin, preflight_response
 from .forms import validate_submission
 
+_CAPTCHA_MESSAGES = {
+    "captcha_expired": "The captcha expired or was already used: get a fresh one "
+    "and send the comment again.",
+    "captcha_invalid": "The captcha could not be verified.",
+}
+
 
 def _site_or_404(slug: str) -> Site:
     try:
+        # A slug no site can have (a NUL byte, say) is not worth a query, and
+        # PostgreSQL would refuse it with an error rather than find nothing.
+        if not SLUG.match(slug):
+            raise SiteNotFound(slug)
         return get_site(slug)
     except SiteNotFound:
         raise ApiError(404, "unknown_site", f"There is no site {slug!r}.") from None
@@ -89,6 +101,8 @@ def post_comment(site_slug: str):
     submission = validate_submission(site, request.get_data(cache=False))
     try:
         comment = service.submit_comment(site, submission, _client_info())
+    except CaptchaRefused as error:
+        raise ApiError(403, error.code, _CAPTCHA_MESSAGES[error.code]) from None
     except ValidationFailed as error:
         raise ApiError(
             422,
@@ -103,3 +117,24 @@ def post_comment(site_slug: str):
         "message": service.PUBLISHED_MESSAGE if published else service.ACCEPTED_MESSAGE,
     }
     return Response(_json_bytes(payload), status=202, mimetype="application/json")
+
+
+@bp.post("/sites/<site_slug>/captcha/dev-token")
+def dev_captcha_token(site_slug: str):
+    """Issue a token of the built-in dev captcha (demo and tests only)."""
+    site = _site_or_404(site_slug)
+    check_origin(site)
+    try:
+        token, lifetime = dev.issue_token(site)
+    except dev.DevCaptchaDisabled:
+        raise ApiError(
+            404,
+            "captcha_unavailable",
+            "The dev captcha is not enabled for this site.",
+        ) from None
+    response = Response(
+        _json_bytes({"token": token, "expires_in": lifetime}),
+        mimetype="application/json",
+    )
+    response.cache_control.no_store = True
+    return response

@@ -32,17 +32,34 @@ def _trim_url(url: str) -> tuple[str, str]:
     return url, tail
 
 
+def _clean(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_ALLOWED_SCHEMES,
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+
+
+def _is_link_target(href: str) -> bool:
+    """True if the final pass keeps *href*: it drops a URL it cannot parse
+    (``http://a:99999``, ``http://a|b``), which would leave a link to nowhere."""
+    return " href=" in _clean(f'<a href="{href}"></a>')
+
+
 def _linkify(text: str) -> str:
     parts = []
     position = 0
     for match in _URL.finditer(text):
         url, tail = _trim_url(match.group(0))
         parts.append(str(escape(text[position : match.start()])))
-        if url.split("://", 1)[1]:
-            href = escape(url)
+        href = escape(url)
+        if url.split("://", 1)[1] and _is_link_target(href):
             parts.append(f'<a href="{href}">{href}</a>')
         else:
-            parts.append(str(escape(url)))
+            parts.append(str(href))
         parts.append(str(escape(tail)))
         position = match.end()
     parts.append(str(escape(text[position:])))
@@ -62,11 +79,4 @@ def render_body(text: str) -> str:
         "<p>" + "<br>".join(_linkify(line) for line in p.strip().split("\n")) + "</p>"
         for p in paragraphs
     )
-    return nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes=_ALLOWED_SCHEMES,
-        link_rel=LINK_REL,
-        strip_comments=True,
-    )
+    return _clean(html)

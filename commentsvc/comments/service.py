@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from .. import captcha
 from ..extensions import db
 from ..models import Comment, CommentStatus, Site, as_utc, utcnow
 from .errors import ValidationFailed
@@ -51,6 +52,17 @@ class Verdict:
         self.status = CommentStatus.SPAM
         self.signals[signal] = value
 
+    def add_captcha(self, result: captcha.CaptchaResult) -> None:
+        """Record a captcha verification; a low score makes the comment spam."""
+        self.signals["captcha"] = result.as_signal()
+        if result.outcome == captcha.Outcome.LOW_SCORE:
+            self.hold_as_spam("captcha_low_score", result.score)
+        elif result.outcome in (
+            captcha.Outcome.UNAVAILABLE,
+            captcha.Outcome.MISCONFIGURED,
+        ):
+            self.signals["captcha_unverified"] = result.detail or result.outcome.value
+
 
 def _check_parent(site: Site, thread_key: str, parent_id: int) -> Comment:
     parent = db.session.get(Comment, parent_id)
@@ -79,16 +91,26 @@ def submit_comment(
 
     The thread is created on its first post. Returns the stored comment.
 
+    The captcha token is checked after the parent and before anything is stored.
+
     Raises:
         ValidationFailed: the parent is unknown, unpublished or on another page.
+        captcha.CaptchaExpired: the token expired or was used; nothing stored.
+        captcha.CaptchaInvalid: no token, or a bad one; nothing stored.
         sqlalchemy.exc.DBAPIError: the database failed; nothing was stored.
     """
     verdict = verdict or Verdict()
     if submission.honeypot:
         verdict.hold_as_spam("honeypot")
+    if submission.parent_id is not None:
+        _check_parent(site, submission.thread, submission.parent_id)
+    # End the read transaction: no database connection is held while the captcha
+    # provider answers (commit, not rollback, which would expire the site).
+    db.session.commit()
+    result = captcha.check(site, submission.captcha_token, client.ip)
+    if result.outcome != captcha.Outcome.NOT_REQUIRED:
+        verdict.add_captcha(result)
     try:
-        if submission.parent_id is not None:
-            _check_parent(site, submission.thread, submission.parent_id)
         thread = get_or_create_thread(
             site, submission.thread, submission.url, submission.title
         )

@@ -1,0 +1,172 @@
+"""Configuration: COMMENTSVC_* environment variables, fail-fast on bad values,
+defaults, and the templates folder the factory points at."""
+
+import pytest
+from factories import make_site
+
+from commentsvc import PROJECT_ROOT, create_app
+from commentsvc.config import DEFAULTS, ENV_PREFIX, ConfigError
+from commentsvc.extensions import db, get_redis
+
+
+@pytest.fixture
+def environ(monkeypatch, tmp_path):
+    """An environment with no COMMENTSVC_* setting but a throwaway database."""
+    for name in DEFAULTS:
+        monkeypatch.delenv(ENV_PREFIX + name, raising=False)
+    monkeypatch.setenv(
+        ENV_PREFIX + "DATABASE_URL", f"sqlite:///{tmp_path / 'config.sqlite3'}"
+    )
+    return monkeypatch
+
+
+def test_refuses_to_start_without_secret_key(environ):
+    with pytest.raises(ConfigError, match="COMMENTSVC_SECRET_KEY"):
+        create_app()
+
+
+def test_an_empty_secret_key_is_missing(environ):
+    environ.setenv("COMMENTSVC_SECRET_KEY", "")
+    with pytest.raises(ConfigError, match="COMMENTSVC_SECRET_KEY"):
+        create_app()
+
+
+@pytest.mark.parametrize("value", ["1", "true", "yes", "on", "TRUE"])
+def test_dev_demo_runs_without_secret_key(environ, value):
+    environ.setenv("COMMENTSVC_DEV_DEMO", value)
+    app = create_app()
+    assert app.config["DEV_DEMO"] is True
+    assert app.config["SECRET_KEY"]
+
+
+def test_tests_run_without_secret_key(environ):
+    app = create_app({"TESTING": True})
+    assert app.config["SECRET_KEY"]
+
+
+def test_settings_are_read_from_the_environment(environ):
+    environ.setenv("COMMENTSVC_SECRET_KEY", "from-the-environment")
+    environ.setenv("COMMENTSVC_DATABASE_URL", "postgresql://u@db.internal:6543/c")
+    environ.setenv("COMMENTSVC_REDIS_URL", "redis://cache.internal:6380/2")
+    environ.setenv("COMMENTSVC_REDIS_KEY_PREFIX", "blog:")
+    environ.setenv("COMMENTSVC_REDIS_SOCKET_TIMEOUT", "1.5")
+    environ.setenv("COMMENTSVC_DATABASE_CONNECT_TIMEOUT", "7")
+    environ.setenv("COMMENTSVC_MAX_CONTENT_LENGTH", "1000")
+    environ.setenv("COMMENTSVC_API_CACHE_MAX_AGE", "60")
+    environ.setenv("COMMENTSVC_UNAVAILABLE_RETRY_AFTER", "9")
+    environ.setenv("COMMENTSVC_DEV_DEMO", "off")
+
+    app = create_app()
+
+    config = app.config
+    assert config["SECRET_KEY"] == "from-the-environment"
+    assert config["SQLALCHEMY_DATABASE_URI"] == (
+        "postgresql+psycopg://u@db.internal:6543/c"
+    )
+    assert config["REDIS_URL"] == "redis://cache.internal:6380/2"
+    assert config["REDIS_KEY_PREFIX"] == "blog:"
+    assert config["REDIS_SOCKET_TIMEOUT"] == 1.5
+    assert config["MAX_CONTENT_LENGTH"] == 1000
+    assert config["API_CACHE_MAX_AGE"] == 60
+    assert config["UNAVAILABLE_RETRY_AFTER"] == 9
+    assert config["DEV_DEMO"] is False
+    # The timeouts reach the clients that use them.
+    options = config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"]["connect_timeout"] == 7
+    with app.app_context():
+        redis_options = get_redis().connection_pool.connection_kwargs
+        assert redis_options["host"] == "cache.internal"
+        assert redis_options["socket_timeout"] == 1.5
+        assert redis_options["socket_connect_timeout"] == 1.5
+        assert db.engine.url.host == "db.internal"
+        assert db.engine.url.port == 6543
+
+
+def test_the_test_mapping_overrides_the_environment(environ):
+    environ.setenv("COMMENTSVC_SECRET_KEY", "from-the-environment")
+    environ.setenv("COMMENTSVC_API_CACHE_MAX_AGE", "60")
+    app = create_app({"TESTING": True, "API_CACHE_MAX_AGE": 5})
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["API_CACHE_MAX_AGE"] == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEV_DEMO", "maybe"),
+        ("DEV_DEMO", "2"),
+        ("REDIS_SOCKET_TIMEOUT", "soon"),
+        ("REDIS_SOCKET_TIMEOUT", "0"),
+        ("REDIS_SOCKET_TIMEOUT", "-1"),
+        ("REDIS_SOCKET_TIMEOUT", "nan"),
+        ("REDIS_SOCKET_TIMEOUT", "inf"),
+        ("DATABASE_CONNECT_TIMEOUT", "3s"),
+        ("DATABASE_CONNECT_TIMEOUT", "1.5"),
+        # libpq reads 0 as "wait forever": that is no timeout at all.
+        ("DATABASE_CONNECT_TIMEOUT", "0"),
+        ("DATABASE_CONNECT_TIMEOUT", "-3"),
+        ("MAX_CONTENT_LENGTH", "64k"),
+        ("API_CACHE_MAX_AGE", "-1"),
+        ("UNAVAILABLE_RETRY_AFTER", "soon"),
+        ("DATABASE_URL", "mysql://root@localhost/comments"),
+        ("DATABASE_URL", "not a url"),
+    ],
+)
+def test_bad_values_fail_fast_naming_the_variable(environ, name, value):
+    environ.setenv("COMMENTSVC_SECRET_KEY", "s")
+    environ.setenv(ENV_PREFIX + name, value)
+    with pytest.raises(ConfigError, match=ENV_PREFIX + name):
+        create_app()
+
+
+def test_default_database_is_a_sqlite_file_under_instance(environ):
+    environ.delenv("COMMENTSVC_DATABASE_URL")
+    app = create_app({"TESTING": True})
+    expected = PROJECT_ROOT / "instance" / "commentsvc.sqlite3"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{expected}"
+    with app.app_context():
+        assert db.engine.dialect.name == "sqlite"
+        assert db.engine.url.database == str(expected)
+
+
+def test_default_redis_url(environ):
+    app = create_app({"TESTING": True})
+    assert app.config["REDIS_URL"] == "redis://127.0.0.1:6379/0"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://user:pw@db.example:5432/comments",
+        "postgresql://user:pw@db.example:5432/comments",
+        "postgresql+psycopg://user:pw@db.example:5432/comments",
+    ],
+)
+def test_postgres_urls_are_normalised_to_psycopg(environ, url):
+    environ.setenv("COMMENTSVC_DATABASE_URL", url)
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        "postgresql+psycopg://user:pw@db.example:5432/comments"
+    )
+    with app.app_context():
+        assert db.engine.dialect.name == "postgresql"
+        assert db.engine.dialect.driver == "psycopg"
+
+
+def test_an_html_error_page_renders_from_the_templates_folder(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "<h1>404 Not Found</h1>" in page
+    assert "<!doctype html>" in page  # the base template too
+
+
+def test_the_index_page_lists_the_sites(client, app_context):
+    make_site("news", "Example News")
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "Example News" in page
+    assert "/api/v1/sites/news/comments" in page

@@ -1,0 +1,108 @@
+"""/healthz (the process is up) and /readyz (the database and Redis answer)."""
+
+import time
+
+import pytest
+from conftest import base_config
+from tcpproxy import Blackhole, free_port
+
+from commentsvc import create_app
+from commentsvc.extensions import db
+
+
+def closed_redis_url() -> str:
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+def closed_postgres_url() -> str:
+    return f"postgresql://postgres@127.0.0.1:{free_port()}/test"
+
+
+@pytest.fixture
+def standalone_app():
+    """Apps on dependencies that are down: nothing to wipe, engines disposed."""
+    apps = []
+
+    def factory(database_url, **overrides):
+        app = create_app(base_config(database_url, **overrides))
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def timed_get(client, path):
+    started = time.monotonic()
+    response = client.get(path)
+    return response, time.monotonic() - started
+
+
+def test_ready_when_database_and_redis_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+    assert response.json["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
+def test_healthz_answers_with_every_dependency_down(standalone_app):
+    app = standalone_app(closed_postgres_url(), REDIS_URL=closed_redis_url())
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert set(response.json["checks"]) == {"database", "redis"}
+    assert "ok" not in response.json["checks"].values()
+
+
+def test_not_ready_without_the_database(standalone_app):
+    app = standalone_app(closed_postgres_url(), UNAVAILABLE_RETRY_AFTER=7)
+    response, elapsed = timed_get(app.test_client(), "/readyz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+    assert response.json["checks"]["database"].startswith("unreachable")
+    assert response.json["checks"]["redis"] == "ok"
+    assert response.headers["Retry-After"] == "7"
+    assert elapsed < 2
+
+
+def test_not_ready_without_redis(make_app):
+    app = make_app(REDIS_URL=closed_redis_url())
+    response, elapsed = timed_get(app.test_client(), "/readyz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+    assert response.json["checks"]["redis"].startswith("unreachable")
+    assert response.json["checks"]["database"] == "ok"
+    assert "Retry-After" in response.headers
+    assert elapsed < 2
+
+
+def test_a_hung_redis_does_not_hang_readiness(make_app):
+    """Redis accepts the connection and never answers: the socket timeout ends it."""
+    with Blackhole() as hung:
+        app = make_app(REDIS_URL=f"redis://127.0.0.1:{hung.port}/0")
+        response, elapsed = timed_get(app.test_client(), "/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["redis"].startswith("unreachable")
+    assert elapsed < 2
+
+
+def test_a_hung_database_does_not_hang_readiness(standalone_app):
+    """The database accepts the connection and never answers: connect_timeout."""
+    with Blackhole() as hung:
+        app = standalone_app(
+            f"postgresql://postgres@127.0.0.1:{hung.port}/test",
+            DATABASE_CONNECT_TIMEOUT=2,
+        )
+        response, elapsed = timed_get(app.test_client(), "/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["database"].startswith("unreachable")
+    assert elapsed < 5

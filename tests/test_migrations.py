@@ -1,0 +1,120 @@
+"""``flask db upgrade`` on empty databases, and models and migrations agree."""
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from conftest import (
+    BACKENDS,
+    base_config,
+    create_postgres_database,
+    drop_postgres_database,
+)
+
+from commentsvc import PROJECT_ROOT, create_app
+from commentsvc.extensions import db
+
+TABLES = {
+    "alembic_version",
+    "comments",
+    "moderation_events",
+    "moderator_sites",
+    "moderators",
+    "sites",
+    "threads",
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request, tmp_path):
+    """The URL of a database that has never seen a migration."""
+    if request.param == "sqlite":
+        path = tmp_path / "empty.sqlite3"
+        path.touch()  # an existing, empty file
+        yield f"sqlite:///{path}"
+    else:
+        name = f"commentsvc_migrations_{uuid.uuid4().hex[:10]}"
+        url = create_postgres_database(name)
+        try:
+            yield url
+        finally:
+            drop_postgres_database(name)
+
+
+@pytest.fixture
+def empty_app(empty_database):
+    app = create_app(base_config(empty_database))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def tables(app) -> set[str]:
+    with app.app_context():
+        names = set(sa.inspect(db.engine).get_table_names())
+        db.engine.dispose()
+        return names
+
+
+def flask_db(app, *args):
+    result = app.test_cli_runner().invoke(args=["db", *args])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+def test_upgrade_an_empty_database_then_models_and_migrations_agree(empty_app):
+    assert tables(empty_app) == set()
+
+    flask_db(empty_app, "upgrade")
+    assert tables(empty_app) == TABLES
+
+    # `flask db check` fails (exit code 1) if autogenerate finds any difference.
+    flask_db(empty_app, "check")
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_app):
+    flask_db(empty_app, "upgrade")
+    flask_db(empty_app, "downgrade", "base")
+    assert tables(empty_app) == {"alembic_version"}
+
+    flask_db(empty_app, "upgrade")
+    assert tables(empty_app) == TABLES
+    flask_db(empty_app, "check")
+
+
+def test_the_readme_deploy_step_on_a_fresh_sqlite_file(tmp_path):
+    """`flask --app wsgi db upgrade`, configured by the environment alone."""
+    path = tmp_path / "deploy.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTSVC_")}
+    env.update(
+        COMMENTSVC_SECRET_KEY="deploy-secret",
+        COMMENTSVC_DATABASE_URL=f"sqlite:///{path}",
+    )
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    for command in (["db", "upgrade"], ["db", "check"]):
+        done = subprocess.run(
+            [*flask, *command],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        assert set(sa.inspect(engine).get_table_names()) == TABLES
+    finally:
+        engine.dispose()
+
+
+def test_check_notices_a_schema_that_drifted_from_the_models(empty_app):
+    """The agreement test above is not vacuous."""
+    flask_db(empty_app, "upgrade")
+    with empty_app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.text("DROP INDEX ix_comments_ip"))
+    result = empty_app.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code != 0
