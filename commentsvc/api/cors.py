@@ -32,6 +32,7 @@ def check_origin(site: Site) -> None:
     """
     origin = request_origin()
     if origin is not None and not origin_allowed(site, origin):
+        g.cors_origin_refused = True
         raise ApiError(
             403,
             "origin_not_allowed",
@@ -43,9 +44,10 @@ def check_origin(site: Site) -> None:
 def add_cors_headers(response: Response) -> Response:
     """After every API request: let an allowed origin read the response.
 
-    The origin was checked against the site by :func:`check_origin`. A 5xx error
-    envelope (the database down, say) is readable by any origin, so that the
-    embed can tell the reader to retry; it holds nothing private.
+    The origin was checked against the site by :func:`check_origin`. An error
+    envelope (the database down, an unknown site) is readable by any origin, so
+    that an embed can say what went wrong; it holds nothing private and no
+    credentials are ever allowed. A refused origin reads nothing at all.
     """
     if not request.path.startswith("/api/"):
         return response
@@ -55,7 +57,7 @@ def add_cors_headers(response: Response) -> Response:
         return response
     if g.get("cors_origin_allowed"):
         response.headers["Access-Control-Allow-Origin"] = origin
-    elif response.status_code >= 500:
+    elif response.status_code >= 400 and not g.get("cors_origin_refused"):
         response.headers["Access-Control-Allow-Origin"] = "*"
     else:
         return response

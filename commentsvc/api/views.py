@@ -64,8 +64,9 @@ def _client_info() -> service.ClientInfo:
 
 
 @bp.route("/sites/<site_slug>/comments", methods=["OPTIONS"])
+@bp.route("/sites/<site_slug>/captcha/dev-token", methods=["OPTIONS"])
 def comments_preflight(site_slug: str):
-    """Answer a CORS preflight for the comments endpoint."""
+    """Answer a CORS preflight for the site's endpoints."""
     site = _site_or_404(site_slug)
     check_origin(site)
     return preflight_response()
