@@ -13,9 +13,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     Raises:
         commentsvc.config.ConfigError: the configuration is missing or invalid.
     """
-    from . import cli, config, errors, extensions, health, pages
+    from . import cli, config, errors, extensions, health, pages, ratelimit
     from .api import bp as api_bp
     from .api.cors import add_cors_headers
+    from .embed import bp as embed_bp
+    from .moderation import bp as moderation_bp
 
     app = Flask(
         __name__,
@@ -32,8 +34,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(embed_bp)
     extensions.csrf.exempt(api_bp)
     app.after_request(add_cors_headers)
+    ratelimit.init_app(app)
 
     errors.init_app(app)
     cli.init_app(app)

@@ -38,6 +38,10 @@ def _site_options(command):
         click.option("--captcha-score-threshold", type=float),
         click.option("--require-email/--no-require-email", default=None),
         click.option("--max-length", type=int),
+        click.option(
+            "--post-rate-limit",
+            help="Posts per client IP, e.g. '5/minute;30/hour' ('' for the default).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -109,6 +113,7 @@ def list_sites_command():
         click.echo(
             f"{site.slug}\t{site.name}\tcaptcha={site.captcha_provider.value}"
             f" (secret {secret})\trequire_email={site.require_email}"
+            f"\tpost_rate_limit={site.post_rate_limit or 'default'}"
             f"\torigins={' '.join(site.allowed_origins or []) or '-'}"
         )
 
@@ -143,20 +148,32 @@ def create_moderator_command(username, admin, sites, email, password_stdin):
     "--origin",
     "origins",
     multiple=True,
-    default=["http://127.0.0.1:8000", "http://localhost:8000"],
+    default=[
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        # The demo article page (demo/serve.py) runs on the next port.
+        "http://127.0.0.1:8001",
+        "http://localhost:8001",
+    ],
+    help="An origin allowed to embed the demo site (repeat); replaces the old ones.",
 )
 # The `flask` command pushes an app context for every command, but app.cli on its
 # own (app.test_cli_runner(), an embedding tool) only does for AppGroup commands.
 @with_appcontext
 def demo_setup_command(origins):
     """Create (or refresh) the demo site and the demo admin; print the login."""
-    if not any(s.slug == "demo" for s in site_service.list_sites()):
-        site_service.create_site(
-            "demo",
-            "Demo News",
-            allowed_origins=list(origins),
-            captcha_provider=demo_captcha_provider(),
-        )
+    settings = {
+        "allowed_origins": list(origins),
+        "captcha_provider": demo_captcha_provider(),
+    }
+    try:
+        if any(s.slug == "demo" for s in site_service.list_sites()):
+            # A demo started on other ports (or without the dev captcha) before.
+            site_service.update_site("demo", **settings)
+        else:
+            site_service.create_site("demo", "Demo News", **settings)
+    except ValidationFailed as error:
+        _fail(error)
     password = secrets.token_urlsafe(12)
     moderator = db.session.scalar(
         db.select(Moderator).where(Moderator.username == "demo")

@@ -42,6 +42,22 @@ DEFAULTS = {
     # The built-in dev provider: off unless enabled; never for production.
     "CAPTCHA_DEV_ENABLED": False,
     "CAPTCHA_DEV_TOKEN_LIFETIME": 120,
+    # Rate limits per client IP (IPv6: per /64), Flask-Limiter syntax. Posts are
+    # counted per site; a site may set its own post limit.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_POST": "5/minute;30/hour;200/day",
+    "RATELIMIT_READ": "600/minute",
+    "RATELIMIT_CAPTCHA": "30/minute",
+    "RATELIMIT_LOGIN_IP": "10/minute;100/day",
+    "RATELIMIT_LOGIN_ACCOUNT": "5/minute;50/day",
+    # Proxy hops in front of the app whose X-Forwarded-For may be trusted.
+    "TRUSTED_PROXIES": 0,
+    # The moderators' session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS.
+    "SESSION_COOKIE_NAME": "commentsvc_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
 }
 
 # Settings read from the environment and how to parse them.
@@ -86,6 +102,19 @@ def _parse_str(name: str, raw: str) -> str:
     return raw
 
 
+def _parse_limits(name: str, raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        if parse_many(raw):
+            return raw
+    except ValueError:
+        pass
+    raise ConfigError(
+        f"{ENV_PREFIX}{name} must be rate limits like '5/minute;30/hour', got {raw!r}"
+    )
+
+
 PARSERS = {
     "SECRET_KEY": _parse_str,
     "DEV_DEMO": _parse_bool,
@@ -104,6 +133,14 @@ PARSERS = {
     "CAPTCHA_READ_TIMEOUT": _parse_number(float, positive=True),
     "CAPTCHA_DEV_ENABLED": _parse_bool,
     "CAPTCHA_DEV_TOKEN_LIFETIME": _parse_number(int, positive=True),
+    "RATELIMIT_ENABLED": _parse_bool,
+    "RATELIMIT_POST": _parse_limits,
+    "RATELIMIT_READ": _parse_limits,
+    "RATELIMIT_CAPTCHA": _parse_limits,
+    "RATELIMIT_LOGIN_IP": _parse_limits,
+    "RATELIMIT_LOGIN_ACCOUNT": _parse_limits,
+    "TRUSTED_PROXIES": _parse_number(int),
+    "SESSION_COOKIE_SECURE": _parse_bool,
 }
 
 

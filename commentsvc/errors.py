@@ -67,20 +67,34 @@ def api_error_response(error: ApiError):
 
 
 def _http_error(error: HTTPException):
+    extra, headers = {}, {}
+    description = None
+    if error.code == 429:
+        from .ratelimit import retry_after_seconds
+
+        retry_after = retry_after_seconds()
+        description = f"Too many requests. Please try again in {retry_after} seconds."
+        extra["retry_after"] = retry_after
+        headers["Retry-After"] = str(retry_after)
     if not is_api_request():
+        if description:
+            error.description = description
         return (
             render_template("errors/error.html", error=error),
             error.code or 500,
+            headers,
         )
     code = _HTTP_CODES.get(error.code or 500, "error")
-    message = error.description or error.name
+    message = description or error.description or error.name
     if error.code == 413:
         message = "The request body is too large."
     elif error.code == 404:
         message = "There is nothing at this address."
     elif error.code == 405:
         message = f"The method {request.method} is not allowed here."
-    response = api_error_response(ApiError(error.code or 500, code, message))
+    response = api_error_response(
+        ApiError(error.code or 500, code, message, headers=headers, extra=extra)
+    )
     if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

@@ -1,7 +1,9 @@
 """Extensions, created unbound here and bound to an app in :func:`init_app`."""
 
 import redis
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -27,6 +29,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "moderation.login"
+login_manager.login_message = "Please log in to moderate comments."
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +41,8 @@ def init_app(app: Flask) -> None:
         app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True
     )
     csrf.init_app(app)
+    login_manager.init_app(app)
+    app.session_interface = HttpsAwareSessionInterface()
     app.extensions["commentsvc.redis"] = redis.Redis.from_url(
         app.config["REDIS_URL"],
         # redis-py has no timeouts by default: a hung Redis would hang requests.
@@ -46,6 +53,16 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (behind
+    a trusted proxy, ProxyFix tells us), not only when configured so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (
+            has_request_context() and request.is_secure
+        )
 
 
 def get_redis() -> redis.Redis:

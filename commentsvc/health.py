@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import captcha
 from .extensions import db, get_redis
+from .ratelimit import limiter_state
 
 bp = Blueprint("health", __name__)
 
@@ -46,6 +47,7 @@ def readyz():
         "status": "unavailable" if failed else "ok",
         "checks": {name: (reason or "ok") for name, reason in checks.items()},
     }
+    body["rate_limiter"] = limiter_state()
     if not failed:
         # A site's wrong captcha secret holds its comments unverified; it is worth
         # a warning, not taking every site out of the load balancer.

@@ -209,6 +209,26 @@ class Moderator(db.Model):
 
     sites: Mapped[list[Site]] = relationship(secondary=moderator_sites)
 
+    # Flask-Login's user interface.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
     def __repr__(self) -> str:
         return f"<Moderator {self.username}>"
 

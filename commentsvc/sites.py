@@ -9,6 +9,7 @@ from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
 from .models import CaptchaProvider, ModerationPolicy, Site
 from .origins import normalize_origin
+from .ratelimit import validate_limits
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -55,6 +56,12 @@ def _apply(site: Site, changes: dict) -> None:
                 value = float(value)
                 if not 0.0 <= value <= 1.0:
                     raise ValueError("A score between 0.0 and 1.0.")
+            elif name == "post_rate_limit":
+                value = (value or "").strip() or None
+                if value is not None:
+                    if len(value) > 200:
+                        raise ValueError("At most 200 characters.")
+                    validate_limits(value)
             elif name == "require_email":
                 value = bool(value)
             elif name in ("max_length", "trusted_author_min_approved"):

@@ -60,6 +60,11 @@ def base_config(database_url: str, **overrides) -> dict:
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "REDIS_KEY_PREFIX": REDIS_PREFIX,
+        # Limits stay on (counted in the real Redis) but out of the way; the rate
+        # limit tests set their own.
+        "RATELIMIT_POST": "100000/minute",
+        "RATELIMIT_READ": "100000/minute",
+        "RATELIMIT_CAPTCHA": "100000/minute",
     }
     config.update(overrides)
     return config
@@ -110,8 +115,11 @@ def _wipe(app) -> None:
 def make_app(database_urls, backend):
     """Build apps on this test's backend; everything they stored is wiped after."""
     apps = []
+    # Each test counts rate limits and single-use tokens under its own prefix.
+    prefix = f"{REDIS_PREFIX}{uuid.uuid4().hex[:8]}:"
 
     def factory(**overrides):
+        overrides.setdefault("REDIS_KEY_PREFIX", prefix)
         app = create_app(base_config(database_urls[backend], **overrides))
         apps.append(app)
         return app
@@ -179,3 +187,9 @@ class LiveServer:
 def live_server(app):
     with LiveServer(app) as server:
         yield server
+
+
+@pytest.fixture
+def live_server_for():
+    """Serve an app of the test's choosing: ``with live_server_for(app) as s:``."""
+    return LiveServer

@@ -7,14 +7,14 @@ from flask import Response, current_app, request
 
 from ..captcha import CaptchaRefused, dev
 from ..comments import service
-from ..comments.errors import SiteNotFound, ValidationFailed
-from ..comments.threads import get_site
+from ..comments.errors import ValidationFailed
 from ..errors import ApiError
 from ..models import CommentStatus, Site
-from ..sites import SLUG
+from ..ratelimit import client_ip
 from . import bp
 from .cors import check_origin, preflight_response
 from .forms import validate_submission
+from .lookup import request_site
 
 _CAPTCHA_MESSAGES = {
     "captcha_expired": "The captcha expired or was already used: get a fresh one "
@@ -24,14 +24,10 @@ _CAPTCHA_MESSAGES = {
 
 
 def _site_or_404(slug: str) -> Site:
-    try:
-        # A slug no site can have (a NUL byte, say) is not worth a query, and
-        # PostgreSQL would refuse it with an error rather than find nothing.
-        if not SLUG.match(slug):
-            raise SiteNotFound(slug)
-        return get_site(slug)
-    except SiteNotFound:
-        raise ApiError(404, "unknown_site", f"There is no site {slug!r}.") from None
+    site = request_site(slug)
+    if site is None:
+        raise ApiError(404, "unknown_site", f"There is no site {slug!r}.")
+    return site
 
 
 def _json_bytes(payload: dict) -> bytes:
@@ -60,7 +56,7 @@ def _thread_key_from_query() -> str:
 def _client_info() -> service.ClientInfo:
     user_agent = request.headers.get("User-Agent", "")
     user_agent = "".join(c for c in user_agent if c.isprintable())[:512] or None
-    return service.ClientInfo(ip=request.remote_addr, user_agent=user_agent)
+    return service.ClientInfo(ip=client_ip(), user_agent=user_agent)
 
 
 @bp.route("/sites/<site_slug>/comments", methods=["OPTIONS"])

@@ -1,5 +1,8 @@
 """Moderator accounts and their argon2 password hashes."""
 
+import contextlib
+import functools
+
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,6 +30,34 @@ def verify_password(moderator: Moderator, password: str) -> bool:
         moderator.password_hash = hash_password(password)
         db.session.commit()
     return True
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verified against when the username is unknown, so that a wrong username
+    # costs as long as a wrong password and timing tells nothing.
+    return _hasher.hash("not a real password")
+
+
+def authenticate(username: str, password: str) -> Moderator | None:
+    """Return the active moderator with these credentials, or None."""
+    moderator = db.session.scalar(
+        sa.select(Moderator).where(Moderator.username == (username or "").strip())
+    )
+    if moderator is None or not moderator.active:
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_dummy_hash(), password or "")
+        return None
+    return moderator if verify_password(moderator, password or "") else None
+
+
+def load_moderator(moderator_id: str) -> Moderator | None:
+    """Flask-Login's user loader: an active moderator by id, or None."""
+    try:
+        moderator = db.session.get(Moderator, int(moderator_id))
+    except (TypeError, ValueError):
+        return None
+    return moderator if moderator is not None and moderator.active else None
 
 
 def create_moderator(

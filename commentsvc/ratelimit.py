@@ -1,0 +1,244 @@
+"""Per-client-IP rate limits, counted atomically in Redis by Flask-Limiter.
+
+Every app process shares the counters in Redis, so N concurrent posts admit
+exactly the limit however many processes serve them. If Redis is down or slow,
+short socket timeouts fail fast and each process falls back to its own in-memory
+counters (logged, reported by /readyz) until Redis answers again.
+"""
+
+import ipaddress
+import logging
+import time
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from limits import parse_many
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+log = logging.getLogger(__name__)
+
+IPV6_BUCKET_PREFIX = 64
+
+
+def client_ip(remote_addr: str | None = None) -> str | None:
+    """The client's address; an IPv4-mapped IPv6 address counts as IPv4.
+
+    Behind ``TRUSTED_PROXIES`` proxy hops ProxyFix has already put the client's
+    address in ``remote_addr``; otherwise it is the socket peer, and a
+    client-sent X-Forwarded-For changes nothing.
+    """
+    raw = remote_addr if remote_addr is not None else request.remote_addr
+    if not raw:
+        return None
+    try:
+        address = ipaddress.ip_address(raw.split("%", 1)[0])
+    except ValueError:
+        return raw[:45]
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def ip_bucket(ip: str | None) -> str:
+    """The rate-limit bucket of an address: itself for IPv4, its /64 for IPv6
+    (one subscriber usually holds a whole /64)."""
+    if not ip:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        network = ipaddress.IPv6Network((address, IPV6_BUCKET_PREFIX), strict=False)
+        return str(network)
+    return str(address)
+
+
+def client_bucket() -> str:
+    return ip_bucket(client_ip())
+
+
+def _site_slug() -> str:
+    return (request.view_args or {}).get("site_slug", "")
+
+
+def site_client_bucket() -> str:
+    """Posts are counted per site and client bucket."""
+    return f"{_site_slug()}|{client_bucket()}"
+
+
+def post_limits() -> str:
+    """The site's own post limit, or the global one."""
+    from .api.lookup import request_site
+
+    try:
+        site = request_site(_site_slug())
+    except SQLAlchemyError:
+        # The view answers 503; a database error here must not be mistaken by
+        # Flask-Limiter for a dead Redis.
+        site = None
+    if site is not None and site.post_rate_limit:
+        return site.post_rate_limit
+    return current_app.config["RATELIMIT_POST"]
+
+
+def read_limits() -> str:
+    return current_app.config["RATELIMIT_READ"]
+
+
+def _fallback_limits() -> str:
+    # Flask-Limiter applies the fallback to every endpoint: keep posts strict and
+    # reads loose, as with Redis.
+    if request.endpoint == "api.post_comment":
+        return post_limits()
+    if request.endpoint == "moderation.login":
+        return current_app.config["RATELIMIT_LOGIN_IP"]
+    return read_limits()
+
+
+def validate_limits(value: str) -> str:
+    """Return *value* if Flask-Limiter can parse it ("5/minute;30/hour").
+
+    Raises:
+        ValueError: it cannot.
+    """
+    try:
+        parsed = parse_many(value)
+    except ValueError:
+        parsed = []
+    if not parsed:
+        raise ValueError(f"{value!r} is not a rate limit like '5/minute;30/hour'.")
+    return value
+
+
+def get_limiter() -> Limiter:
+    return current_app.extensions["commentsvc.limiter"]
+
+
+def using_fallback() -> bool:
+    """True while this process counts in memory because Redis failed."""
+    # Flask-Limiter keeps this state privately; it has no public accessor.
+    return bool(getattr(get_limiter(), "_storage_dead", False))
+
+
+def limiter_state() -> str:
+    """Where this process counts: "redis", "in-process fallback" (Redis failed)
+    or "in-process" (the demo without Redis)."""
+    if current_app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        return "in-process"
+    return "in-process fallback" if using_fallback() else "redis"
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the limit that refused this request resets."""
+    current = get_limiter().current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()) + 1)
+
+
+def _redis_reachable(app: Flask) -> bool:
+    from .extensions import get_redis
+
+    with app.app_context():
+        try:
+            get_redis().ping()
+        except (RedisError, OSError):
+            return False
+    return True
+
+
+def add_rate_limit_headers(response):
+    """X-RateLimit-* for the limit nearest to refusing this request; on a 429,
+    ``Retry-After`` too (set by the error handler)."""
+    if "commentsvc.limiter" not in current_app.extensions:
+        return response
+    current = get_limiter().current_limit
+    if current is None:
+        return response
+    try:
+        response.headers["X-RateLimit-Limit"] = str(current.limit.amount)
+        response.headers["X-RateLimit-Remaining"] = str(current.remaining)
+        response.headers["X-RateLimit-Reset"] = str(int(current.reset_at))
+    except Exception:  # noqa: BLE001 - headers are a courtesy; never fail for them
+        log.debug("rate limit headers skipped", exc_info=True)
+    return response
+
+
+def login_account() -> str:
+    """Login attempts are also counted per account, whatever the IP."""
+    return "account|" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _config_limit(name: str):
+    return lambda: current_app.config[name]
+
+
+# Which views are limited, how, and by what key; applied per app in init_app.
+# (limits, key function, methods or None for all)
+VIEW_LIMITS = {
+    "api.post_comment": [(post_limits, site_client_bucket, None)],
+    "api.list_comments": [(read_limits, client_bucket, None)],
+    "api.comments_preflight": [(read_limits, client_bucket, None)],
+    "api.dev_captcha_token": [
+        (_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)
+    ],
+    "moderation.login": [
+        (_config_limit("RATELIMIT_LOGIN_IP"), client_bucket, ["POST"]),
+        (_config_limit("RATELIMIT_LOGIN_ACCOUNT"), login_account, ["POST"]),
+    ],
+}
+
+
+def init_app(app: Flask) -> None:
+    """Give *app* its own limiter, configured from our settings, and wrap the
+    limited views; trust the declared proxy hops.
+
+    Call after the blueprints are registered. One limiter per app (not a module
+    global) because Flask-Limiter keeps its storage on the instance.
+    """
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    timeout = app.config["REDIS_SOCKET_TIMEOUT"]
+    storage_uri = app.config["REDIS_URL"]
+    if app.config["DEV_DEMO"] and not _redis_reachable(app):
+        log.warning(
+            "Redis is not reachable: the demo counts rate limits in this process's "
+            "memory (fine for one process, wrong for several)"
+        )
+        storage_uri = "memory://"
+    app.config.update(
+        RATELIMIT_STORAGE_URI=storage_uri,
+        RATELIMIT_STORAGE_OPTIONS=(
+            {}
+            if storage_uri == "memory://"
+            else {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        ),
+        RATELIMIT_KEY_PREFIX=app.config["REDIS_KEY_PREFIX"] + "ratelimit",
+        RATELIMIT_STRATEGY="fixed-window",
+        # Flask-Limiter's own headers would also stamp Retry-After on every
+        # response (and overwrite a 503's); add_rate_limit_headers does it right.
+        RATELIMIT_HEADERS_ENABLED=False,
+        RATELIMIT_SWALLOW_ERRORS=True,
+    )
+    limiter = Limiter(
+        key_func=client_bucket,
+        in_memory_fallback=[_fallback_limits],
+        in_memory_fallback_enabled=True,
+    )
+    limiter.init_app(app)
+    app.extensions["commentsvc.limiter"] = limiter
+    app.after_request(add_rate_limit_headers)
+    for endpoint, rules in VIEW_LIMITS.items():
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            continue
+        for limits, key_func, methods in rules:
+            view = limiter.limit(limits, key_func=key_func, methods=methods)(view)
+        app.view_functions[endpoint] = view

@@ -1,0 +1,555 @@
+/*! commentsvc embed: a page's comments and a reply form, in a shadow root.
+ * Hand-written, no dependencies, no build step. Documented in docs/embed.md. */
+(() => {
+  "use strict";
+  const me = document.currentScript;
+  const BASE = (me && me.src) || location.href;
+
+  // Every string the reader sees. A site overrides any of them with
+  // window.commentsvcStrings = {...} or data-commentsvc-strings='{"...": "..."}'.
+  const STRINGS = {
+    loading: "Loading comments…",
+    loadFailed: "The comments could not be loaded.",
+    none: "No comments yet",
+    one: "1 Comment",
+    many: "{n} Comments",
+    leave: "Leave a Reply",
+    leaveTo: "Leave a Reply to {name}",
+    cancel: "Cancel reply",
+    reply: "Reply",
+    replyTo: "Reply to {name}",
+    note: "Your email address will not be published. Required fields are marked *",
+    comment: "Comment",
+    name: "Name",
+    email: "Email",
+    website: "Website",
+    post: "Post Comment",
+    posting: "Posting your comment…",
+    retry: "Retry",
+    noComment: "Please enter your comment!",
+    noName: "Please enter your name here",
+    noEmail: "Please enter your email address.",
+    badEmail: "Please enter a valid email address.",
+    tooLong: "Please keep your comment under {n} characters.",
+    fix: "Please correct the highlighted fields.",
+    pending: "Your comment is awaiting moderation.",
+    published: "Your comment has been published.",
+    restored: "Your unsent comment has been restored.",
+    tick: "Please confirm that you are not a robot.",
+    expired: "The captcha expired. Please tick the box again; your comment is kept.",
+    tickAgain: "Please tick the box again to send your comment.",
+    captchaFailed: "The captcha could not be verified. Please try again.",
+    rateLimited: "You are posting too quickly. Please try again {when}.",
+    offline:
+      "The comment service could not be reached. Your comment is kept in this " +
+      "browser: retry in a moment.",
+    failed: "Your comment could not be posted.",
+  };
+
+  // Captcha providers: the script to load on the reader's first interaction.
+  const PROVIDERS = {
+    recaptcha_v2: ["grecaptcha", "https://www.google.com/recaptcha/api.js?render=explicit"],
+    recaptcha_v3: ["grecaptcha", "https://www.google.com/recaptcha/api.js?render="],
+    hcaptcha: ["hcaptcha", "https://js.hcaptcha.com/1/api.js?render=explicit"],
+    turnstile: ["turnstile", "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit"],
+    dev: ["commentsvcDevCaptcha", new URL("captcha-dev.js?render=explicit", BASE).href],
+  };
+
+  const DARK =
+    "--a:var(--commentsvc-accent,#72aee6);--at:var(--commentsvc-accent-text,#101517);" +
+    "--mu:var(--commentsvc-muted,#a7aaad);--fb:var(--commentsvc-field-bg,#2c3338);" +
+    "--bd:var(--commentsvc-border,#50575e);--er:var(--commentsvc-error,#f86368);" +
+    "--pb:var(--commentsvc-pending-bg,#3b3520);color:var(--commentsvc-text,#f0f0f1);" +
+    "background:var(--commentsvc-bg,#1d2327);padding:var(--commentsvc-padding,1em)";
+  const CSS =
+    ":host{display:block;--a:var(--commentsvc-accent,#2271b1);" +
+    "--at:var(--commentsvc-accent-text,#fff);--mu:var(--commentsvc-muted,#646970);" +
+    "--fb:var(--commentsvc-field-bg,#fff);--bd:var(--commentsvc-border,#8c8f94);" +
+    "--er:var(--commentsvc-error,#d63638);--pb:var(--commentsvc-pending-bg,#fcf9e8);" +
+    "--r:var(--commentsvc-radius,4px);color:var(--commentsvc-text);" +
+    "background:var(--commentsvc-bg);padding:var(--commentsvc-padding,0);" +
+    "font:var(--commentsvc-font,inherit);line-height:1.5}" +
+    `:host([data-commentsvc-theme=dark]){${DARK}}` +
+    `@media(prefers-color-scheme:dark){:host(:not([data-commentsvc-theme=light])){${DARK}}}` +
+    "[hidden]{display:none!important}" +
+    "ol{list-style:none;margin:0;padding:0}" +
+    "ol ol{margin-left:var(--commentsvc-indent,1.5em);padding-left:.75em;border-left:2px solid var(--bd)}" +
+    "a{color:var(--a)}li{margin:1.25em 0}.who{font-weight:600}time,.note{color:var(--mu);font-size:.875em}" +
+    ".body p{margin:.5em 0}.mine .body{white-space:pre-wrap;margin:.5em 0}" +
+    ".mine>article{background:var(--pb);padding:.5em .75em;border-radius:var(--r)}" +
+    ".link{background:none;border:0;padding:0;font:inherit;font-size:.875em;color:var(--a);" +
+    "text-decoration:underline;cursor:pointer}" +
+    "h3 .link{margin-left:1em;font-weight:400}" +
+    "label{display:block;font-weight:600;margin-bottom:.25em}" +
+    "input,textarea{box-sizing:border-box;width:100%;padding:.5em;font:inherit;color:inherit;" +
+    "background:var(--fb);border:1px solid var(--bd);border-radius:var(--r)}" +
+    ":focus-visible{outline:2px solid var(--a);outline-offset:2px}" +
+    "[aria-invalid=true]{border-color:var(--er)}.err,.bad{color:var(--er)}" +
+    ".err{display:block;font-size:.875em}.err:empty{display:none}" +
+    ".send{background:var(--a);color:var(--at);border:0;border-radius:var(--r);" +
+    "padding:.6em 1.2em;font:inherit;font-weight:600;cursor:pointer;margin-right:.5em}" +
+    ".send:disabled{opacity:.6;cursor:progress}" +
+    ".hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}";
+
+  let sheet;
+  const adopt = (root) => {
+    if (false) {
+      // A constructed stylesheet needs no 'unsafe-inline' under a strict CSP.
+      if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } else root.append(h("style", {}, CSS));
+  };
+
+  let html = (s) => s;
+  try {
+    const tt = window.trustedTypes && trustedTypes.createPolicy("commentsvc", { createHTML: html });
+    if (tt) html = (s) => tt.createHTML(s);
+  } catch (e) {} // the page's CSP allows no such policy: plain strings it is
+
+  // h("p", {class: "x", onclick: fn}, "text", child): an element; never a style attribute.
+  function h(tag, props, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (v === true) el.setAttribute(k, "");
+      else if (v != null && v !== false) el.setAttribute(k, v);
+    }
+    el.append(...kids.filter((k) => k != null));
+    return el;
+  }
+
+  const store = {
+    get(key) {
+      try {
+        return JSON.parse(localStorage.getItem(key));
+      } catch (e) {
+        return null;
+      }
+    },
+    set(key, value) {
+      try {
+        if (value == null) localStorage.removeItem(key);
+        else localStorage.setItem(key, JSON.stringify(value));
+      } catch (e) {} // storage full or disabled: the page still works
+    },
+  };
+
+  let callbacks = 0;
+
+  function mount(host) {
+    const data = host.dataset;
+    const site = data.commentsvcSite;
+    let custom = {};
+    try {
+      custom = JSON.parse(data.commentsvcStrings || "{}");
+    } catch (e) {}
+    const S = { ...STRINGS, ...window.commentsvcStrings, ...custom };
+    const t = (key, vars) => S[key].replace(/\{(\w+)\}/g, (m, n) => vars[n]);
+    const lang = document.documentElement.lang || undefined;
+    const canonical = document.querySelector("link[rel=canonical]");
+    const pageUrl = canonical ? canonical.href : location.href.split("#")[0];
+    const thread = data.commentsvcThread || new URL(pageUrl).pathname;
+    const api = new URL(`api/v1/sites/${encodeURIComponent(site)}/comments`, BASE);
+    const draftKey = `commentsvc:${site}:${thread}:draft`;
+    const mineKey = `commentsvc:${site}:${thread}:mine`;
+
+    const root = host.attachShadow({ mode: "open" });
+    adopt(root);
+    const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+    const say = (text, bad) => {
+      status.textContent = text || "";
+      status.className = bad ? "status bad" : "status";
+    };
+    const retry = h("button", { type: "button", class: "link", hidden: true }, S.retry);
+    retry.addEventListener("click", () => load());
+    const count = h("h2", { part: "count" });
+    const list = h("div");
+    const respond = h("div", { part: "form" });
+    root.append(h("section", {}, count, list, respond, status, retry));
+
+    let comments = [];
+    let config;
+    let mine = store.get(mineKey) || [];
+    let byId = {};
+    let parentId = null;
+    let form;
+
+    async function load() {
+      retry.hidden = true;
+      say(S.loading);
+      try {
+        const res = await fetch(`${api}?thread=${encodeURIComponent(thread)}`, {
+          credentials: "omit",
+        });
+        const body = await res.json();
+        if (!res.ok) throw Error(res.status);
+        comments = body.comments;
+        config = body.config;
+      } catch (e) {
+        say(S.loadFailed, true);
+        retry.hidden = false;
+        return;
+      }
+      status.remove();
+      retry.remove();
+      const approved = new Set(comments.map((c) => c.id));
+      const month = Date.now() - 30 * 864e5;
+      mine = mine.filter((c) => !approved.has(c.id) && Date.parse(c.created_at) > month);
+      store.set(mineKey, mine.length ? mine : null);
+      form = makeForm();
+      render();
+      form.restore();
+    }
+
+    function render() {
+      const all = comments.concat(mine.map((c) => ({ ...c, mine: true })));
+      byId = {};
+      for (const c of all) byId[c.id] = c;
+      const kids = {};
+      for (const c of all) (kids[byId[c.parent_id] ? c.parent_id : 0] ||= []).push(c);
+      const n = comments.length;
+      count.textContent = n ? (n > 1 ? t("many", { n }) : S.one) : S.none;
+      const tree = (id) => kids[id] && h("ol", {}, ...kids[id].map(item));
+      const item = (c) => {
+        const body = h("div", { class: "body" });
+        if (c.mine) body.textContent = c.body;
+        else body.innerHTML = html(c.html);
+        const when = new Date(c.created_at);
+        const label = t("replyTo", { name: c.author });
+        c.el = h(
+          "li",
+          { class: c.mine ? "mine" : null, part: "comment" },
+          h(
+            "article",
+            {},
+            h("span", { class: "who", part: "author" }, c.author),
+            " ",
+            h(
+              "time",
+              { datetime: c.created_at, part: "date" },
+              when.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" })
+            ),
+            body,
+            c.mine
+              ? h("p", { class: "note" }, c.status === "approved" ? S.published : S.pending)
+              : h("button", { type: "button", class: "link", "aria-label": label,
+                  onclick: () => form.open(c) }, S.reply)
+          ),
+          tree(c.id)
+        );
+        return c.el;
+      };
+      list.replaceChildren(tree(0) || "");
+      form.open(byId[parentId], true);
+    }
+
+    function makeForm() {
+      const errors = {};
+      const field = (name, label, input, required) => {
+        const id = `f-${name}`;
+        const err = (errors[name] = h("span", { class: "err", id: `${id}-e` }));
+        Object.assign(input, { id, name, required });
+        input.setAttribute("aria-describedby", err.id);
+        input.setAttribute("part", "field");
+        return h("p", {}, h("label", { for: id }, label, required ? " *" : ""), input, err);
+      };
+      const body = h("textarea", { rows: 6 });
+      const author = h("input", { autocomplete: "name", maxlength: 100 });
+      const email = h("input", { type: "email", autocomplete: "email", maxlength: 254 });
+      const website = h("input", { name: "website", tabindex: -1, autocomplete: "off" });
+      const send = h("button", { type: "submit", class: "send", part: "button" }, S.post);
+      const again = h("button", { type: "button", class: "link", hidden: true }, S.retry);
+      const cancel = h("button", { type: "button", class: "link", hidden: true }, S.cancel);
+      const heading = h("span", {}, S.leave);
+      const slot = h("div", { slot: "captcha" });
+      const line = h("p", { class: "status", role: "status", "aria-live": "polite" });
+      const el = h(
+        "form",
+        { novalidate: true },
+        h("p", { class: "note" }, S.note),
+        field("body", S.comment, body, true),
+        field("author", S.name, author, true),
+        field("email", S.email, email, config.require_email),
+        h("p", { class: "hp", "aria-hidden": "true" },
+          h("label", {}, S.website, website)),
+        h("slot", { name: "captcha" }),
+        h("p", {}, send, again),
+        line
+      );
+      respond.append(h("h3", { part: "reply-title" }, heading, cancel), el);
+      host.append(slot); // third-party widgets live in the light DOM, shown in the slot
+      const status = (text, bad) => {
+        line.textContent = text || "";
+        line.className = bad ? "status bad" : "status";
+      };
+      const captcha = makeCaptcha(config.captcha, slot, data, S, status, () => submit());
+
+      const draft = () => ({ b: body.value, a: author.value, e: email.value, p: parentId });
+      const save = () => {
+        const d = draft();
+        store.set(draftKey, d.b || d.a || d.e ? d : null);
+      };
+      void save;
+      el.addEventListener("focusin", () => captcha && captcha.load().catch(() => {}));
+      el.addEventListener("keydown", (e) => e.key === "Escape" && parentId && open(null));
+      cancel.addEventListener("click", () => open(null));
+      again.addEventListener("click", () => submit());
+      el.addEventListener("submit", (e) => {
+        e.preventDefault();
+        submit();
+      });
+
+      function open(parent, quiet) {
+        parentId = parent ? parent.id : null;
+        heading.textContent = parent ? t("leaveTo", { name: parent.author }) : S.leave;
+        cancel.hidden = !parent;
+        if (parent) parent.el.firstChild.append(respond);
+        else list.after(respond);
+        if (!quiet) {
+          save();
+          body.focus();
+        }
+      }
+
+      function check() {
+        const problems = {};
+        const max = config.max_length;
+        if (!body.value.trim()) problems.body = S.noComment;
+        else if ([...body.value.trim()].length > max) problems.body = t("tooLong", { n: max });
+        if (!author.value.trim()) problems.author = S.noName;
+        const mail = email.value.trim();
+        if (mail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(mail)) problems.email = S.badEmail;
+        else if (!mail && config.require_email) problems.email = S.noEmail;
+        return show(problems);
+      }
+
+      function show(problems) {
+        let first;
+        for (const [name, err] of Object.entries(errors)) {
+          const input = el.elements[name];
+          err.textContent = problems[name] || "";
+          input.setAttribute("aria-invalid", !!problems[name]);
+          if (problems[name] && !first) first = input;
+        }
+        if (first) {
+          status(S.fix, true);
+          first.focus();
+        }
+        return !first;
+      }
+
+      let busy = false;
+      async function submit() {
+        if (busy || !check()) return;
+        busy = send.disabled = true;
+        again.hidden = true;
+        status(S.posting);
+        try {
+          await post(false);
+        } finally {
+          busy = send.disabled = false;
+        }
+      }
+
+      async function post(resent) {
+        let token;
+        if (captcha) {
+          try {
+            token = await captcha.token();
+          } catch (e) {
+            return status(e.message === "tick" ? S.tick : S.captchaFailed, true);
+          }
+        }
+        const payload = {
+          thread,
+          url: pageUrl,
+          title: document.title.slice(0, 300) || undefined,
+          parent_id: parentId || undefined,
+          author: author.value,
+          email: email.value || undefined,
+          body: body.value,
+          captcha_token: token,
+          website: website.value || undefined,
+        };
+        let res;
+        let error = {};
+        let answer = {};
+        try {
+          res = await fetch(api, {
+            method: "POST",
+            credentials: "omit",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(payload),
+          });
+          answer = await res.json().catch(() => ({}));
+          error = answer.error || {};
+        } catch (e) {
+          res = { status: 0 };
+        }
+        // A token is good once: anything but a refusal before verification spends it.
+        if (captcha && res.status !== 422 && res.status !== 429) captcha.reset();
+        if (res.status === 202) return posted(payload, answer);
+        if (error.code === "captcha_expired" && !resent) {
+          if (captcha && captcha.box) {
+            captcha.sendOnTick();
+            return status(S.tickAgain, true);
+          }
+          return status(S.captchaFailed, true);
+        }
+        if (res.status === 422) {
+          show(error.fields || {});
+          const known = Object.keys(error.fields || {}).every((k) => errors[k]);
+          return status(known ? S.fix : Object.values(error.fields || {})[0] || S.fix, true);
+        }
+        if (res.status === 429) {
+          const wait = error.retry_after || +res.headers.get("Retry-After") || 60;
+          const when = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+          return status(
+            t("rateLimited", {
+              when: wait > 90 ? when.format(Math.ceil(wait / 60), "minute") : when.format(wait, "second"),
+            }),
+            true
+          );
+        }
+        if (res.status === 0 || res.status >= 500) {
+          again.hidden = false;
+          return status(S.offline, true);
+        }
+        if (error.code && error.code.startsWith("captcha")) return status(S.captchaFailed, true);
+        status(error.message || S.failed, true);
+      }
+
+      function posted(payload, answer) {
+        mine.push({
+          id: answer.id,
+          parent_id: payload.parent_id || null,
+          author: payload.author.trim(),
+          body: payload.body.trim(),
+          created_at: new Date().toISOString(),
+          status: answer.status,
+        });
+        store.set(mineKey, mine);
+        body.value = "";
+        parentId = null;
+        store.set(draftKey, null);
+        render();
+        const shown = byId[answer.id].el;
+        shown.setAttribute("tabindex", -1);
+        status(answer.status === "approved" ? S.published : S.pending);
+        shown.focus();
+      }
+
+      function restore() {
+        const d = store.get(draftKey);
+        if (!d) return;
+        body.value = d.b || "";
+        author.value = d.a || "";
+        email.value = d.e || "";
+        if (byId[d.p] && !byId[d.p].mine) open(byId[d.p], true);
+        if (d.b) status(S.restored);
+      }
+
+      return { open, restore };
+    }
+
+    load();
+  }
+
+  // One captcha widget per form. "box" kinds (v2 checkbox, hCaptcha, dev) need a
+  // tick; the others hand out a fresh token when asked, at submit time.
+  function makeCaptcha(cfg, slot, data, S, say, resend) {
+    const provider = PROVIDERS[cfg.provider];
+    if (!provider) return null;
+    const v3 = cfg.provider === "recaptcha_v3";
+    const turnstile = cfg.provider === "turnstile";
+    const key = cfg.provider === "dev" ? data.commentsvcSite : cfg.site_key;
+    const invisible = turnstile || data.commentsvcCaptchaSize === "invisible";
+    let loading;
+    let api;
+    let widget;
+    let waiting; // the pending token request of an invisible widget
+    let used = false;
+    let sendOnTick = false;
+
+    const self = {
+      box: !v3 && !invisible,
+      load() {
+        return (loading ||= new Promise((ok, fail) => {
+          const name = `commentsvcCaptcha${++callbacks}`;
+          const script = h("script", {
+            src: provider[1] + (v3 ? encodeURIComponent(key) : `&onload=${name}`),
+            async: true,
+          });
+          window[name] = () => {
+            api = window[provider[0]];
+            if (!v3) widget = api.render(slot, options());
+            ok();
+          };
+          script.onload = () => {
+            if (v3) window.grecaptcha ? grecaptcha.ready(window[name]) : fail(Error("load"));
+          };
+          script.onerror = () => {
+            loading = null;
+            script.remove();
+            fail(Error("load"));
+          };
+          document.head.append(script);
+        }));
+      },
+      async token() {
+        await self.load();
+        if (v3) return api.execute(key, { action: "comment" });
+        if (self.box) {
+          const token = api.getResponse(widget);
+          if (!token) throw Error("tick");
+          return token;
+        }
+        if (used) api.reset(widget);
+        used = true;
+        return new Promise((ok, fail) => {
+          waiting = { ok, fail };
+          api.execute(widget);
+        });
+      },
+      // The token was spent: a box must be ticked again.
+      reset() {
+        if (api && self.box) api.reset(widget);
+      },
+      // After captcha_expired: send by itself as soon as the box is ticked again.
+      sendOnTick() {
+        sendOnTick = true;
+      },
+    };
+
+    function options() {
+      const o = {
+        sitekey: key,
+        callback(token) {
+          if (waiting) waiting.ok(token);
+          waiting = null;
+          if (sendOnTick) resend();
+          sendOnTick = false;
+        },
+        "expired-callback"() {
+          if (!self.box) return;
+          api.reset(widget);
+          say(S.expired, true);
+        },
+        "error-callback"() {
+          if (waiting) waiting.fail(Error("error"));
+          waiting = null;
+        },
+      };
+      if (turnstile) {
+        Object.assign(o, { action: "comment", execution: "execute", appearance: "interaction-only" });
+      } else if (invisible) o.size = "invisible";
+      return o;
+    }
+    return self;
+  }
+
+  const start = () =>
+    document.querySelectorAll("[data-commentsvc-site]").forEach((el) => el.shadowRoot || mount(el));
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

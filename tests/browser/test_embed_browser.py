@@ -1,0 +1,366 @@
+"""The embed script in Chromium: an article page on one origin, the service on
+another, both real HTTP servers. What a reader sees and never loses."""
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from captcha_standin import CaptchaStandIn
+from factories import make_comment, make_site
+from playwright.sync_api import expect
+
+from commentsvc import sites
+from commentsvc.extensions import db
+from commentsvc.models import Comment, CommentStatus
+
+GOOGLE_API = "https://www.google.com/recaptcha/api.js"
+AWAITING = "Your comment is awaiting moderation."
+
+# Stands in for Google's reCAPTCHA v3 script: hands out the test's tokens in
+# order and records every execute() call.
+GRECAPTCHA_DOUBLE = """
+(() => {
+  const tokens = __TOKENS__;
+  const calls = (window.grecaptchaCalls = []);
+  const onload = new URL(document.currentScript.src).searchParams.get("onload");
+  window.grecaptcha = {
+    ready: (callback) => setTimeout(callback),
+    execute(sitekey, options) {
+      calls.push([sitekey, options && options.action]);
+      return Promise.resolve(tokens.shift() || "no-token-left");
+    },
+  };
+  if (onload) window[onload]();
+})();
+"""
+
+
+def serve_grecaptcha_double(page, tokens, seen=None):
+    """Answer requests for Google's script with the double (no internet)."""
+
+    def fulfill(route):
+        if seen is not None:
+            seen.append(route.request.url)
+        body = GRECAPTCHA_DOUBLE.replace("__TOKENS__", json.dumps(tokens))
+        route.fulfill(status=200, content_type="text/javascript", body=body)
+
+    page.route(GOOGLE_API + "*", fulfill)
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class Embed:
+    """The parts of the embed a reader uses, found as a reader would."""
+
+    def __init__(self, page):
+        self.page = page
+        self.root = page.locator("#comments")
+        self.comment = self.root.get_by_role("textbox", name="Comment")
+        self.name = self.root.get_by_role("textbox", name="Name")
+        self.post = self.root.get_by_role("button", name="Post Comment")
+        self.retry = self.root.get_by_role("button", name="Retry")
+        self.robot = self.root.get_by_label("I'm not a robot")
+        self.status = self.root.locator("form .status")
+        self.mine = self.root.locator("li.mine")
+
+    def write(self, body: str, name: str = "Ann Reader") -> None:
+        self.comment.fill(body)
+        self.name.fill(name)
+
+    def tick(self) -> None:
+        self.robot.check()
+        expect(self.robot).to_be_enabled()  # disabled until the token arrives
+
+
+def stored(app) -> list[Comment]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(Comment).order_by(Comment.id)))
+
+
+def test_first_render_is_the_threaded_list_in_two_requests_and_no_third_party(
+    service, article, page
+):
+    server = service()
+    with server.app.app_context():
+        site = make_site(allowed_origins=[article.origin])
+        first = make_comment(site, author="Ann", body="First!")
+        make_comment(site, author="Bob", body="A reply to Ann", parent_id=first.id)
+        make_comment(site, author="Cy", body="Second thought")
+        make_comment(site, author="Dee", body="Still held", status=CommentStatus.PENDING)
+        make_comment(site, thread="/elsewhere", author="Eve", body="Another page")
+        sites.update_site(
+            "news",
+            captcha_provider="recaptcha_v3",
+            captcha_site_key="test-site-key",
+            captcha_secret="secret",
+        )
+    # The thread key is the path of the page's canonical URL, not its own URL.
+    url = article.add(
+        server,
+        "news",
+        path="/2026/an-article?utm_source=feed",
+        head='<link rel="canonical" href="/article">',
+    )
+    google = []
+    serve_grecaptcha_double(page, [], seen=google)
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    page.goto(url)
+    embed = Embed(page)
+    expect(embed.root.get_by_role("heading", name="3 Comments")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+
+    assert [u for u in requests if origin(u) == server.url] == [
+        f"{server.url}/embed.js",
+        f"{server.url}/api/v1/sites/news/comments?thread=%2Farticle",
+    ]
+    assert [u for u in requests if origin(u) not in (server.url, article.origin)] == []
+
+    expect(embed.root.locator(".who")).to_have_text(["Ann", "Bob", "Cy"])
+    ann = embed.root.locator("li", has_text="First!")
+    expect(ann.locator("li")).to_have_count(1)
+    expect(ann.locator("li")).to_contain_text("A reply to Ann")
+    expect(ann.locator("time").first).to_have_attribute(
+        "datetime", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+    )
+    expect(embed.root).not_to_contain_text("Still held")
+    expect(embed.root).not_to_contain_text("Another page")
+
+    # The captcha provider's script comes with the reader's first interaction.
+    assert google == []
+    with page.expect_request(lambda request: request.url.startswith(GOOGLE_API)):
+        embed.comment.click()
+    assert "render=test-site-key" in google[0]
+    page.wait_for_function("window.grecaptcha !== undefined")
+    assert page.evaluate("window.grecaptchaCalls") == []  # tokens only at submit
+
+
+def test_validation_messages_show_and_nothing_is_sent(service, article, page):
+    server = service()
+    with server.app.app_context():
+        make_site(allowed_origins=[article.origin], require_email=True)
+    strings = {"leave": "Join the discussion"}
+    url = article.add(
+        server, "news", attributes={"data-commentsvc-strings": json.dumps(strings)}
+    )
+    posts = []
+    page.on("request", lambda r: r.method != "GET" and posts.append(r.url))
+
+    page.goto(url)
+    embed = Embed(page)
+    expect(embed.root.get_by_role("heading", name="Join the discussion")).to_be_visible()
+    embed.post.click()
+    expect(embed.root.get_by_text("Please enter your comment!")).to_be_visible()
+    expect(embed.root.get_by_text("Please enter your name here")).to_be_visible()
+    expect(embed.root.get_by_text("Please enter your email address.")).to_be_visible()
+    expect(embed.comment).to_be_focused()
+    expect(embed.comment).to_have_attribute("aria-invalid", "true")
+
+    # With the keyboard: type, Tab to the name, Enter submits the form.
+    embed.page.keyboard.type("Now there is a comment")
+    embed.page.keyboard.press("Tab")
+    expect(embed.name).to_be_focused()
+    embed.page.keyboard.press("Enter")
+    expect(embed.root.get_by_text("Please enter your comment!")).to_be_hidden()
+    expect(embed.root.get_by_text("Please enter your name here")).to_be_visible()
+    expect(embed.name).to_be_focused()
+    assert posts == []
+    assert stored(server.app) == []
+
+
+def test_draft_survives_a_reload_and_the_reply_ends_awaiting_moderation(
+    service, article, page
+):
+    server = service()
+    with server.app.app_context():
+        site = make_site(allowed_origins=[article.origin])
+        first_id = make_comment(site, author="Ann", body="First!").id
+    page.goto(article.add(server, "news"))
+    embed = Embed(page)
+
+    embed.root.get_by_role("button", name="Reply to Ann").press("Enter")
+    expect(embed.comment).to_be_focused()
+    expect(embed.root.get_by_role("heading", name="Leave a Reply to Ann")).to_be_visible()
+    page.keyboard.type("I agree, Ann.\nA second line.")
+    embed.name.fill("Bea")
+
+    page.reload()
+    expect(embed.comment).to_have_value("I agree, Ann.\nA second line.")
+    expect(embed.name).to_have_value("Bea")
+    expect(embed.root.get_by_role("heading", name="Leave a Reply to Ann")).to_be_visible()
+    expect(embed.status).to_have_text("Your unsent comment has been restored.")
+
+    embed.post.click()
+    ann = embed.root.locator("li", has_text="First!")
+    expect(ann.locator("li.mine")).to_contain_text(AWAITING)
+    expect(ann.locator("li.mine")).to_contain_text("I agree, Ann.")
+    expect(embed.comment).to_have_value("")
+    expect(embed.root.get_by_role("heading", name="Leave a Reply")).to_be_visible()
+    [comment] = [c for c in stored(server.app) if c.id != first_id]
+    assert comment.status == CommentStatus.PENDING
+    assert comment.parent_id == first_id
+    assert comment.body == "I agree, Ann.\nA second line."
+    assert comment.author == "Bea"
+
+    # Only this browser sees it; a reload keeps it and brings back no draft.
+    page.reload()
+    expect(ann.locator("li.mine")).to_contain_text(AWAITING)
+    expect(embed.comment).to_have_value("")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.endsWith('draft'))") == []
+
+
+def test_dev_token_expiring_while_the_reader_types_costs_no_retyping(
+    service, article, page
+):
+    server = service(CAPTCHA_DEV_ENABLED=True, CAPTCHA_DEV_TOKEN_LIFETIME=2)
+    with server.app.app_context():
+        make_site(allowed_origins=[article.origin], captcha_provider="dev")
+    page.goto(article.add(server, "news"))
+    embed = Embed(page)
+
+    embed.write("I ticked the box first")
+    embed.tick()
+    embed.comment.fill("I ticked the box first, then kept on typing for a while.")
+    expect(embed.status).to_contain_text("The captcha expired", timeout=5000)
+    expect(embed.robot).not_to_be_checked()
+    embed.post.click()
+    expect(embed.status).to_have_text("Please confirm that you are not a robot.")
+    assert stored(server.app) == []
+
+    embed.tick()
+    embed.post.click()
+    expect(embed.mine).to_contain_text(AWAITING)
+    [comment] = stored(server.app)
+    assert comment.body == "I ticked the box first, then kept on typing for a while."
+    assert comment.signals["captcha"]["outcome"] == "ok"
+
+
+def test_recaptcha_token_refused_as_expired_is_replaced_and_the_post_resent(
+    service, article, page
+):
+    with CaptchaStandIn() as standin:
+        server = service(**standin.config())
+        with server.app.app_context():
+            make_site(
+                allowed_origins=[article.origin],
+                captcha_provider="recaptcha_v3",
+                captcha_site_key="test-site-key",
+                captcha_secret=standin.secret,
+            )
+        stale = standin.issue("recaptcha_v3", hostname="127.0.0.1")
+        standin.advance(121)  # the reader took their time
+        fresh = standin.issue("recaptcha_v3", hostname="127.0.0.1")
+        serve_grecaptcha_double(page, [stale, fresh])
+        page.goto(article.add(server, "news"))
+        embed = Embed(page)
+
+        embed.write("Worth the wait.")
+        embed.post.click()
+        expect(embed.mine).to_contain_text(AWAITING)
+        expect(embed.mine).to_contain_text("Worth the wait.")
+        assert standin.received == [stale, fresh]  # each token sent once
+    assert page.evaluate("window.grecaptchaCalls") == [
+        ["test-site-key", "comment"],
+        ["test-site-key", "comment"],
+    ]
+    [comment] = stored(server.app)
+    assert comment.signals["captcha"]["outcome"] == "ok"
+
+
+def test_rate_limited_post_keeps_the_text_and_says_when_to_retry(
+    service, article, page
+):
+    server = service()
+    with server.app.app_context():
+        make_site("limited", allowed_origins=[article.origin])
+        sites.update_site("limited", post_rate_limit="1/minute")
+    page.goto(article.add(server, "limited"))
+    embed = Embed(page)
+    embed.write("The first comment goes through.")
+    embed.post.click()
+    expect(embed.mine).to_contain_text(AWAITING)
+
+    embed.comment.fill("The second one is one too many.")
+    embed.post.click()
+    expect(embed.status).to_have_text(
+        re.compile(r"^You are posting too quickly\. Please try again in \d+ seconds\.$")
+    )
+    expect(embed.comment).to_have_value("The second one is one too many.")
+    expect(embed.post).to_be_enabled()
+    assert len(stored(server.app)) == 1
+
+    page.reload()
+    expect(embed.comment).to_have_value("The second one is one too many.")
+
+
+def test_stopped_service_keeps_the_text_and_retry_works_once_it_is_back(
+    service, article, page
+):
+    server = service()
+    with server.app.app_context():
+        make_site(allowed_origins=[article.origin])
+    page.goto(article.add(server, "news"))
+    embed = Embed(page)
+    embed.write("Written while the service restarts.")
+
+    server.stop()
+    embed.post.click()
+    expect(embed.status).to_contain_text("could not be reached")
+    expect(embed.retry).to_be_visible()
+    expect(embed.comment).to_have_value("Written while the service restarts.")
+    expect(embed.post).to_be_enabled()
+
+    server.start()
+    embed.retry.click()
+    expect(embed.mine).to_contain_text(AWAITING)
+    expect(embed.retry).to_be_hidden()
+    [comment] = stored(server.app)
+    assert comment.body == "Written while the service restarts."
+
+
+def test_strict_content_security_policy_needs_no_inline_styles_or_scripts(
+    service, article, page
+):
+    server = service(CAPTCHA_DEV_ENABLED=True)
+    with server.app.app_context():
+        make_site(allowed_origins=[article.origin], captcha_provider="dev")
+    # What docs/embed.md tells a site to allow: the service, and nothing inline.
+    policy = (
+        f"default-src 'none'; script-src {server.url}; connect-src {server.url}; "
+        "style-src 'none'; img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', (e) =>"
+        " cspViolations.push(e.violatedDirective + ' ' + e.blockedURI), true);"
+    )
+    page.goto(article.add(server, "news", headers={"Content-Security-Policy": policy}))
+    embed = Embed(page)
+
+    expect(embed.post).to_have_css("background-color", "rgb(34, 113, 177)")
+    expect(embed.root.locator(".hp")).to_have_css("position", "absolute")
+    embed.write("Posted under a strict policy.")
+    embed.tick()
+    expect(embed.root.locator(".box")).to_have_css("border-top-style", "solid")
+    embed.post.click()
+    expect(embed.mine).to_contain_text(AWAITING)
+
+    assert page.evaluate("cspViolations") == []
+    assert [m for m in console if "Content Security Policy" in m] == []
+    # The policy is in force: a style element of the page's own is refused.
+    color = page.evaluate(
+        """() => {
+          const style = document.createElement("style");
+          style.textContent = "h1 { color: rgb(1, 2, 3) }";
+          document.head.append(style);
+          return getComputedStyle(document.querySelector("h1")).color;
+        }"""
+    )
+    assert color != "rgb(1, 2, 3)"

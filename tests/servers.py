@@ -1,0 +1,133 @@
+"""Servers a test starts itself, on ports of its own: gunicorn running the app,
+and a throwaway redis-server. Never the shared PostgreSQL or Redis."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+import requests
+from tcpproxy import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(check, timeout: float = 15.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except Exception:  # noqa: BLE001 - not up yet
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(interval)
+
+
+def app_environment(app) -> dict:
+    """COMMENTSVC_* variables that give a separate process the same settings
+    (database, Redis, prefix, limits, captcha) as the test's *app*."""
+    env = dict(os.environ)
+    for name in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "REDIS_KEY_PREFIX",
+        "RATELIMIT_POST",
+        "RATELIMIT_READ",
+        "RATELIMIT_CAPTCHA",
+        "TRUSTED_PROXIES",
+        "CAPTCHA_DEV_ENABLED",
+        "CAPTCHA_RECAPTCHA_VERIFY_URL",
+        "CAPTCHA_HCAPTCHA_VERIFY_URL",
+        "CAPTCHA_TURNSTILE_VERIFY_URL",
+    ):
+        value = app.config[name]
+        env[f"COMMENTSVC_{name}"] = (
+            ("1" if value else "0") if isinstance(value, bool) else str(value)
+        )
+    return env
+
+
+class Gunicorn:
+    """``gunicorn wsgi:app`` with *workers* processes on a free port."""
+
+    def __init__(self, env: dict, workers: int = 1, threads: int = 4):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ]
+        self.env = env
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env)
+        wait_until(lambda: requests.get(self.url + "/healthz", timeout=1).ok)
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class RedisServer:
+    """A redis-server of the test's own, which the test may stop and restart."""
+
+    def __init__(self):
+        self.binary = shutil.which("redis-server")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> "RedisServer":
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_timeout=0.5)
+        wait_until(client.ping)
+        client.close()
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def __enter__(self) -> "RedisServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
