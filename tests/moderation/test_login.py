@@ -116,12 +116,7 @@ def test_only_local_next_redirects(client, moderator, target):
 
     response = log_in(client, query="?next=" + quote(target, safe=""))
     assert response.status_code == 302
-    location = response.headers["Location"]
-    assert (
-        location in ("/moderation/", target)
-        and "evil.example" not in location
-        or (location == "/%0d%0aevil")
-    )
+    assert response.headers["Location"] == "/moderation/"
 
 
 def test_logout_is_a_post_with_csrf(client, moderator):
