@@ -108,7 +108,7 @@ def test_pages_need_a_login_and_come_back_after_it(client, moderator):
         "/\\evil.example",
         "javascript:alert(1)",
         "http:/evil.example",
-        "/%0d%0aevil",
+        "/\r\nevil",
     ],
 )
 def test_only_local_next_redirects(client, moderator, target):
