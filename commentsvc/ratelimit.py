@@ -153,9 +153,14 @@ def _redis_reachable(app: Flask) -> bool:
 
 
 def add_rate_limit_headers(response):
-    """X-RateLimit-* for the limit nearest to refusing this request; on a 429,
-    ``Retry-After`` too (set by the error handler)."""
+    """X-RateLimit-* on posts and refusals: the limit nearest to refusing.
+
+    Not on reads: the thread listing is public and cached by CDNs, so nothing
+    per client belongs in it (and it saves a Redis round trip per read).
+    """
     if "commentsvc.limiter" not in current_app.extensions:
+        return response
+    if request.method != "POST" and response.status_code != 429:
         return response
     current = get_limiter().current_limit
     if current is None:

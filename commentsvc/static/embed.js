@@ -93,7 +93,7 @@
 
   let sheet;
   const adopt = (root) => {
-    if (false) {
+    if (root.adoptedStyleSheets && window.CSSStyleSheet) {
       // A constructed stylesheet needs no 'unsafe-inline' under a strict CSP.
       if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
       root.adoptedStyleSheets = [sheet];
@@ -289,7 +289,7 @@
         const d = draft();
         store.set(draftKey, d.b || d.a || d.e ? d : null);
       };
-      void save;
+      el.addEventListener("input", save);
       el.addEventListener("focusin", () => captcha && captcha.load().catch(() => {}));
       el.addEventListener("keydown", (e) => e.key === "Escape" && parentId && open(null));
       cancel.addEventListener("click", () => open(null));
@@ -394,7 +394,7 @@
             captcha.sendOnTick();
             return status(S.tickAgain, true);
           }
-          return status(S.captchaFailed, true);
+          return post(true);
         }
         if (res.status === 422) {
           show(error.fields || {});

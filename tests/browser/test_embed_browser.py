@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from captcha_standin import CaptchaStandIn
-from factories import make_comment, make_site
+from factories import comment_payload, make_comment, make_site
 from playwright.sync_api import expect
 
 from commentsvc import sites
@@ -15,6 +15,7 @@ from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus
 
 GOOGLE_API = "https://www.google.com/recaptcha/api.js"
+TURNSTILE_API = "https://challenges.cloudflare.com/turnstile/v0/api.js"
 AWAITING = "Your comment is awaiting moderation."
 
 # Stands in for Google's reCAPTCHA v3 script: hands out the test's tokens in
@@ -34,6 +35,43 @@ GRECAPTCHA_DOUBLE = """
   if (onload) window[onload]();
 })();
 """
+
+
+# Stands in for Cloudflare's Turnstile script: an invisible widget that answers
+# execute() through the render callback, like the real one.
+TURNSTILE_DOUBLE = """
+(() => {
+  const tokens = __TOKENS__;
+  const calls = (window.turnstileCalls = []);
+  const widgets = [];
+  const onload = new URL(document.currentScript.src).searchParams.get("onload");
+  window.turnstile = {
+    render(container, options) {
+      calls.push(["render", options.action, options.execution]);
+      return widgets.push(options) - 1;
+    },
+    execute(id) {
+      calls.push(["execute"]);
+      setTimeout(() => widgets[id].callback(tokens.shift() || "no-token-left"));
+    },
+    reset(id) {
+      calls.push(["reset"]);
+    },
+  };
+  if (onload) window[onload]();
+})();
+"""
+
+
+def serve_double(page, url, script, tokens):
+    page.route(
+        url + "*",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/javascript",
+            body=script.replace("__TOKENS__", json.dumps(tokens)),
+        ),
+    )
 
 
 def serve_grecaptcha_double(page, tokens, seen=None):
@@ -90,7 +128,9 @@ def test_first_render_is_the_threaded_list_in_two_requests_and_no_third_party(
         first = make_comment(site, author="Ann", body="First!")
         make_comment(site, author="Bob", body="A reply to Ann", parent_id=first.id)
         make_comment(site, author="Cy", body="Second thought")
-        make_comment(site, author="Dee", body="Still held", status=CommentStatus.PENDING)
+        make_comment(
+            site, author="Dee", body="Still held", status=CommentStatus.PENDING
+        )
         make_comment(site, thread="/elsewhere", author="Eve", body="Another page")
         sites.update_site(
             "news",
@@ -153,7 +193,9 @@ def test_validation_messages_show_and_nothing_is_sent(service, article, page):
 
     page.goto(url)
     embed = Embed(page)
-    expect(embed.root.get_by_role("heading", name="Join the discussion")).to_be_visible()
+    expect(
+        embed.root.get_by_role("heading", name="Join the discussion")
+    ).to_be_visible()
     embed.post.click()
     expect(embed.root.get_by_text("Please enter your comment!")).to_be_visible()
     expect(embed.root.get_by_text("Please enter your name here")).to_be_visible()
@@ -185,14 +227,18 @@ def test_draft_survives_a_reload_and_the_reply_ends_awaiting_moderation(
 
     embed.root.get_by_role("button", name="Reply to Ann").press("Enter")
     expect(embed.comment).to_be_focused()
-    expect(embed.root.get_by_role("heading", name="Leave a Reply to Ann")).to_be_visible()
+    expect(
+        embed.root.get_by_role("heading", name="Leave a Reply to Ann")
+    ).to_be_visible()
     page.keyboard.type("I agree, Ann.\nA second line.")
     embed.name.fill("Bea")
 
     page.reload()
     expect(embed.comment).to_have_value("I agree, Ann.\nA second line.")
     expect(embed.name).to_have_value("Bea")
-    expect(embed.root.get_by_role("heading", name="Leave a Reply to Ann")).to_be_visible()
+    expect(
+        embed.root.get_by_role("heading", name="Leave a Reply to Ann")
+    ).to_be_visible()
     expect(embed.status).to_have_text("Your unsent comment has been restored.")
 
     embed.post.click()
@@ -211,7 +257,10 @@ def test_draft_survives_a_reload_and_the_reply_ends_awaiting_moderation(
     page.reload()
     expect(ann.locator("li.mine")).to_contain_text(AWAITING)
     expect(embed.comment).to_have_value("")
-    assert page.evaluate("Object.keys(localStorage).filter(k => k.endsWith('draft'))") == []
+    assert (
+        page.evaluate("Object.keys(localStorage).filter(k => k.endsWith('draft'))")
+        == []
+    )
 
 
 def test_dev_token_expiring_while_the_reader_types_costs_no_retyping(
@@ -270,6 +319,66 @@ def test_recaptcha_token_refused_as_expired_is_replaced_and_the_post_resent(
     ]
     [comment] = stored(server.app)
     assert comment.signals["captcha"]["outcome"] == "ok"
+
+
+def test_turnstile_token_refused_as_expired_is_replaced_and_the_post_resent(
+    service, article, page
+):
+    with CaptchaStandIn() as standin:
+        server = service(**standin.config())
+        with server.app.app_context():
+            make_site(
+                allowed_origins=[article.origin],
+                captcha_provider="turnstile",
+                captcha_site_key="test-site-key",
+                captcha_secret=standin.secret,
+            )
+        stale = standin.issue("turnstile", hostname="127.0.0.1")
+        standin.advance(301)
+        fresh = standin.issue("turnstile", hostname="127.0.0.1")
+        serve_double(page, TURNSTILE_API, TURNSTILE_DOUBLE, [stale, fresh])
+        page.goto(article.add(server, "news"))
+        embed = Embed(page)
+
+        embed.write("Cloudflare took its time.")
+        embed.post.click()
+        expect(embed.mine).to_contain_text(AWAITING)
+        assert standin.received == [stale, fresh]
+    # Rendered for execution on demand; a used widget is reset before the next.
+    assert page.evaluate("window.turnstileCalls") == [
+        ["render", "comment", "execute"],
+        ["execute"],
+        ["reset"],
+        ["execute"],
+    ]
+
+
+def test_dev_token_spent_elsewhere_asks_for_a_tick_then_sends_by_itself(
+    service, article, page
+):
+    server = service(CAPTCHA_DEV_ENABLED=True)
+    with server.app.app_context():
+        make_site(allowed_origins=[article.origin], captcha_provider="dev")
+    page.goto(article.add(server, "news"))
+    embed = Embed(page)
+    embed.write("My token was used before I sent this.")
+    embed.tick()
+    # The server sees the token a second time, as after a clock skew or a replay.
+    token = page.evaluate("commentsvcDevCaptcha.getResponse()")
+    spent = server.app.test_client().post(
+        "/api/v1/sites/news/comments",
+        json=comment_payload(body="Someone else", captcha_token=token),
+    )
+    assert spent.status_code == 202
+
+    embed.post.click()
+    expect(embed.status).to_have_text("Please tick the box again to send your comment.")
+    expect(embed.robot).not_to_be_checked()
+    expect(embed.comment).to_have_value("My token was used before I sent this.")
+    embed.tick()  # no second click on Post Comment
+    expect(embed.mine).to_contain_text(AWAITING)
+    bodies = [c.body for c in stored(server.app)]
+    assert bodies == ["Someone else", "My token was used before I sent this."]
 
 
 def test_rate_limited_post_keeps_the_text_and_says_when_to_retry(

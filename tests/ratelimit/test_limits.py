@@ -102,6 +102,12 @@ def test_reads_are_limited_far_more_loosely_and_separately(make_app):
         for _ in range(5)
     ]
     assert reads == [200, 200, 200, 200, 429]
+    # The listing is public and cacheable: no per-client headers in it.
+    listing = client.get(
+        URL + "?thread=/article", environ_base={"REMOTE_ADDR": "1.2.3.4"}
+    )
+    assert listing.status_code == 200
+    assert "X-RateLimit-Remaining" not in listing.headers
 
 
 def test_a_spoofed_x_forwarded_for_does_not_change_the_bucket(limited):

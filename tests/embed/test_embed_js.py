@@ -1,0 +1,42 @@
+"""The embed script's route and its size budget."""
+
+import gzip
+
+import pytest
+
+from commentsvc.embed.views import STATIC
+
+BUDGET = 8 * 1024  # bytes of embed.js, gzipped (Isso's is 20 KB)
+
+
+def test_embed_js_fits_the_gzipped_budget():
+    raw = (STATIC / "embed.js").read_bytes()
+    size = len(gzip.compress(raw, compresslevel=9))
+    assert size <= BUDGET, f"embed.js is {size} bytes gzipped, over {BUDGET}"
+
+
+def test_embed_js_is_javascript_cacheable_and_revalidates_with_its_etag(client):
+    response = client.get("/embed.js")
+    assert response.status_code == 200
+    assert response.content_type == "text/javascript; charset=utf-8"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.cache_control.public
+    assert response.cache_control.max_age == 3600
+    assert response.data == (STATIC / "embed.js").read_bytes()
+    etag = response.headers["ETag"]
+
+    again = client.get("/embed.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+
+
+@pytest.mark.parametrize("enabled, status", [(True, 200), (False, 404)])
+def test_dev_captcha_widget_is_served_only_where_the_dev_provider_is_on(
+    make_app, enabled, status
+):
+    client = make_app(CAPTCHA_DEV_ENABLED=enabled).test_client()
+    response = client.get("/captcha-dev.js")
+    assert response.status_code == status
+    if enabled:
+        assert response.content_type == "text/javascript; charset=utf-8"
+        assert b"commentsvcDevCaptcha" in response.data
