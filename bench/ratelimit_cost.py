@@ -80,7 +80,7 @@ def main() -> None:
         for method in ("GET", "POST"):
             samples = {"on": [], "off": []}
             clients = {"on": on.test_client(), "off": off.test_client()}
-            for name, client in clients.items():  # warm up
+            for client in clients.values():  # warm up
                 time_requests(client, method, 20)
             for _ in range(args.rounds):
                 for name in ("on", "off"):
@@ -96,7 +96,9 @@ def main() -> None:
         client.delete(key)
 
     print(f"database: {url.split('@')[-1]}")
-    print(f"{'endpoint':<10}{'limits off':>14}{'limits on':>14}{'cost':>12}{'on/off':>9}")
+    print(
+        f"{'endpoint':<10}{'limits off':>14}{'limits on':>14}{'cost':>12}{'on/off':>9}"
+    )
     for method, r in results.items():
         cost = r["on"] - r["off"]
         print(
