@@ -36,6 +36,18 @@ class CommentStatus(enum.StrEnum):
     DELETED = "deleted"
 
 
+class BanKind(enum.StrEnum):
+    EMAIL = "email"
+    IP = "ip"
+    NETWORK = "network"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # due at next_attempt_at
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # gave up: endpoint disabled or out of attempts
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     MODERATOR = "moderator"
@@ -104,6 +116,14 @@ class Site(db.Model):
     max_length: Mapped[int] = mapped_column(default=5000)
     # Flask-Limiter syntax ("5/minute;30/hour"); None means the global default.
     post_rate_limit: Mapped[str | None] = mapped_column(sa.String(200))
+    # Spam rules (see commentsvc/spam): links allowed before a comment is held,
+    # word lists (one entry per line), the fastest believable form fill.
+    max_links: Mapped[int] = mapped_column(default=2)
+    blocked_words: Mapped[str] = mapped_column(sa.Text, default="")
+    watch_words: Mapped[str] = mapped_column(sa.Text, default="")
+    min_submit_seconds: Mapped[int] = mapped_column(default=3)
+    # Write-only, like the captcha secret; None means Akismet is off.
+    akismet_key: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
@@ -263,3 +283,128 @@ class ModerationEvent(db.Model):
 
     comment: Mapped[Comment] = relationship()
     moderator: Mapped[Moderator | None] = relationship()
+
+
+class Ban(db.Model):
+    """A banned email, IP or network on a site: its new comments go to spam."""
+
+    __tablename__ = "bans"
+    __table_args__ = (sa.Index("ix_bans_site_kind_value", "site_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    kind: Mapped[BanKind] = mapped_column(_enum(BanKind, "ban_kind"))
+    # Lowercased email, an address, or a network in CIDR form.
+    value: Mapped[str] = mapped_column(sa.String(254))
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("moderators.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    created_by: Mapped["Moderator | None"] = relationship()
+
+
+class WebhookEndpoint(db.Model):
+    """Where a site owner hears about comments; signed per Standard Webhooks."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(sa.String(2048))
+    # Event types to send; empty means all.
+    events: Mapped[list] = mapped_column(JSONType, default=list)
+    # whsec_...; write-only after it is shown once.
+    secret: Mapped[str] = mapped_column(sa.String(200))
+    # The secret before a rotation keeps signing beside the new one until then.
+    previous_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime(timezone=True)
+    )
+    enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # When its deliveries started failing without a success since.
+    failing_since: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+
+    site: Mapped[Site] = relationship()
+
+
+class WebhookEvent(db.Model):
+    """The outbox: one row per event, written in the transaction of the change."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        sa.Index("ix_webhook_events_site_created", "site_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[dict] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+
+
+class WebhookDelivery(db.Model):
+    """One event to one endpoint; retried with the same ``webhook-id``."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # The worker's claim: due pending deliveries, oldest first.
+        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        sa.Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
+    )
+    # The webhook-id header: the same on every attempt, so receivers dedupe.
+    message_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    # While a worker holds it: another worker may take it after this time.
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_status_code: Mapped[int | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()
+    event: Mapped[WebhookEvent] = relationship()
+
+
+class WebhookAttempt(db.Model):
+    """The delivery log: one row per HTTP attempt."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    status_code: Mapped[int | None] = mapped_column()
+    latency_ms: Mapped[int | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+    response_excerpt: Mapped[str | None] = mapped_column(sa.String(1000))

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from .. import captcha
 from ..extensions import db
 from ..models import Comment, CommentStatus, Site, as_utc, utcnow
+from ..webhooks.outbox import COMMENT_CREATED, record_comment_event
+from ..webhooks.wake import wake_workers
 from .errors import ValidationFailed
 from .render import render_body
 from .threads import find_thread, get_or_create_thread
@@ -115,8 +117,8 @@ def submit_comment(
             site, submission.thread, submission.url, submission.title
         )
         comment = Comment(
-            site_id=site.id,
-            thread_id=thread.id,
+            site=site,
+            thread=thread,
             parent_id=submission.parent_id,
             author=submission.author,
             email=submission.email or None,
@@ -129,10 +131,13 @@ def submit_comment(
             created_at=utcnow(),
         )
         db.session.add(comment)
+        db.session.flush()  # the id, for the event
+        record_comment_event(comment, COMMENT_CREATED)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    wake_workers()
     return comment
 
 

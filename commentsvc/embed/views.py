@@ -1,6 +1,9 @@
-"""Serve the embed's JavaScript: a stable URL, a content-hash ETag, cacheable."""
+"""Serve the embed's JavaScript: a stable URL, a content-hash ETag, cacheable,
+gzipped for every browser that accepts it (gunicorn compresses nothing)."""
 
+import gzip
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Response, abort, current_app, request
@@ -13,22 +16,42 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_AGE = 3600
 
 
-def _asset(name: str) -> tuple[bytes, str]:
-    """The bytes of a static script and their ETag, re-read when the file changes."""
+@dataclass(frozen=True)
+class Asset:
+    mtime_ns: int
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+def _asset(name: str) -> Asset:
+    """A static script, its gzipped bytes and ETag; re-read when the file changes."""
     path = STATIC / name
-    mtime = path.stat().st_mtime_ns
+    mtime_ns = path.stat().st_mtime_ns
     cache = current_app.extensions.setdefault("commentsvc.embed_assets", {})
-    cached = cache.get(name)
-    if cached is None or cached[0] != mtime:
+    asset = cache.get(name)
+    if asset is None or asset.mtime_ns != mtime_ns:
         body = path.read_bytes()
-        cached = cache[name] = (mtime, body, hashlib.sha256(body).hexdigest()[:32])
-    return cached[1], cached[2]
+        asset = cache[name] = Asset(
+            mtime_ns=mtime_ns,
+            body=body,
+            # mtime=0: the same bytes (and so the same ETag) on every instance.
+            gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+            etag=hashlib.sha256(body).hexdigest()[:32],
+        )
+    return asset
 
 
 def _script(name: str) -> Response:
-    body, etag = _asset(name)
-    response = Response(body, mimetype="text/javascript")
-    response.set_etag(etag)
+    asset = _asset(name)
+    if "gzip" in request.accept_encodings:
+        response = Response(asset.gzipped, mimetype="text/javascript")
+        response.content_encoding = "gzip"
+        response.set_etag(asset.etag + "-gz")
+    else:
+        response = Response(asset.body, mimetype="text/javascript")
+        response.set_etag(asset.etag)
+    response.vary.add("Accept-Encoding")
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -2,8 +2,9 @@
  * Hand-written, no dependencies, no build step. Documented in docs/embed.md. */
 (() => {
   "use strict";
-  const me = document.currentScript;
-  const BASE = (me && me.src) || location.href;
+  // The service's address is where this script came from.
+  const me = document.currentScript || document.querySelector("script[src*='embed.js']");
+  const BASE = me ? me.src : location.href;
 
   // Every string the reader sees. A site overrides any of them with
   // window.commentsvcStrings = {...} or data-commentsvc-strings='{"...": "..."}'.
@@ -100,10 +101,17 @@
     } else root.append(h("style", {}, CSS));
   };
 
+  // Pages that enforce Trusted Types allow this policy with "trusted-types commentsvc".
+  // Its only inputs: comment HTML the service sanitised, and the captcha script URL.
   let html = (s) => s;
+  let scriptUrl = html;
   try {
-    const tt = window.trustedTypes && trustedTypes.createPolicy("commentsvc", { createHTML: html });
-    if (tt) html = (s) => tt.createHTML(s);
+    const tt = window.trustedTypes &&
+      trustedTypes.createPolicy("commentsvc", { createHTML: html, createScriptURL: html });
+    if (tt) {
+      html = (s) => tt.createHTML(s);
+      scriptUrl = (s) => tt.createScriptURL(s);
+    }
   } catch (e) {} // the page's CSP allows no such policy: plain strings it is
 
   // h("p", {class: "x", onclick: fn}, "text", child): an element; never a style attribute.
@@ -476,10 +484,8 @@
       load() {
         return (loading ||= new Promise((ok, fail) => {
           const name = `commentsvcCaptcha${++callbacks}`;
-          const script = h("script", {
-            src: provider[1] + (v3 ? encodeURIComponent(key) : `&onload=${name}`),
-            async: true,
-          });
+          const script = h("script", { async: true });
+          script.src = scriptUrl(provider[1] + (v3 ? encodeURIComponent(key) : `&onload=${name}`));
           window[name] = () => {
             api = window[provider[0]];
             if (!v3) widget = api.render(slot, options());

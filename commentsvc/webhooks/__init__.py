@@ -1,0 +1,1 @@
+"""Signed webhooks to site owners: the outbox (here), delivery and the worker."""
