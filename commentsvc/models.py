@@ -169,6 +169,8 @@ class Comment(db.Model):
         sa.Index(
             "ix_comments_site_status_created", "site_id", "status", "created_at", "id"
         ),
+        # The queue across every site (admins), oldest first.
+        sa.Index("ix_comments_status_created", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

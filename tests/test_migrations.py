@@ -14,18 +14,15 @@ from conftest import (
     drop_postgres_database,
 )
 
-from commentsvc import PROJECT_ROOT, create_app
+from commentsvc import (
+    PROJECT_ROOT,
+    create_app,
+    models,  # noqa: F401 - declares the tables
+)
 from commentsvc.extensions import db
 
-TABLES = {
-    "alembic_version",
-    "comments",
-    "moderation_events",
-    "moderator_sites",
-    "moderators",
-    "sites",
-    "threads",
-}
+# Every table the models declare, plus Alembic's own.
+TABLES = set(db.metadata.tables) | {"alembic_version"}
 
 
 @pytest.fixture(params=BACKENDS)
