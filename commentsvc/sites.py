@@ -48,7 +48,13 @@ def _apply(site: Site, changes: dict) -> None:
                 value = CaptchaProvider(value)
             elif name == "moderation_policy":
                 value = ModerationPolicy(value)
-            elif name in ("captcha_site_key", "captcha_secret"):
+            elif name in ("blocked_words", "watch_words"):
+                value = "\n".join(
+                    w.strip() for w in (value or "").splitlines() if w.strip()
+                )
+                if len(value) > 20_000:
+                    raise ValueError("At most 20000 characters.")
+            elif name in ("captcha_site_key", "captcha_secret", "akismet_key"):
                 value = (value or "").strip() or None
                 if value and len(value) > 200:
                     raise ValueError("At most 200 characters.")
@@ -68,6 +74,10 @@ def _apply(site: Site, changes: dict) -> None:
                 value = int(value)
                 if not 1 <= value <= 100_000:
                     raise ValueError("A number from 1 to 100000.")
+            elif name in ("max_links", "min_submit_seconds"):
+                value = int(value)
+                if not 0 <= value <= 3600:
+                    raise ValueError("A number from 0 to 3600.")
             else:
                 raise ValueError("Not a site setting.")
         except ValidationFailed as error:

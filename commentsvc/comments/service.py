@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Comment, CommentStatus, Site, as_utc, utcnow
 from ..webhooks.outbox import COMMENT_CREATED, record_comment_event
 from ..webhooks.wake import wake_workers
+from .bans import active_ban
 from .errors import ValidationFailed
 from .render import render_body
 from .threads import find_thread, get_or_create_thread
@@ -106,6 +107,9 @@ def submit_comment(
         verdict.hold_as_spam("honeypot")
     if submission.parent_id is not None:
         _check_parent(site, submission.thread, submission.parent_id)
+    ban = active_ban(site.id, submission.email, client.ip)
+    if ban is not None:
+        verdict.hold_as_spam("banned", {"kind": ban.kind.value, "value": ban.value})
     # End the read transaction: no database connection is held while the captcha
     # provider answers (commit, not rollback, which would expire the site).
     db.session.commit()

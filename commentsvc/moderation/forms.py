@@ -1,8 +1,19 @@
 """Forms of the moderation UI; every POST carries a CSRF token."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 class LoginForm(FlaskForm):
@@ -16,3 +27,78 @@ class LoginForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A one-button POST (log out, approve…): only the CSRF token."""
+
+
+class DecisionForm(FlaskForm):
+    """The queue page's one form: per-row buttons (``one``) or a bulk action on
+    the ticked rows (``bulk`` + ``selected``). Each target is ``id:version``."""
+
+    reason = StringField("Reason (optional)", validators=[Length(max=500)])
+
+
+class BanForm(FlaskForm):
+    kind = SelectField(
+        "Ban",
+        choices=[
+            SelectChoice("email", "Email"),
+            SelectChoice("ip", "IP address"),
+            SelectChoice("network", "Network"),
+        ],
+    )
+    until = DateField("Until (optional)", validators=[Optional()])
+    reason = StringField("Reason (optional)", validators=[Length(max=500)])
+
+
+class SiteSettingsForm(FlaskForm):
+    """Site settings for admins; the captcha secret and Akismet key are
+    write-only: left empty, they stay as they are."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    allowed_origins = TextAreaField("Allowed origins (one per line)")
+    captcha_provider = SelectField("Captcha provider")
+    captcha_site_key = StringField("Captcha site key", validators=[Length(max=200)])
+    captcha_secret = PasswordField(
+        "Captcha secret (write-only)", validators=[Length(max=200)]
+    )
+    clear_captcha_secret = BooleanField("Remove the captcha secret")
+    captcha_score_threshold = DecimalField(
+        "Minimum captcha score (v3)", places=2, validators=[NumberRange(0, 1)]
+    )
+    post_rate_limit = StringField(
+        "Post rate limit per IP (empty: the default)", validators=[Length(max=200)]
+    )
+    require_email = BooleanField("Require an email address")
+    moderation_policy = SelectField("Moderation policy")
+    trusted_author_min_approved = IntegerField(
+        "Approved comments that make an author trusted",
+        validators=[NumberRange(1, 100000)],
+    )
+    max_length = IntegerField(
+        "Longest comment (characters)", validators=[NumberRange(1, 100000)]
+    )
+    max_links = IntegerField(
+        "Links allowed before a comment is held", validators=[NumberRange(0, 1000)]
+    )
+    blocked_words = TextAreaField("Blocked words (spam; one per line)")
+    watch_words = TextAreaField("Watch words (held with a reason; one per line)")
+    min_submit_seconds = IntegerField(
+        "Fastest believable form fill (seconds)", validators=[NumberRange(0, 3600)]
+    )
+    akismet_key = PasswordField(
+        "Akismet API key (write-only)", validators=[Length(max=200)]
+    )
+    clear_akismet_key = BooleanField("Turn Akismet off")
+
+
+class NewSiteForm(FlaskForm):
+    slug = StringField("Slug", validators=[DataRequired(), Length(max=64)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    allowed_origins = TextAreaField("Allowed origins (one per line)")
+
+
+class NewModeratorForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    email = StringField("Email", validators=[Optional(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    admin = BooleanField("Admin (every site; manages sites and moderators)")
+    sites = SelectMultipleField("Sites")

@@ -3,16 +3,22 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
-from ..models import Comment, CommentStatus, Site
+from ..models import Site
 from . import bp
 from .accounts import authenticate, load_moderator
 from .forms import EmptyForm, LoginForm
 
 login_manager.user_loader(load_moderator)
+
+
+@bp.app_context_processor
+def _navigation():
+    # The webhooks pages live in their own blueprint; link them when present.
+    return {"has_webhooks_ui": "webhooks_admin.endpoints" in current_app.view_functions}
 
 
 def safe_next(target: str | None) -> str | None:
@@ -41,14 +47,14 @@ def visible_sites() -> list[Site]:
 def login():
     """Log a moderator in (rate-limited per IP and per account)."""
     if current_user.is_authenticated:
-        return redirect(url_for("moderation.index"))
+        return redirect(url_for("moderation.queue"))
     form = LoginForm()
     if form.validate_on_submit():
         moderator = authenticate(form.username.data, form.password.data)
         if moderator is not None:
             login_user(moderator)
             return redirect(
-                safe_next(request.args.get("next")) or url_for("moderation.index")
+                safe_next(request.args.get("next")) or url_for("moderation.queue")
             )
         flash("Wrong username or password.", "error")
     return render_template("moderation/login.html", form=form), (
@@ -65,24 +71,11 @@ def logout():
         logout_user()
         flash("You are logged out.", "info")
         return redirect(url_for("moderation.login"))
-    return redirect(url_for("moderation.index"))
+    return redirect(url_for("moderation.queue"))
 
 
 @bp.get("/")
 @login_required
 def index():
-    """The sites this moderator looks after, with their pending counts."""
-    sites = visible_sites()
-    counts = dict(
-        db.session.execute(
-            sa.select(Comment.site_id, sa.func.count())
-            .where(
-                Comment.status == CommentStatus.PENDING,
-                Comment.site_id.in_([s.id for s in sites]),
-            )
-            .group_by(Comment.site_id)
-        ).all()
-    )
-    return render_template(
-        "moderation/index.html", sites=sites, counts=counts, logout_form=EmptyForm()
-    )
+    """The moderation queue is the landing page."""
+    return redirect(url_for("moderation.queue"))

@@ -14,9 +14,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from playwright import sync_api
 from werkzeug.serving import make_server
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = [
@@ -38,7 +37,12 @@ def backend(database_urls):
 @pytest.fixture(scope="session")
 def browser():
     if CHROMIUM is None:
-        pytest.skip("chromium is not installed (scripts/test installs it as root)")
+        # A failure, not a skip: a suite that silently drops its browser tests
+        # would pass without testing what readers see.
+        pytest.fail(
+            "chromium is not installed: run ./scripts/test as root (it installs "
+            "Debian's chromium), or `apt-get install -y chromium`"
+        )
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS

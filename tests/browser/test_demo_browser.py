@@ -36,9 +36,10 @@ def test_demo_article_takes_a_comment_through_the_dev_captcha(
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
 
         response = page.goto(article_origin + "/")
-        assert "script-src 'self' " + server.url in response.headers[
-            "content-security-policy"
-        ]
+        assert (
+            "script-src 'self' " + server.url
+            in response.headers["content-security-policy"]
+        )
         comments = page.locator("#comments")
         expect(comments.get_by_role("heading", name="No comments yet")).to_be_visible()
         # The page styles the embed from outside through ::part().

@@ -148,18 +148,25 @@ def test_first_render_is_the_threaded_list_in_two_requests_and_no_third_party(
     google = []
     serve_grecaptcha_double(page, [], seen=google)
     requests = []
-    page.on("request", lambda request: requests.append(request.url))
+    page.on("request", lambda request: requests.append(request))
 
     page.goto(url)
     embed = Embed(page)
     expect(embed.root.get_by_role("heading", name="3 Comments")).to_be_visible()
     page.wait_for_load_state("networkidle")
 
-    assert [u for u in requests if origin(u) == server.url] == [
+    to_service = [r for r in requests if origin(r.url) == server.url]
+    assert [r.url for r in to_service] == [
         f"{server.url}/embed.js",
         f"{server.url}/api/v1/sites/news/comments?thread=%2Farticle",
     ]
-    assert [u for u in requests if origin(u) not in (server.url, article.origin)] == []
+    third_party = [
+        r for r in requests if origin(r.url) not in (server.url, article.origin)
+    ]
+    assert third_party == []
+    script = to_service[0].response()
+    assert script.header_value("content-encoding") == "gzip"
+    assert to_service[0].sizes()["responseBodySize"] <= 8192
 
     expect(embed.root.locator(".who")).to_have_text(["Ann", "Bob", "Cy"])
     ann = embed.root.locator("li", has_text="First!")
@@ -437,11 +444,17 @@ def test_strict_content_security_policy_needs_no_inline_styles_or_scripts(
 ):
     server = service(CAPTCHA_DEV_ENABLED=True)
     with server.app.app_context():
-        make_site(allowed_origins=[article.origin], captcha_provider="dev")
-    # What docs/embed.md tells a site to allow: the service, and nothing inline.
+        site = make_site(allowed_origins=[article.origin])
+        make_comment(
+            site, author="Ann", body="Approved, with a link: https://a.example"
+        )
+        sites.update_site("news", captcha_provider="dev")
+    # What docs/embed.md tells a site to allow: the service, and nothing inline;
+    # Trusted Types enforced, with the embed's own policy allowed.
     policy = (
         f"default-src 'none'; script-src {server.url}; connect-src {server.url}; "
-        "style-src 'none'; img-src data:; base-uri 'none'; form-action 'none'"
+        "style-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
+        "require-trusted-types-for 'script'; trusted-types commentsvc"
     )
     console = []
     page.on("console", lambda message: console.append(message.text))
@@ -453,6 +466,8 @@ def test_strict_content_security_policy_needs_no_inline_styles_or_scripts(
     page.goto(article.add(server, "news", headers={"Content-Security-Policy": policy}))
     embed = Embed(page)
 
+    link = embed.root.get_by_role("link", name="https://a.example")
+    expect(link).to_have_attribute("rel", re.compile("nofollow"))
     expect(embed.post).to_have_css("background-color", "rgb(34, 113, 177)")
     expect(embed.root.locator(".hp")).to_have_css("position", "absolute")
     embed.write("Posted under a strict policy.")

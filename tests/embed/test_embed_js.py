@@ -30,6 +30,23 @@ def test_embed_js_is_javascript_cacheable_and_revalidates_with_its_etag(client):
     assert again.data == b""
 
 
+def test_embed_js_is_sent_gzipped_to_clients_that_accept_it(client):
+    plain = client.get("/embed.js")
+    response = client.get("/embed.js", headers={"Accept-Encoding": "gzip, br"})
+    assert response.status_code == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    assert len(response.data) <= BUDGET
+    assert gzip.decompress(response.data) == plain.data
+    # Another representation, another ETag (caches must not mix them up).
+    assert response.headers["ETag"] != plain.headers["ETag"]
+    again = client.get(
+        "/embed.js",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": response.headers["ETag"]},
+    )
+    assert again.status_code == 304
+
+
 @pytest.mark.parametrize("enabled, status", [(True, 200), (False, 404)])
 def test_dev_captcha_widget_is_served_only_where_the_dev_provider_is_on(
     make_app, enabled, status

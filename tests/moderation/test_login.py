@@ -39,8 +39,8 @@ def log_in(
 def test_login_opens_the_moderation_page(client, moderator):
     response = log_in(client)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/moderation/"
-    page = client.get("/moderation/")
+    assert response.headers["Location"] == "/moderation/queue"
+    page = client.get("/moderation/queue")
     assert page.status_code == 200
     assert "Example News" in page.get_data(as_text=True)
 
@@ -69,7 +69,7 @@ def test_wrong_credentials_are_refused(client, moderator, username, password):
     response = log_in(client, username, password)
     assert response.status_code == 401
     assert "Wrong username or password." in response.get_data(as_text=True)
-    assert client.get("/moderation/").status_code == 302
+    assert client.get("/moderation/queue").status_code == 302
 
 
 def test_inactive_moderator_cannot_log_in(app, client, moderator):
@@ -89,7 +89,7 @@ def test_login_without_or_with_a_wrong_csrf_token_is_refused(client, moderator):
     ):
         response = client.post("/moderation/login", data=data)
         assert response.status_code == 400
-    assert client.get("/moderation/").status_code == 302
+    assert client.get("/moderation/queue").status_code == 302
 
 
 def test_pages_need_a_login_and_come_back_after_it(client, moderator):
@@ -116,18 +116,18 @@ def test_only_local_next_redirects(client, moderator, target):
 
     response = log_in(client, query="?next=" + quote(target, safe=""))
     assert response.status_code == 302
-    assert response.headers["Location"] == "/moderation/"
+    assert response.headers["Location"] == "/moderation/queue"
 
 
 def test_logout_is_a_post_with_csrf(client, moderator):
     log_in(client)
     assert client.get("/moderation/logout").status_code == 405
     client.post("/moderation/logout", data={})  # no token: nothing happens
-    assert client.get("/moderation/").status_code == 200
-    token = csrf_token(client, "/moderation/")
+    assert client.get("/moderation/queue").status_code == 200
+    token = csrf_token(client, "/moderation/queue")
     response = client.post("/moderation/logout", data={"csrf_token": token})
     assert response.headers["Location"] == "/moderation/login"
-    assert client.get("/moderation/").status_code == 302
+    assert client.get("/moderation/queue").status_code == 302
 
 
 def test_login_is_limited_per_ip(make_app):

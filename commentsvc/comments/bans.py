@@ -1,0 +1,131 @@
+"""Bans by email, IP or network: a banned poster's new comments go to spam."""
+
+import ipaddress
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Ban, BanKind, Comment, Moderator, as_utc, utcnow
+from .errors import ValidationFailed
+from .moderation import NotAllowed, can_moderate
+
+# The network a ban "by network" covers around the comment's address.
+NETWORK_PREFIX = {4: 24, 6: 64}
+
+
+def _network_of(ip: str) -> str:
+    address = ipaddress.ip_address(ip)
+    return str(
+        ipaddress.ip_network((address, NETWORK_PREFIX[address.version]), strict=False)
+    )
+
+
+def ban_from_comment(
+    moderator: Moderator,
+    comment: Comment,
+    kind: BanKind,
+    expires_at: datetime | None = None,
+    reason: str | None = None,
+) -> Ban:
+    """Ban the comment's email, IP or network on its site, optionally until a date.
+
+    Raises:
+        NotAllowed: the moderator does not moderate the comment's site.
+        ValidationFailed: the comment has no email/IP to ban, or the date is past.
+    """
+    if not can_moderate(moderator, comment.site_id):
+        raise NotAllowed(comment.id)
+    if kind == BanKind.EMAIL:
+        if not comment.email:
+            raise ValidationFailed({"kind": "This comment has no email address."})
+        value = comment.email.strip().lower()
+    else:
+        if not comment.ip:
+            raise ValidationFailed({"kind": "This comment's IP address was erased."})
+        try:
+            value = comment.ip if kind == BanKind.IP else _network_of(comment.ip)
+        except ValueError:
+            raise ValidationFailed(
+                {"kind": "This comment's IP is not an address."}
+            ) from None
+    if expires_at is not None and as_utc(expires_at) <= utcnow():
+        raise ValidationFailed(
+            {"expires_at": "The end of a ban must be in the future."}
+        )
+    ban = Ban(
+        site_id=comment.site_id,
+        kind=kind,
+        value=value,
+        reason=(reason or "").strip()[:500] or None,
+        created_by_id=moderator.id,
+        expires_at=expires_at,
+    )
+    try:
+        db.session.add(ban)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return ban
+
+
+def active_ban(site_id: int, email: str | None, ip: str | None) -> Ban | None:
+    """The ban that applies to a new comment from *email* and *ip*, if any."""
+    now = utcnow()
+    candidates = db.session.scalars(
+        sa.select(Ban).where(
+            Ban.site_id == site_id,
+            sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now),
+            sa.or_(
+                sa.and_(Ban.kind == BanKind.EMAIL, Ban.value == (email or "").lower()),
+                sa.and_(Ban.kind == BanKind.IP, Ban.value == (ip or "")),
+                Ban.kind == BanKind.NETWORK,
+            ),
+        )
+    )
+    address = None
+    if ip:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            address = None
+    for ban in candidates:
+        if ban.kind != BanKind.NETWORK:
+            return ban
+        if address is not None:
+            network = ipaddress.ip_network(ban.value)
+            if address.version == network.version and address in network:
+                return ban
+    return None
+
+
+def bans_for(moderator: Moderator) -> list[Ban]:
+    """The bans on the sites *moderator* moderates, newest first."""
+    from .moderation import allowed_site_ids
+
+    query = sa.select(Ban).order_by(Ban.created_at.desc(), Ban.id.desc())
+    allowed = allowed_site_ids(moderator)
+    if allowed is not None:
+        query = query.where(Ban.site_id.in_(allowed or [-1]))
+    return list(db.session.scalars(query.limit(500)))
+
+
+def lift_ban(moderator: Moderator, ban_id: int) -> None:
+    """Remove a ban.
+
+    Raises:
+        LookupError: no such ban.
+        NotAllowed: it is on a site the moderator does not moderate.
+    """
+    ban = db.session.get(Ban, ban_id)
+    if ban is None:
+        raise LookupError(ban_id)
+    if not can_moderate(moderator, ban.site_id):
+        raise NotAllowed(ban_id)
+    try:
+        db.session.delete(ban)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

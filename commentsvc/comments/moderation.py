@@ -1,0 +1,188 @@
+"""Moderation decisions: the one place a comment's status changes.
+
+Each change is a conditional update on the version the moderator saw, in one
+transaction with its audit row and its webhook outbox rows. Two moderators acting
+on one comment at once: one wins, the other gets a conflict naming the winner.
+"""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    Comment,
+    CommentStatus,
+    ModerationEvent,
+    Moderator,
+    Role,
+    moderator_sites,
+    utcnow,
+)
+from ..webhooks.outbox import STATUS_EVENTS, record_comment_event
+from ..webhooks.wake import wake_workers
+
+ACTIONS = {
+    "approve": CommentStatus.APPROVED,
+    "reject": CommentStatus.REJECTED,
+    "spam": CommentStatus.SPAM,
+    "delete": CommentStatus.DELETED,
+    "pending": CommentStatus.PENDING,
+}
+MAX_BULK = 200
+
+
+class NotAllowed(PermissionError):
+    """The moderator may not act on (or see) a comment of this site."""
+
+
+class UnknownComment(LookupError):
+    """No comment has this id."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A comment and the version of it the moderator saw."""
+
+    comment_id: int
+    version: int
+
+
+@dataclass
+class Conflict:
+    comment_id: int
+    status: CommentStatus
+    moderated_by: str | None
+
+    def message(self) -> str:
+        by = f" by {self.moderated_by}" if self.moderated_by else ""
+        return f"Comment {self.comment_id} was already {self.status.value}{by}."
+
+
+@dataclass
+class Decision:
+    changed: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def allowed_site_ids(moderator: Moderator) -> list[int] | None:
+    """The sites *moderator* may moderate; None means every site (an admin)."""
+    if moderator.role == Role.ADMIN:
+        return None
+    return list(
+        db.session.scalars(
+            sa.select(moderator_sites.c.site_id).where(
+                moderator_sites.c.moderator_id == moderator.id
+            )
+        )
+    )
+
+
+def can_moderate(moderator: Moderator, site_id: int) -> bool:
+    allowed = allowed_site_ids(moderator)
+    return allowed is None or site_id in allowed
+
+
+def get_comment_for(moderator: Moderator, comment_id: int) -> Comment:
+    """The comment, if *moderator* may see it.
+
+    Raises:
+        UnknownComment: no such comment.
+        NotAllowed: it belongs to a site the moderator does not moderate.
+    """
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise UnknownComment(comment_id)
+    if not can_moderate(moderator, comment.site_id):
+        raise NotAllowed(comment_id)
+    return comment
+
+
+def moderate(
+    moderator: Moderator,
+    targets: list[Target],
+    to_status: CommentStatus,
+    reason: str | None = None,
+) -> Decision:
+    """Move the *targets* to *to_status* (one comment or a bulk selection).
+
+    Every target must be visible to the moderator, or nothing happens. A target
+    whose version changed since the moderator saw it is a conflict and is left
+    alone; the others change together, each with an audit row and a webhook event,
+    in one transaction.
+
+    Raises:
+        UnknownComment: a target does not exist.
+        NotAllowed: a target belongs to a site the moderator does not moderate.
+        ValueError: too many targets at once.
+    """
+    if len(targets) > MAX_BULK:
+        raise ValueError(f"At most {MAX_BULK} comments at once.")
+    reason = (reason or "").strip()[:500] or None
+    decision = Decision()
+    try:
+        comments = {
+            c.id: c
+            for c in db.session.scalars(
+                sa.select(Comment).where(
+                    Comment.id.in_([t.comment_id for t in targets])
+                )
+            )
+        }
+        for target in targets:
+            comment = comments.get(target.comment_id)
+            if comment is None:
+                raise UnknownComment(target.comment_id)
+            if not can_moderate(moderator, comment.site_id):
+                raise NotAllowed(target.comment_id)
+        now = utcnow()
+        for target in dict.fromkeys(targets):
+            comment = comments[target.comment_id]
+            if comment.version == target.version and comment.status == to_status:
+                decision.unchanged.append(comment.id)
+                continue
+            from_status = comment.status
+            result = db.session.execute(
+                sa.update(Comment)
+                .where(Comment.id == comment.id, Comment.version == target.version)
+                .values(
+                    status=to_status,
+                    version=Comment.version + 1,
+                    moderated_at=now,
+                    moderated_by_id=moderator.id,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                db.session.expire(comment)
+                decision.conflicts.append(_conflict(comment))
+                continue
+            db.session.expire(comment)
+            db.session.add(
+                ModerationEvent(
+                    site_id=comment.site_id,
+                    comment_id=comment.id,
+                    moderator_id=moderator.id,
+                    from_status=from_status,
+                    to_status=to_status,
+                    reason=reason,
+                    created_at=now,
+                )
+            )
+            if to_status in STATUS_EVENTS:
+                record_comment_event(comment, STATUS_EVENTS[to_status])
+            decision.changed.append(comment.id)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if decision.changed:
+        wake_workers()
+    return decision
+
+
+def _conflict(comment: Comment) -> Conflict:
+    db.session.refresh(comment)
+    by = comment.moderated_by.username if comment.moderated_by else None
+    return Conflict(comment.id, comment.status, by)

@@ -1,0 +1,173 @@
+"""The moderation queue: comments of one status, filtered, keyset-paginated.
+
+Keyset pagination (after the last row's created_at and id) keeps every page as
+fast as the first, whatever the table holds; an offset would scan what it skips.
+"""
+
+import base64
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Comment, CommentStatus, Moderator, Site, Thread, as_utc
+from .moderation import allowed_site_ids
+
+PAGE_SIZE = 25
+# Pending is a queue: oldest first. The other tabs are archives: newest first.
+OLDEST_FIRST = {CommentStatus.PENDING}
+
+
+@dataclass
+class QueueFilters:
+    site: str | None = None
+    thread: str | None = None
+    author: str | None = None
+    email: str | None = None
+    ip: str | None = None
+    text: str | None = None
+
+    def active(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass
+class QueuePage:
+    comments: list[Comment]
+    next_cursor: str | None
+    history: dict = field(default_factory=dict)
+
+
+def encode_cursor(comment: Comment) -> str:
+    raw = f"{as_utc(comment.created_at).isoformat()}|{comment.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (created_at, id) a cursor points after, or None if it is malformed."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, _, ident = raw.partition("|")
+        return as_utc(datetime.fromisoformat(when)), int(ident)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _apply_filters(query, filters: QueueFilters):
+    if filters.site:
+        query = query.where(
+            Comment.site_id
+            == sa.select(Site.id).where(Site.slug == filters.site).scalar_subquery()
+        )
+    if filters.thread:
+        query = query.where(
+            Comment.thread_id.in_(
+                sa.select(Thread.id).where(Thread.key == filters.thread)
+            )
+        )
+    if filters.author:
+        pattern = f"%{_escape_like(filters.author.lower())}%"
+        query = query.where(sa.func.lower(Comment.author).like(pattern, escape="\\"))
+    if filters.email:
+        query = query.where(
+            sa.func.lower(Comment.email) == filters.email.strip().lower()
+        )
+    if filters.ip:
+        query = _filter_ip(query, filters.ip.strip())
+    if filters.text:
+        pattern = f"%{_escape_like(filters.text.lower())}%"
+        query = query.where(sa.func.lower(Comment.body).like(pattern, escape="\\"))
+    return query
+
+
+def _filter_ip(query, value: str):
+    """An exact address (IPv4-mapped forms count as IPv4), or a prefix ending in
+    ``*`` or ``.``/``:`` such as ``203.0.113.*`` for a network."""
+    if value.endswith("*") or value.endswith(".") or value.endswith(":"):
+        prefix = _escape_like(value.rstrip("*"))
+        return query.where(Comment.ip.like(prefix + "%", escape="\\"))
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return query.where(Comment.ip == value)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return query.where(Comment.ip == str(address))
+
+
+def queue_page(
+    moderator: Moderator,
+    status: CommentStatus,
+    filters: QueueFilters | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of the queue tab *status* for *moderator*, after *cursor*."""
+    filters = filters or QueueFilters()
+    query = sa.select(Comment).where(Comment.status == status)
+    allowed = allowed_site_ids(moderator)
+    if allowed is not None:
+        query = query.where(Comment.site_id.in_(allowed or [-1]))
+    query = _apply_filters(query, filters)
+    position = decode_cursor(cursor)
+    oldest_first = status in OLDEST_FIRST
+    if position is not None:
+        key = sa.tuple_(Comment.created_at, Comment.id)
+        query = query.where(key > position if oldest_first else key < position)
+    order = (Comment.created_at, Comment.id)
+    query = query.order_by(*(o if oldest_first else o.desc() for o in order))
+    query = query.options(
+        sa.orm.joinedload(Comment.thread),
+        sa.orm.joinedload(Comment.site),
+        sa.orm.joinedload(Comment.parent),
+        sa.orm.joinedload(Comment.moderated_by),
+    ).limit(limit + 1)
+    rows = list(db.session.scalars(query).unique())
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    comments = rows[:limit]
+    return QueuePage(comments, next_cursor, author_history(comments))
+
+
+def tab_counts(moderator: Moderator) -> dict[CommentStatus, int]:
+    """How many comments each tab holds for *moderator* (pending is the one shown
+    as a badge)."""
+    query = sa.select(Comment.status, sa.func.count()).group_by(Comment.status)
+    allowed = allowed_site_ids(moderator)
+    if allowed is not None:
+        query = query.where(Comment.site_id.in_(allowed or [-1]))
+    counts = dict(db.session.execute(query).all())
+    return {status: counts.get(status, 0) for status in CommentStatus}
+
+
+def pending_count(moderator: Moderator) -> int:
+    query = sa.select(sa.func.count()).where(Comment.status == CommentStatus.PENDING)
+    allowed = allowed_site_ids(moderator)
+    if allowed is not None:
+        query = query.where(Comment.site_id.in_(allowed or [-1]))
+    return db.session.scalar(query)
+
+
+def author_history(comments: list[Comment]) -> dict:
+    """Counts by status for the emails and IPs on a page:
+    ``{"email": {email: {status: n}}, "ip": {ip: {status: n}}}``."""
+    history = {"email": {}, "ip": {}}
+    for kind, column in (("email", Comment.email), ("ip", Comment.ip)):
+        values = {getattr(c, kind) for c in comments if getattr(c, kind)}
+        if not values:
+            continue
+        rows = db.session.execute(
+            sa.select(column, Comment.status, sa.func.count())
+            .where(column.in_(values))
+            .group_by(column, Comment.status)
+        )
+        for value, status, count in rows:
+            history[kind].setdefault(value, {})[status.value] = count
+    return history

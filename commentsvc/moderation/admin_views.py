@@ -1,0 +1,200 @@
+"""Admin pages: sites and their settings, moderators and their sites."""
+
+import functools
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from .. import sites as site_service
+from ..comments.errors import ValidationFailed
+from ..comments.queue import pending_count
+from ..extensions import db
+from ..models import CaptchaProvider, ModerationPolicy, Moderator, Role, Site
+from . import bp
+from .accounts import create_moderator
+from .forms import EmptyForm, NewModeratorForm, NewSiteForm, SiteSettingsForm
+
+
+def admin_required(view):
+    """Only admins (403 for moderators)."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _page(template: str, **context):
+    return render_template(
+        template,
+        logout_form=EmptyForm(),
+        pending=pending_count(current_user),
+        **context,
+    )
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _show_errors(form, error: ValidationFailed) -> None:
+    for name, message in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            flash(f"{name}: {message}", "error")
+
+
+@bp.get("/sites")
+@admin_required
+def sites():
+    """Every site, with a link to its settings."""
+    return _page(
+        "moderation/sites.html", sites=site_service.list_sites(), form=NewSiteForm()
+    )
+
+
+@bp.post("/sites")
+@admin_required
+def create_site():
+    """Create a site."""
+    form = NewSiteForm()
+    if form.validate_on_submit():
+        try:
+            site = site_service.create_site(
+                form.slug.data.strip(),
+                form.name.data,
+                allowed_origins=_lines(form.allowed_origins.data),
+            )
+        except ValidationFailed as error:
+            _show_errors(form, error)
+        else:
+            flash(f"Created site {site.slug}.", "info")
+            return redirect(url_for("moderation.site_settings", slug=site.slug))
+    return _page(
+        "moderation/sites.html", sites=site_service.list_sites(), form=form
+    ), 422
+
+
+def _settings_form(site: Site | None = None) -> SiteSettingsForm:
+    form = SiteSettingsForm(obj=site) if site is not None else SiteSettingsForm()
+    form.captcha_provider.choices = [SelectChoice(p.value) for p in CaptchaProvider]
+    form.moderation_policy.choices = [
+        SelectChoice(
+            ModerationPolicy.HOLD_ALL.value, "Hold every comment for moderation"
+        ),
+        SelectChoice(
+            ModerationPolicy.TRUST_APPROVED_AUTHORS.value,
+            "Publish at once the comments of authors with approved comments",
+        ),
+    ]
+    if site is not None and not form.is_submitted():
+        form.allowed_origins.data = "\n".join(site.allowed_origins or [])
+        form.captcha_provider.data = site.captcha_provider.value
+        form.moderation_policy.data = site.moderation_policy.value
+        # Write-only secrets are never sent back to the browser.
+        form.captcha_secret.data = ""
+        form.akismet_key.data = ""
+    return form
+
+
+def _site_or_404(slug: str) -> Site:
+    site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
+    if site is None:
+        abort(404)
+    return site
+
+
+@bp.route("/sites/<slug>/settings", methods=["GET", "POST"])
+@admin_required
+def site_settings(slug: str):
+    """A site's settings; the captcha secret and Akismet key are write-only."""
+    site = _site_or_404(slug)
+    form = _settings_form(site)
+    status = 200
+    if form.validate_on_submit():
+        changes = {
+            "name": form.name.data,
+            "allowed_origins": _lines(form.allowed_origins.data),
+            "captcha_provider": form.captcha_provider.data,
+            "captcha_site_key": form.captcha_site_key.data,
+            "captcha_score_threshold": float(form.captcha_score_threshold.data),
+            "post_rate_limit": form.post_rate_limit.data,
+            "require_email": form.require_email.data,
+            "moderation_policy": form.moderation_policy.data,
+            "trusted_author_min_approved": form.trusted_author_min_approved.data,
+            "max_length": form.max_length.data,
+            "max_links": form.max_links.data,
+            "blocked_words": form.blocked_words.data or "",
+            "watch_words": form.watch_words.data or "",
+            "min_submit_seconds": form.min_submit_seconds.data,
+        }
+        if form.clear_captcha_secret.data:
+            changes["captcha_secret"] = None
+        elif form.captcha_secret.data:
+            changes["captcha_secret"] = form.captcha_secret.data
+        if form.clear_akismet_key.data:
+            changes["akismet_key"] = None
+        elif form.akismet_key.data:
+            changes["akismet_key"] = form.akismet_key.data
+        try:
+            site_service.update_site(slug, **changes)
+        except ValidationFailed as error:
+            _show_errors(form, error)
+            status = 422
+        else:
+            flash("Settings saved.", "info")
+            return redirect(url_for("moderation.site_settings", slug=slug))
+    elif form.is_submitted():
+        status = 422
+    form.captcha_secret.data = ""
+    form.akismet_key.data = ""
+    return _page("moderation/site_settings.html", site=site, form=form), status
+
+
+def _moderator_form() -> NewModeratorForm:
+    form = NewModeratorForm()
+    form.sites.choices = [
+        SelectChoice(s.slug, s.name) for s in site_service.list_sites()
+    ]
+    return form
+
+
+@bp.get("/moderators")
+@admin_required
+def moderators():
+    """Moderators and the sites they look after."""
+    people = db.session.scalars(sa.select(Moderator).order_by(Moderator.username))
+    return _page(
+        "moderation/moderators.html", moderators=people, form=_moderator_form()
+    )
+
+
+@bp.post("/moderators")
+@admin_required
+def create_moderator_view():
+    """Create a moderator (or an admin)."""
+    form = _moderator_form()
+    if form.validate_on_submit():
+        try:
+            moderator = create_moderator(
+                form.username.data,
+                form.password.data,
+                role=Role.ADMIN if form.admin.data else Role.MODERATOR,
+                site_slugs=form.sites.data or [],
+                email=form.email.data or None,
+            )
+        except ValidationFailed as error:
+            _show_errors(form, error)
+        else:
+            flash(f"Created {moderator.role.value} {moderator.username}.", "info")
+            return redirect(url_for("moderation.moderators"))
+    people = db.session.scalars(sa.select(Moderator).order_by(Moderator.username))
+    return _page("moderation/moderators.html", moderators=people, form=form), 422

@@ -1,0 +1,210 @@
+"""The review queue: tabs, filters, decisions one by one or in bulk, bans, and
+the audit trail. Works without JavaScript; static/moderation.js adds keys."""
+
+from datetime import UTC, datetime, time
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..comments import bans as ban_service
+from ..comments.errors import ValidationFailed
+from ..comments.moderation import (
+    ACTIONS,
+    NotAllowed,
+    Target,
+    UnknownComment,
+    allowed_site_ids,
+    get_comment_for,
+    moderate,
+)
+from ..comments.queue import QueueFilters, pending_count, queue_page, tab_counts
+from ..extensions import db
+from ..models import BanKind, CommentStatus, ModerationEvent, Site
+from . import bp
+from .forms import BanForm, DecisionForm, EmptyForm
+from .views import safe_next, visible_sites
+
+TABS = [
+    CommentStatus.PENDING,
+    CommentStatus.APPROVED,
+    CommentStatus.SPAM,
+    CommentStatus.REJECTED,
+    CommentStatus.DELETED,
+]
+FILTER_FIELDS = ("site", "thread", "author", "email", "ip", "text")
+
+
+def _status_arg() -> CommentStatus:
+    try:
+        return CommentStatus(request.args.get("status", "pending"))
+    except ValueError:
+        abort(404)
+
+
+def _filters() -> QueueFilters:
+    values = {
+        k: (request.args.get(k) or "").strip()[:254] or None for k in FILTER_FIELDS
+    }
+    return QueueFilters(**values)
+
+
+@bp.get("/queue")
+@login_required
+def queue():
+    """One tab of the queue, filtered, one keyset page at a time."""
+    status = _status_arg()
+    filters = _filters()
+    page = queue_page(current_user, status, filters, request.args.get("after"))
+    return render_template(
+        "moderation/queue.html",
+        status=status,
+        tabs=TABS,
+        counts=tab_counts(current_user),
+        pending=pending_count(current_user),
+        filters=filters,
+        page=page,
+        sites=visible_sites(),
+        form=DecisionForm(),
+        ban_form=BanForm(),
+        logout_form=EmptyForm(),
+        actions=ACTIONS,
+    )
+
+
+def _parse_target(raw: str) -> Target | None:
+    ident, _, version = raw.partition(":")
+    try:
+        return Target(int(ident), int(version))
+    except ValueError:
+        return None
+
+
+@bp.post("/decide")
+@login_required
+def decide():
+    """Apply an action to one comment or to the ticked ones."""
+    form = DecisionForm()
+    back = safe_next(request.form.get("next")) or url_for("moderation.queue")
+    if not form.validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(back)
+    one = request.form.get("one", "")
+    if one:
+        action, _, raw_target = one.partition(":")
+        targets = [_parse_target(raw_target)]
+    else:
+        action = request.form.get("bulk", "")
+        targets = [_parse_target(raw) for raw in request.form.getlist("selected")]
+    if action not in ACTIONS or None in targets:
+        flash("Unknown action.", "error")
+        return redirect(back)
+    if not targets:
+        flash("Select at least one comment.", "error")
+        return redirect(back)
+    try:
+        decision = moderate(current_user, targets, ACTIONS[action], form.reason.data)
+    except (NotAllowed, UnknownComment):
+        abort(403)
+    except ValueError as error:
+        flash(str(error), "error")
+        return redirect(back)
+    verb = ACTIONS[action].value
+    if decision.changed:
+        n = len(decision.changed)
+        flash(f"{n} comment{'s' if n != 1 else ''} {verb}.", "info")
+    for conflict in decision.conflicts:
+        flash(conflict.message(), "warning")
+    return redirect(back)
+
+
+@bp.post("/comments/<int:comment_id>/ban")
+@login_required
+def ban(comment_id: int):
+    """Ban the email, IP or network of a comment, optionally until a date."""
+    form = BanForm()
+    back = safe_next(request.form.get("next")) or url_for("moderation.queue")
+    try:
+        comment = get_comment_for(current_user, comment_id)
+    except (NotAllowed, UnknownComment):
+        abort(403)
+    if not form.validate_on_submit():
+        flash("Please check the ban form.", "error")
+        return redirect(back)
+    until = None
+    if form.until.data:
+        until = datetime.combine(form.until.data, time.max, tzinfo=UTC)
+    try:
+        ban = ban_service.ban_from_comment(
+            current_user, comment, BanKind(form.kind.data), until, form.reason.data
+        )
+    except ValidationFailed as error:
+        for message in error.fields.values():
+            flash(message, "error")
+        return redirect(back)
+    flash(f"Banned {ban.kind.value} {ban.value}.", "info")
+    return redirect(back)
+
+
+@bp.get("/bans")
+@login_required
+def bans():
+    """The bans on the moderator's sites."""
+    return render_template(
+        "moderation/bans.html",
+        bans=ban_service.bans_for(current_user),
+        form=EmptyForm(),
+        logout_form=EmptyForm(),
+        pending=pending_count(current_user),
+    )
+
+
+@bp.post("/bans/<int:ban_id>/lift")
+@login_required
+def lift_ban(ban_id: int):
+    """Lift a ban."""
+    if not EmptyForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("moderation.bans"))
+    try:
+        ban_service.lift_ban(current_user, ban_id)
+    except NotAllowed:
+        abort(403)
+    except LookupError:
+        abort(404)
+    flash("Ban lifted.", "info")
+    return redirect(url_for("moderation.bans"))
+
+
+AUDIT_PAGE = 50
+
+
+@bp.get("/audit")
+@login_required
+def audit():
+    """The audit trail: every decision with who, when, from, to and why."""
+    query = sa.select(ModerationEvent).order_by(ModerationEvent.id.desc())
+    allowed = allowed_site_ids(current_user)
+    if allowed is not None:
+        query = query.where(ModerationEvent.site_id.in_(allowed or [-1]))
+    site = request.args.get("site")
+    if site:
+        query = query.where(
+            ModerationEvent.site_id
+            == sa.select(Site.id).where(Site.slug == site).scalar_subquery()
+        )
+    before = request.args.get("before", type=int)
+    if before:
+        query = query.where(ModerationEvent.id < before)
+    events = list(db.session.scalars(query.limit(AUDIT_PAGE + 1)))
+    more = len(events) > AUDIT_PAGE
+    events = events[:AUDIT_PAGE]
+    return render_template(
+        "moderation/audit.html",
+        events=events,
+        next_before=events[-1].id if more else None,
+        site=site,
+        sites=visible_sites(),
+        logout_form=EmptyForm(),
+        pending=pending_count(current_user),
+    )

@@ -1,0 +1,111 @@
+"""Admin pages: site settings (secrets write-only) and moderators."""
+
+import sqlalchemy as sa
+
+from commentsvc.extensions import db
+from commentsvc.models import Moderator, Site
+
+from .conftest import csrf_from, logged_in_client
+
+SETTINGS = "/moderation/sites/news/settings"
+
+
+def _form(client, **changes):
+    page = client.get(SETTINGS).get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_from(page),
+        "name": "Example News",
+        "allowed_origins": "https://news.example\nhttps://www.news.example",
+        "captcha_provider": "recaptcha_v3",
+        "captcha_site_key": "site-key",
+        "captcha_secret": "",
+        "captcha_score_threshold": "0.5",
+        "post_rate_limit": "",
+        "moderation_policy": "hold_all",
+        "trusted_author_min_approved": "1",
+        "max_length": "5000",
+        "max_links": "2",
+        "blocked_words": "",
+        "watch_words": "",
+        "min_submit_seconds": "3",
+        "akismet_key": "",
+    }
+    data.update(changes)
+    return client.post(SETTINGS, data=data)
+
+
+def _news(app):
+    with app.app_context():
+        site = db.session.scalar(sa.select(Site).where(Site.slug == "news"))
+        db.session.expunge(site)
+        return site
+
+
+def test_admin_changes_settings_and_the_secret_is_write_only(app, admin_client):
+    response = _form(admin_client, captcha_secret="s3cret-value", require_email="y")
+    assert response.status_code == 302
+    site = _news(app)
+    assert site.captcha_secret == "s3cret-value"
+    assert site.require_email is True
+    assert site.allowed_origins == ["https://news.example", "https://www.news.example"]
+    page = admin_client.get(SETTINGS).get_data(as_text=True)
+    assert "s3cret-value" not in page
+    assert "set: leave empty to keep" in page
+    # Saving without typing it again keeps it.
+    assert _form(admin_client).status_code == 302
+    assert _news(app).captcha_secret == "s3cret-value"
+    assert _form(admin_client, clear_captcha_secret="y").status_code == 302
+    assert _news(app).captcha_secret is None
+
+
+def test_bad_settings_are_explained_and_nothing_changes(app, admin_client):
+    response = _form(
+        admin_client, allowed_origins="not an origin", post_rate_limit="lots"
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "is not an origin" in page
+    assert "is not a rate limit" in page
+    assert _news(app).allowed_origins == ["https://news.example"]
+
+
+def test_moderators_cannot_reach_admin_pages(app, mod_client):
+    for path in (SETTINGS, "/moderation/sites", "/moderation/moderators"):
+        assert mod_client.get(path).status_code == 403
+
+
+def test_admin_creates_a_site_and_a_moderator(app, admin_client):
+    page = admin_client.get("/moderation/sites").get_data(as_text=True)
+    response = admin_client.post(
+        "/moderation/sites",
+        data={
+            "csrf_token": csrf_from(page),
+            "slug": "daily",
+            "name": "The Daily",
+            "allowed_origins": "https://daily.example",
+        },
+    )
+    assert response.status_code == 302
+    page = admin_client.get("/moderation/moderators").get_data(as_text=True)
+    response = admin_client.post(
+        "/moderation/moderators",
+        data={
+            "csrf_token": csrf_from(page),
+            "username": "newbie",
+            "password": "correct horse battery",
+            "sites": ["daily"],
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        newbie = db.session.scalar(
+            sa.select(Moderator).where(Moderator.username == "newbie")
+        )
+        assert [s.slug for s in newbie.sites] == ["daily"]
+    logged_in_client(app, "newbie")
+    duplicate = admin_client.post(
+        "/moderation/sites",
+        data={"csrf_token": csrf_from(page), "slug": "daily", "name": "Again"},
+    )
+    assert duplicate.status_code == 422
+    assert "is taken" in duplicate.get_data(as_text=True)
