@@ -18,7 +18,7 @@ from ..comments.moderation import (
     get_comment_for,
     moderate,
 )
-from ..comments.queue import QueueFilters, pending_count, queue_page, tab_counts
+from ..comments.queue import QueueFilters, pending_count, queue_page
 from ..extensions import db
 from ..models import BanKind, CommentStatus, ModerationEvent, Site
 from . import bp
@@ -60,7 +60,6 @@ def queue():
         "moderation/queue.html",
         status=status,
         tabs=TABS,
-        counts=tab_counts(current_user),
         pending=pending_count(current_user),
         filters=filters,
         page=page,
