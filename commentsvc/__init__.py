@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api.cors import add_cors_headers
     from .embed import bp as embed_bp
     from .moderation import bp as moderation_bp
+    from .webhooks.views import bp as webhooks_bp
 
     app = Flask(
         __name__,
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(embed_bp)
+    app.register_blueprint(webhooks_bp)
     extensions.csrf.exempt(api_bp)
     app.after_request(add_cors_headers)
     ratelimit.init_app(app)

@@ -12,6 +12,7 @@ from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
 from .models import CaptchaProvider, Moderator, Role
 from .moderation.accounts import create_moderator, hash_password
+from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
 moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
@@ -197,3 +198,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sites_cli)
     app.cli.add_command(moderators_cli)
     app.cli.add_command(demo_setup_command)
+    app.cli.add_command(webhooks_cli)

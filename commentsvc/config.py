@@ -50,6 +50,9 @@ DEFAULTS = {
     "RATELIMIT_CAPTCHA": "30/minute",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
     "RATELIMIT_LOGIN_ACCOUNT": "5/minute;50/day",
+    # Akismet (a per-site setting): where to reach it and how long to wait.
+    "AKISMET_API_URL": "https://rest.akismet.com",
+    "AKISMET_TIMEOUT": 3.0,
     # Proxy hops in front of the app whose X-Forwarded-For may be trusted.
     "TRUSTED_PROXIES": 0,
     # The moderators' session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS.
@@ -58,6 +61,19 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    # Webhooks (see docs/webhooks.md): the HTTP timeout of one delivery; networks
+    # and hosts (comma-separated) a delivery may reach although they are private
+    # or loopback, for development and tests only; how often an idle worker looks
+    # for due deliveries (Redis wakes it sooner); deliveries claimed per batch and
+    # sent at once; how long a claim lasts (a killed worker's claims run out);
+    # the retry delays in seconds (jittered).
+    "WEBHOOK_TIMEOUT": 10.0,
+    "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "",
+    "WEBHOOK_POLL_INTERVAL": 5.0,
+    "WEBHOOK_BATCH_SIZE": 50,
+    "WEBHOOK_CONCURRENCY": 10,
+    "WEBHOOK_LEASE_SECONDS": 60,
+    "WEBHOOK_RETRY_DELAYS": "5,300,1800,7200,18000,36000,50400,72000,86400",
 }
 
 # Settings read from the environment and how to parse them.
@@ -115,6 +131,26 @@ def _parse_limits(name: str, raw: str) -> str:
     )
 
 
+def _parse_webhook_allow_list(name: str, raw: str) -> str:
+    from .webhooks.delivery import parse_allow_list
+
+    try:
+        parse_allow_list(raw)
+    except ValueError as error:
+        raise ConfigError(f"{ENV_PREFIX}{name}: {error}") from None
+    return raw
+
+
+def _parse_webhook_retry_delays(name: str, raw: str) -> str:
+    from .webhooks.worker import parse_retry_delays
+
+    try:
+        parse_retry_delays(raw)
+    except ValueError as error:
+        raise ConfigError(f"{ENV_PREFIX}{name}: {error}") from None
+    return raw
+
+
 PARSERS = {
     "SECRET_KEY": _parse_str,
     "DEV_DEMO": _parse_bool,
@@ -139,8 +175,17 @@ PARSERS = {
     "RATELIMIT_CAPTCHA": _parse_limits,
     "RATELIMIT_LOGIN_IP": _parse_limits,
     "RATELIMIT_LOGIN_ACCOUNT": _parse_limits,
+    "AKISMET_API_URL": _parse_str,
+    "AKISMET_TIMEOUT": _parse_number(float, positive=True),
     "TRUSTED_PROXIES": _parse_number(int),
     "SESSION_COOKIE_SECURE": _parse_bool,
+    "WEBHOOK_TIMEOUT": _parse_number(float, positive=True),
+    "WEBHOOK_ALLOW_PRIVATE_NETWORKS": _parse_webhook_allow_list,
+    "WEBHOOK_POLL_INTERVAL": _parse_number(float, positive=True),
+    "WEBHOOK_BATCH_SIZE": _parse_number(int, positive=True),
+    "WEBHOOK_CONCURRENCY": _parse_number(int, positive=True),
+    "WEBHOOK_LEASE_SECONDS": _parse_number(int, positive=True),
+    "WEBHOOK_RETRY_DELAYS": _parse_webhook_retry_delays,
 }
 
 

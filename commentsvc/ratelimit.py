@@ -189,6 +189,7 @@ VIEW_LIMITS = {
     "api.post_comment": [(post_limits, site_client_bucket, None)],
     "api.list_comments": [(read_limits, client_bucket, None)],
     "api.comments_preflight": [(read_limits, client_bucket, None)],
+    "api.form_token": [(_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],
     "api.dev_captcha_token": [
         (_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)
     ],

@@ -31,6 +31,7 @@ STRING_FIELDS = (
     "body",
     "captcha_token",
     "website",
+    "form_token",
 )
 MAX_ID = 2**31 - 1
 
@@ -127,6 +128,7 @@ class CommentForm(FlaskForm):
     )
     captcha_token = StringField(validators=[PlainText(), Optional(), Length(max=8192)])
     website = StringField(filters=[_strip])
+    form_token = StringField(validators=[PlainText(), Optional(), Length(max=500)])
 
     def __init__(self, site: Site, **kwargs):
         super().__init__(**kwargs)
@@ -152,10 +154,12 @@ class CommentForm(FlaskForm):
             title=self.title.data or None,
             parent_id=self.parent_id.data,
             author=self.author.data,
-            email=(self.email.data or None),
+            # Stored lowercased: one author, one history, whatever the case.
+            email=(self.email.data or "").lower() or None,
             body=self.body.data,
             captcha_token=self.captcha_token.data or None,
             honeypot=self.website.data or None,
+            form_token=self.form_token.data or None,
         )
 
 

@@ -11,6 +11,7 @@ from ..comments.errors import ValidationFailed
 from ..errors import ApiError
 from ..models import CommentStatus, Site
 from ..ratelimit import client_ip
+from ..spam import formtoken
 from . import bp
 from .cors import check_origin, preflight_response
 from .forms import validate_submission
@@ -61,6 +62,7 @@ def _client_info() -> service.ClientInfo:
 
 @bp.route("/sites/<site_slug>/comments", methods=["OPTIONS"])
 @bp.route("/sites/<site_slug>/captcha/dev-token", methods=["OPTIONS"])
+@bp.route("/sites/<site_slug>/form-token", methods=["OPTIONS"])
 def comments_preflight(site_slug: str):
     """Answer a CORS preflight for the site's endpoints."""
     site = _site_or_404(site_slug)
@@ -131,6 +133,22 @@ def dev_captcha_token(site_slug: str):
         ) from None
     response = Response(
         _json_bytes({"token": token, "expires_in": lifetime}),
+        mimetype="application/json",
+    )
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.post("/sites/<site_slug>/form-token")
+def form_token(site_slug: str):
+    """A time-trap token for the reader's form, fetched on first interaction
+    (never in the cacheable listing: it differs per reader)."""
+    site = _site_or_404(site_slug)
+    check_origin(site)
+    response = Response(
+        _json_bytes(
+            {"token": formtoken.issue(site), "min_seconds": site.min_submit_seconds}
+        ),
         mimetype="application/json",
     )
     response.cache_control.no_store = True

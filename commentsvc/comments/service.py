@@ -3,13 +3,14 @@
 Functions here own their transactions and never touch ``request``.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .. import captcha
+from .. import captcha, spam
 from ..extensions import db
 from ..models import Comment, CommentStatus, Site, as_utc, utcnow
+from ..spam.verdict import Verdict
 from ..webhooks.outbox import COMMENT_CREATED, record_comment_event
 from ..webhooks.wake import wake_workers
 from .bans import active_ban
@@ -34,6 +35,7 @@ class Submission:
     email: str | None = None
     captcha_token: str | None = None
     honeypot: str | None = None
+    form_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,27 +46,13 @@ class ClientInfo:
     user_agent: str | None = None
 
 
-@dataclass
-class Verdict:
-    """The status a new comment gets and the signals that explain it."""
-
-    status: CommentStatus = CommentStatus.PENDING
-    signals: dict = field(default_factory=dict)
-
-    def hold_as_spam(self, signal: str, value=True) -> None:
-        self.status = CommentStatus.SPAM
-        self.signals[signal] = value
-
-    def add_captcha(self, result: captcha.CaptchaResult) -> None:
-        """Record a captcha verification; a low score makes the comment spam."""
-        self.signals["captcha"] = result.as_signal()
-        if result.outcome == captcha.Outcome.LOW_SCORE:
-            self.hold_as_spam("captcha_low_score", result.score)
-        elif result.outcome in (
-            captcha.Outcome.UNAVAILABLE,
-            captcha.Outcome.MISCONFIGURED,
-        ):
-            self.signals["captcha_unverified"] = result.detail or result.outcome.value
+def add_captcha(verdict: Verdict, result: captcha.CaptchaResult) -> None:
+    """Record a captcha verification; a low score makes the comment spam."""
+    verdict.signals["captcha"] = result.as_signal()
+    if result.outcome == captcha.Outcome.LOW_SCORE:
+        verdict.spam("captcha_low_score", result.score)
+    elif result.outcome in (captcha.Outcome.UNAVAILABLE, captcha.Outcome.MISCONFIGURED):
+        verdict.signals["captcha_unverified"] = result.detail or result.outcome.value
 
 
 def _check_parent(site: Site, thread_key: str, parent_id: int) -> Comment:
@@ -94,7 +82,8 @@ def submit_comment(
 
     The thread is created on its first post. Returns the stored comment.
 
-    The captcha token is checked after the parent and before anything is stored.
+    The parent is checked, then the spam rules and the captcha (see
+    commentsvc.spam); spam is stored as such, never discarded.
 
     Raises:
         ValidationFailed: the parent is unknown, unpublished or on another page.
@@ -103,19 +92,21 @@ def submit_comment(
         sqlalchemy.exc.DBAPIError: the database failed; nothing was stored.
     """
     verdict = verdict or Verdict()
-    if submission.honeypot:
-        verdict.hold_as_spam("honeypot")
     if submission.parent_id is not None:
         _check_parent(site, submission.thread, submission.parent_id)
     ban = active_ban(site.id, submission.email, client.ip)
     if ban is not None:
-        verdict.hold_as_spam("banned", {"kind": ban.kind.value, "value": ban.value})
+        verdict.spam("banned", {"kind": ban.kind.value, "value": ban.value})
+    token = spam.assess(site, submission, client, verdict)
     # End the read transaction: no database connection is held while the captcha
-    # provider answers (commit, not rollback, which would expire the site).
+    # provider (or Akismet) answers; commit, not rollback, which would expire
+    # the site.
     db.session.commit()
     result = captcha.check(site, submission.captcha_token, client.ip)
     if result.outcome != captcha.Outcome.NOT_REQUIRED:
-        verdict.add_captcha(result)
+        add_captcha(verdict, result)
+    spam.after_captcha(site, submission, client, verdict, token)
+    spam.publish_if_trusted(site, submission.email, verdict)
     try:
         thread = get_or_create_thread(
             site, submission.thread, submission.url, submission.title

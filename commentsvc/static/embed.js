@@ -292,13 +292,25 @@
       };
       const captcha = makeCaptcha(config.captcha, slot, data, S, status, () => submit());
 
-      const draft = () => ({ b: body.value, a: author.value, e: email.value, p: parentId });
+      let ft;
+      const draft = () => ({ b: body.value, a: author.value, e: email.value, p: parentId, f: ft });
       const save = () => {
         const d = draft();
         store.set(draftKey, d.b || d.a || d.e ? d : null);
       };
       el.addEventListener("input", save);
-      el.addEventListener("focusin", () => captcha && captcha.load().catch(() => {}));
+      // Per-reader things come on first interaction, never with the cached list:
+      // the time-trap form token (spam check), and the captcha's script.
+      // The token rides in the draft, so a restored draft keeps the time its
+      // writing began.
+      let formToken;
+      const getFormToken = () =>
+        (formToken = formToken || fetch(new URL("form-token", api), { method: "POST", credentials: "omit" })
+          .then((r) => r.json()).then((j) => ((ft = j.token), save(), ft)).catch(() => (formToken = null)));
+      el.addEventListener("focusin", () => {
+        getFormToken();
+        if (captcha) captcha.load().catch(() => {});
+      });
       el.addEventListener("keydown", (e) => e.key === "Escape" && parentId && open(null));
       cancel.addEventListener("click", () => open(null));
       again.addEventListener("click", () => submit());
@@ -378,6 +390,7 @@
           body: body.value,
           captcha_token: token,
           website: website.value || undefined,
+          form_token: (await getFormToken()) || undefined,
         };
         let res;
         let error = {};
@@ -396,7 +409,10 @@
         }
         // A token is good once: anything but a refusal before verification spends it.
         if (captcha && res.status !== 422 && res.status !== 429) captcha.reset();
-        if (res.status === 202) return posted(payload, answer);
+        if (res.status === 202) {
+          formToken = ft = null; // good for one comment
+          return posted(payload, answer);
+        }
         if (error.code === "captcha_expired" && !resent) {
           if (captcha && captcha.box) {
             captcha.sendOnTick();
@@ -450,6 +466,7 @@
       function restore() {
         const d = store.get(draftKey);
         if (!d) return;
+        if (d.f) formToken = Promise.resolve((ft = d.f));
         body.value = d.b || "";
         author.value = d.a || "";
         email.value = d.e || "";

@@ -124,7 +124,7 @@ def test_first_render_is_the_threaded_list_in_two_requests_and_no_third_party(
 ):
     server = service()
     with server.app.app_context():
-        site = make_site(allowed_origins=[article.origin])
+        site = make_site(min_submit_seconds=0, allowed_origins=[article.origin])
         first = make_comment(site, author="Ann", body="First!")
         make_comment(site, author="Bob", body="A reply to Ann", parent_id=first.id)
         make_comment(site, author="Cy", body="Second thought")
@@ -190,13 +190,20 @@ def test_first_render_is_the_threaded_list_in_two_requests_and_no_third_party(
 def test_validation_messages_show_and_nothing_is_sent(service, article, page):
     server = service()
     with server.app.app_context():
-        make_site(allowed_origins=[article.origin], require_email=True)
+        make_site(
+            min_submit_seconds=0, allowed_origins=[article.origin], require_email=True
+        )
     strings = {"leave": "Join the discussion"}
     url = article.add(
         server, "news", attributes={"data-commentsvc-strings": json.dumps(strings)}
     )
     posts = []
-    page.on("request", lambda r: r.method != "GET" and posts.append(r.url))
+    page.on(
+        "request",
+        lambda r: (
+            r.method == "POST" and r.url.endswith("/comments") and posts.append(r.url)
+        ),
+    )
 
     page.goto(url)
     embed = Embed(page)
@@ -227,7 +234,9 @@ def test_draft_survives_a_reload_and_the_reply_ends_awaiting_moderation(
 ):
     server = service()
     with server.app.app_context():
-        site = make_site(allowed_origins=[article.origin])
+        # The time trap at one second: the form token must come and go with the
+        # post (a reader who types this fast would be held as a bot).
+        site = make_site(allowed_origins=[article.origin], min_submit_seconds=1)
         first_id = make_comment(site, author="Ann", body="First!").id
     page.goto(article.add(server, "news"))
     embed = Embed(page)
@@ -248,6 +257,7 @@ def test_draft_survives_a_reload_and_the_reply_ends_awaiting_moderation(
     ).to_be_visible()
     expect(embed.status).to_have_text("Your unsent comment has been restored.")
 
+    page.wait_for_timeout(1100)
     embed.post.click()
     ann = embed.root.locator("li", has_text="First!")
     expect(ann.locator("li.mine")).to_contain_text(AWAITING)
@@ -255,10 +265,12 @@ def test_draft_survives_a_reload_and_the_reply_ends_awaiting_moderation(
     expect(embed.comment).to_have_value("")
     expect(embed.root.get_by_role("heading", name="Leave a Reply")).to_be_visible()
     [comment] = [c for c in stored(server.app) if c.id != first_id]
-    assert comment.status == CommentStatus.PENDING
+    assert comment.status == CommentStatus.PENDING, comment.signals
     assert comment.parent_id == first_id
     assert comment.body == "I agree, Ann.\nA second line."
     assert comment.author == "Bea"
+    # The embed sent a valid form token: nothing held, nothing spam.
+    assert "held" not in comment.signals and "too_fast" not in comment.signals
 
     # Only this browser sees it; a reload keeps it and brings back no draft.
     page.reload()
@@ -275,7 +287,11 @@ def test_dev_token_expiring_while_the_reader_types_costs_no_retyping(
 ):
     server = service(CAPTCHA_DEV_ENABLED=True, CAPTCHA_DEV_TOKEN_LIFETIME=2)
     with server.app.app_context():
-        make_site(allowed_origins=[article.origin], captcha_provider="dev")
+        make_site(
+            min_submit_seconds=0,
+            allowed_origins=[article.origin],
+            captcha_provider="dev",
+        )
     page.goto(article.add(server, "news"))
     embed = Embed(page)
 
@@ -303,6 +319,7 @@ def test_recaptcha_token_refused_as_expired_is_replaced_and_the_post_resent(
         server = service(**standin.config())
         with server.app.app_context():
             make_site(
+                min_submit_seconds=0,
                 allowed_origins=[article.origin],
                 captcha_provider="recaptcha_v3",
                 captcha_site_key="test-site-key",
@@ -335,6 +352,7 @@ def test_turnstile_token_refused_as_expired_is_replaced_and_the_post_resent(
         server = service(**standin.config())
         with server.app.app_context():
             make_site(
+                min_submit_seconds=0,
                 allowed_origins=[article.origin],
                 captcha_provider="turnstile",
                 captcha_site_key="test-site-key",
@@ -365,7 +383,11 @@ def test_dev_token_spent_elsewhere_asks_for_a_tick_then_sends_by_itself(
 ):
     server = service(CAPTCHA_DEV_ENABLED=True)
     with server.app.app_context():
-        make_site(allowed_origins=[article.origin], captcha_provider="dev")
+        make_site(
+            min_submit_seconds=0,
+            allowed_origins=[article.origin],
+            captcha_provider="dev",
+        )
     page.goto(article.add(server, "news"))
     embed = Embed(page)
     embed.write("My token was used before I sent this.")
@@ -393,7 +415,7 @@ def test_rate_limited_post_keeps_the_text_and_says_when_to_retry(
 ):
     server = service()
     with server.app.app_context():
-        make_site("limited", allowed_origins=[article.origin])
+        make_site("limited", min_submit_seconds=0, allowed_origins=[article.origin])
         sites.update_site("limited", post_rate_limit="1/minute")
     page.goto(article.add(server, "limited"))
     embed = Embed(page)
@@ -419,7 +441,7 @@ def test_stopped_service_keeps_the_text_and_retry_works_once_it_is_back(
 ):
     server = service()
     with server.app.app_context():
-        make_site(allowed_origins=[article.origin])
+        make_site(min_submit_seconds=0, allowed_origins=[article.origin])
     page.goto(article.add(server, "news"))
     embed = Embed(page)
     embed.write("Written while the service restarts.")
@@ -444,7 +466,7 @@ def test_strict_content_security_policy_needs_no_inline_styles_or_scripts(
 ):
     server = service(CAPTCHA_DEV_ENABLED=True)
     with server.app.app_context():
-        site = make_site(allowed_origins=[article.origin])
+        site = make_site(min_submit_seconds=0, allowed_origins=[article.origin])
         make_comment(
             site, author="Ann", body="Approved, with a link: https://a.example"
         )

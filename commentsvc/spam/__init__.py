@@ -1,0 +1,74 @@
+"""Spam protection: every submission gets a verdict with its reasons.
+
+Rules that need no outside service run before the captcha (:func:`assess`);
+Akismet and the form token's single use run after it (:func:`after_captcha`), so
+that a captcha refusal (which stores nothing) spends neither.
+"""
+
+from ..models import CommentStatus, Site
+from . import akismet_check, formtoken, rules
+from .verdict import Verdict
+
+__all__ = ["Verdict", "assess", "after_captcha", "publish_if_trusted"]
+
+
+def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
+    """Run the local rules on a submission; return the form token's data (to be
+    marked used once the comment is stored), or None."""
+    if submission.honeypot:
+        verdict.spam("honeypot")
+    token = None
+    try:
+        token = formtoken.check(site, submission.form_token)
+    except formtoken.FormTokenProblem as problem:
+        if problem.spam:
+            verdict.spam(problem.signal, problem.value)
+        else:
+            verdict.hold(problem.signal, problem.value)
+    rules.check_links(site, submission.body, submission.author, verdict)
+    rules.check_words(
+        site,
+        submission.author,
+        submission.email,
+        submission.body,
+        submission.url,
+        verdict,
+    )
+    rules.check_duplicates(
+        site, submission.body, submission.email, client.ip, submission.thread, verdict
+    )
+    return token
+
+
+def after_captcha(site: Site, submission, client, verdict: Verdict, token) -> None:
+    """Akismet's opinion (if the site uses it) and the form token's single use."""
+    if token is not None and not formtoken.use(token):
+        verdict.spam("form_token_reused")
+    if site.akismet_key and not verdict.is_spam:
+        answer = akismet_check.check(
+            site,
+            submission.author,
+            submission.email,
+            submission.body,
+            submission.url,
+            client.ip,
+            client.user_agent,
+        )
+        if answer == "spam":
+            verdict.spam("akismet", "spam")
+        elif answer == "unavailable":
+            verdict.signals["akismet"] = "unavailable"
+        else:
+            verdict.signals["akismet"] = "ham"
+
+
+def publish_if_trusted(site: Site, email: str | None, verdict: Verdict) -> None:
+    """Publish at once when the site trusts authors with approved comments and
+    nothing held this one."""
+    if (
+        verdict.status == CommentStatus.PENDING
+        and not verdict.held
+        and rules.trusted_author(site, email)
+    ):
+        verdict.status = CommentStatus.APPROVED
+        verdict.signals["trusted_author"] = True
