@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import sites as site_service
+from .comments import purge
 from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
 from .models import CaptchaProvider, Moderator, Role
@@ -16,6 +17,7 @@ from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
 moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
+comments_cli = AppGroup("comments", help="Housekeeping of stored comments.")
 
 PROVIDERS = click.Choice([p.value for p in CaptchaProvider])
 
@@ -194,8 +196,26 @@ def demo_captcha_provider() -> str:
     return CaptchaProvider.NONE.value
 
 
+@comments_cli.command("purge-spam")
+@click.option(
+    "--older-than",
+    default="30d",
+    show_default=True,
+    help="Age of the spam to delete: 30d, 12h, 90m.",
+)
+def purge_spam_command(older_than):
+    """Delete spam older than --older-than (moderators had their chance)."""
+    try:
+        age = purge.parse_duration(older_than)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    removed = purge.purge_spam(age)
+    click.echo(f"purged {removed} spam comment{'s' if removed != 1 else ''}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(sites_cli)
     app.cli.add_command(moderators_cli)
+    app.cli.add_command(comments_cli)
     app.cli.add_command(demo_setup_command)
     app.cli.add_command(webhooks_cli)

@@ -19,6 +19,7 @@ from ..models import (
     moderator_sites,
     utcnow,
 )
+from ..spam import akismet_check
 from ..webhooks.outbox import STATUS_EVENTS, record_comment_event
 from ..webhooks.wake import wake_workers
 
@@ -121,6 +122,7 @@ def moderate(
         raise ValueError(f"At most {MAX_BULK} comments at once.")
     reason = (reason or "").strip()[:500] or None
     decision = Decision()
+    feedback = []
     try:
         comments = {
             c.id: c
@@ -172,6 +174,9 @@ def moderate(
             )
             if to_status in STATUS_EVENTS:
                 record_comment_event(comment, STATUS_EVENTS[to_status])
+            lesson = akismet_check.feedback_for(comment, from_status, to_status)
+            if lesson is not None:
+                feedback.append(lesson)
             decision.changed.append(comment.id)
         db.session.commit()
     except BaseException:
@@ -179,6 +184,8 @@ def moderate(
         raise
     if decision.changed:
         wake_workers()
+        # After the commit: Akismet's answer never holds up a decision.
+        akismet_check.send_feedback(feedback)
     return decision
 
 

@@ -1,0 +1,58 @@
+"""Removing old spam, in small batches so no lock is held for long."""
+
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Comment, CommentStatus, utcnow
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h`` or ``90m`` as a timedelta.
+
+    Raises:
+        ValueError: anything else.
+    """
+    match = _DURATION.match(text or "")
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30d, 12h or 90m")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def purge_spam(older_than: timedelta, batch_size: int = 1000) -> int:
+    """Delete spam created more than *older_than* ago; return how many.
+
+    Replies to a purged comment keep their place (their parent becomes None);
+    audit rows of purged comments go with them.
+    """
+    cutoff = utcnow() - older_than
+    total = 0
+    while True:
+        ids = list(
+            db.session.scalars(
+                sa.select(Comment.id)
+                .where(
+                    Comment.status == CommentStatus.SPAM, Comment.created_at < cutoff
+                )
+                .limit(batch_size)
+            )
+        )
+        if not ids:
+            return total
+        try:
+            db.session.execute(
+                sa.update(Comment)
+                .where(Comment.parent_id.in_(ids))
+                .values(parent_id=None)
+            )
+            db.session.execute(sa.delete(Comment).where(Comment.id.in_(ids)))
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        total += len(ids)
