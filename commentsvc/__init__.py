@@ -13,7 +13,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     Raises:
         commentsvc.config.ConfigError: the configuration is missing or invalid.
     """
-    from . import cli, config, errors, extensions, health, pages, ratelimit
+    from . import (
+        cli,
+        config,
+        errors,
+        extensions,
+        health,
+        logs,
+        metrics,
+        pages,
+        ratelimit,
+    )
     from .api import bp as api_bp
     from .api.cors import add_cors_headers
     from .embed import bp as embed_bp
@@ -30,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    logs.init_app(app)
     extensions.init_app(app)
 
     app.register_blueprint(health.bp)
@@ -42,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(add_cors_headers)
     ratelimit.init_app(app)
 
+    metrics.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

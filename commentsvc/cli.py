@@ -2,6 +2,7 @@
 
 import secrets
 import sys
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -211,6 +212,26 @@ def purge_spam_command(older_than):
         raise click.BadParameter(str(error), param_hint="--older-than") from None
     removed = purge.purge_spam(age)
     click.echo(f"purged {removed} spam comment{'s' if removed != 1 else ''}")
+
+
+@comments_cli.command("purge-ips")
+@click.option(
+    "--older-than",
+    default=None,
+    help="Erase IPs of comments older than this (30d, 12h, 90m); default: "
+    "COMMENTSVC_IP_RETENTION_DAYS (90 days).",
+)
+def purge_ips_command(older_than):
+    """Erase commenters' IP addresses (and user agents) after the retention period."""
+    if older_than is None:
+        age = timedelta(days=current_app.config["IP_RETENTION_DAYS"])
+    else:
+        try:
+            age = purge.parse_duration(older_than)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--older-than") from None
+    erased = purge.purge_ips(age)
+    click.echo(f"erased the IP address of {erased} comment{'s' if erased != 1 else ''}")
 
 
 def init_app(app: Flask) -> None:

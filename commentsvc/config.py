@@ -53,6 +53,14 @@ DEFAULTS = {
     # Akismet (a per-site setting): where to reach it and how long to wait.
     "AKISMET_API_URL": "https://rest.akismet.com",
     "AKISMET_TIMEOUT": 3.0,
+    # Logs: JSON lines (or "text"), level, one access line per request.
+    "LOG_FORMAT": "json",
+    "LOG_LEVEL": "INFO",
+    "LOG_ACCESS": True,
+    # /metrics: when set, scrapers must send "Authorization: Bearer <token>".
+    "METRICS_TOKEN": None,
+    # Days a commenter's IP address is kept (purge-ips erases older ones).
+    "IP_RETENTION_DAYS": 90,
     # Proxy hops in front of the app whose X-Forwarded-For may be trusted.
     "TRUSTED_PROXIES": 0,
     # The moderators' session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS.
@@ -118,6 +126,16 @@ def _parse_str(name: str, raw: str) -> str:
     return raw
 
 
+def _parse_choice(*choices: str):
+    def parse(name: str, raw: str) -> str:
+        for choice in choices:
+            if raw.strip().lower() == choice.lower():
+                return choice
+        raise ConfigError(f"{ENV_PREFIX}{name} must be one of {', '.join(choices)}")
+
+    return parse
+
+
 def _parse_limits(name: str, raw: str) -> str:
     from limits import parse_many
 
@@ -177,6 +195,11 @@ PARSERS = {
     "RATELIMIT_LOGIN_ACCOUNT": _parse_limits,
     "AKISMET_API_URL": _parse_str,
     "AKISMET_TIMEOUT": _parse_number(float, positive=True),
+    "LOG_FORMAT": _parse_choice("json", "text"),
+    "LOG_LEVEL": _parse_choice("DEBUG", "INFO", "WARNING", "ERROR"),
+    "LOG_ACCESS": _parse_bool,
+    "METRICS_TOKEN": _parse_str,
+    "IP_RETENTION_DAYS": _parse_number(int, positive=True),
     "TRUSTED_PROXIES": _parse_number(int),
     "SESSION_COOKIE_SECURE": _parse_bool,
     "WEBHOOK_TIMEOUT": _parse_number(float, positive=True),

@@ -6,7 +6,7 @@ Routing errors (404, 405) are decided at app level, so they are JSON under
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -57,6 +57,7 @@ def is_api_request() -> bool:
 
 
 def api_error_response(error: ApiError):
+    g.error_code = error.code  # for the metrics of posts by outcome
     body = {"code": error.code, "message": error.message, "fields": error.fields}
     body.update(error.extra)
     response = jsonify({"error": body})

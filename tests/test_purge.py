@@ -58,3 +58,37 @@ def test_purge_spam_refuses_a_bad_duration(app, runner):
     result = runner.invoke(args=["comments", "purge-spam", "--older-than", "a month"])
     assert result.exit_code == 2
     assert "not a duration" in result.output
+
+
+def test_purge_ips_erases_old_addresses_and_keeps_the_comments(app, runner):
+    with app.app_context():
+        site = make_site()
+        old = make_comment(site, status=CommentStatus.APPROVED)
+        recent = make_comment(site, status=CommentStatus.PENDING)
+        _age(old.id, 91)
+        _age(recent.id, 89)
+        ids = (old.id, recent.id)
+
+    result = runner.invoke(args=["comments", "purge-ips"])
+    assert result.exit_code == 0, result.output
+    assert "erased the IP address of 1 comment" in result.output
+
+    with app.app_context():
+        erased = db.session.get(Comment, ids[0])
+        kept = db.session.get(Comment, ids[1])
+        assert erased.ip is None and erased.user_agent is None
+        assert erased.status == CommentStatus.APPROVED
+        assert kept.ip == "192.0.2.1"
+
+    result = runner.invoke(args=["comments", "purge-ips", "--older-than", "1d"])
+    assert "erased the IP address of 1 comment" in result.output
+
+
+def test_retention_period_comes_from_configuration(make_app):
+    app = make_app(IP_RETENTION_DAYS=10)
+    with app.app_context():
+        site = make_site()
+        comment = make_comment(site)
+        _age(comment.id, 11)
+    result = app.test_cli_runner().invoke(args=["comments", "purge-ips"])
+    assert "erased the IP address of 1 comment" in result.output

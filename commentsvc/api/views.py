@@ -3,7 +3,7 @@
 import hashlib
 import json
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from ..captcha import CaptchaRefused, dev
 from ..comments import service
@@ -109,6 +109,7 @@ def post_comment(site_slug: str):
             "Please correct the highlighted fields.",
             fields=error.fields,
         ) from None
+    g.post_outcome = comment.status.value
     published = comment.status == CommentStatus.APPROVED
     payload = {
         "id": comment.id,

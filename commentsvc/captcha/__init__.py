@@ -13,6 +13,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from ..extensions import get_redis
+from ..metrics import observe_captcha
 from ..models import CaptchaProvider, Site, utcnow
 from . import dev, siteverify
 from .result import (
@@ -66,6 +67,7 @@ def check(site: Site, token: str | None, remote_ip: str | None) -> CaptchaResult
     else:
         result = siteverify.verify(site, token, remote_ip)
 
+    observe_captcha(result.provider, result.outcome.value, result.latency_ms)
     log.info(
         "captcha %s for site %s: %s %s",
         result.provider,

@@ -56,3 +56,31 @@ def purge_spam(older_than: timedelta, batch_size: int = 1000) -> int:
             db.session.rollback()
             raise
         total += len(ids)
+
+
+def purge_ips(older_than: timedelta, batch_size: int = 5000) -> int:
+    """Erase the IP address and user agent of comments created more than
+    *older_than* ago; return how many comments were touched. The comments stay."""
+    cutoff = utcnow() - older_than
+    total = 0
+    while True:
+        ids = list(
+            db.session.scalars(
+                sa.select(Comment.id)
+                .where(Comment.created_at < cutoff, Comment.ip.is_not(None))
+                .limit(batch_size)
+            )
+        )
+        if not ids:
+            return total
+        try:
+            db.session.execute(
+                sa.update(Comment)
+                .where(Comment.id.in_(ids))
+                .values(ip=None, user_agent=None)
+            )
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        total += len(ids)

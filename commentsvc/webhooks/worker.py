@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from redis.exceptions import RedisError
 
 from ..extensions import db, get_redis
+from ..metrics import WEBHOOK_ATTEMPTS
 from ..models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -278,6 +279,9 @@ def record(results: list[_Result], settings: Settings) -> Stats:
                 else:
                     stats.failed += 1
         stats.attempts += len(attempts)
+    WEBHOOK_ATTEMPTS.labels("succeeded").inc(stats.succeeded)
+    WEBHOOK_ATTEMPTS.labels("retrying").inc(stats.retrying)
+    WEBHOOK_ATTEMPTS.labels("failed").inc(stats.failed)
     return stats
 
 

@@ -1,0 +1,106 @@
+"""Structured JSON logs with a request id.
+
+Every request gets an id (the client's ``X-Request-ID`` when it is a sane token,
+else a fresh one), echoed in the response and stamped on every log line written
+while the request runs, so one reader's trouble can be followed across lines.
+Request bodies are never logged: they hold what readers typed, and secrets.
+"""
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, g, has_request_context, request
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+access_log = logging.getLogger("commentsvc.access")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id and
+    any ``extra`` fields."""
+
+    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in self._STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = g.get("request_id") if has_request_context() else None
+        return True
+
+
+def current_request_id() -> str | None:
+    return g.get("request_id") if has_request_context() else None
+
+
+def _begin() -> None:
+    offered = request.headers.get("X-Request-ID", "")
+    g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _finish(response):
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    started = g.get("request_started")
+    if started is not None:
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "endpoint": request.endpoint,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+    return response
+
+
+def configure(app: Flask) -> None:
+    """Send the ``commentsvc`` loggers to stderr, as JSON (or plain text with
+    LOG_FORMAT=text), at LOG_LEVEL."""
+    logger = logging.getLogger("commentsvc")
+    logger.setLevel(app.config["LOG_LEVEL"].upper())
+    if not any(getattr(h, "_commentsvc", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler._commentsvc = True
+        handler.addFilter(RequestIdFilter())
+        logger.addHandler(handler)
+    for handler in logger.handlers:
+        if getattr(handler, "_commentsvc", False):
+            handler.setFormatter(
+                JsonFormatter()
+                if app.config["LOG_FORMAT"] == "json"
+                else logging.Formatter(
+                    "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+                )
+            )
+    access_log.disabled = not app.config["LOG_ACCESS"]
+
+
+def init_app(app: Flask) -> None:
+    configure(app)
+    app.before_request(_begin)
+    app.after_request(_finish)
