@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     from .api import bp as api_bp
     from .api.cors import add_cors_headers
+    from .comments import cache as read_cache
     from .embed import bp as embed_bp
     from .moderation import bp as moderation_bp
     from .webhooks.views import bp as webhooks_bp
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     logs.init_app(app)
     extensions.init_app(app)
+    read_cache.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)

@@ -29,6 +29,10 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # Seconds a CDN or browser may cache a thread listing.
     "API_CACHE_MAX_AGE": 30,
+    # The in-process cache of public reads: seconds an entry may live (changes
+    # invalidate it at once; this bounds a lost invalidation), and how many.
+    "READ_CACHE_TTL": 30.0,
+    "READ_CACHE_SIZE": 2000,
     # Seconds a client is asked to wait when the database is unavailable.
     "UNAVAILABLE_RETRY_AFTER": 5,
     # Captcha verification (see commentsvc/captcha/).
@@ -180,6 +184,8 @@ PARSERS = {
     "MAX_CONTENT_LENGTH": _parse_number(int),
     "API_CACHE_MAX_AGE": _parse_number(int),
     "UNAVAILABLE_RETRY_AFTER": _parse_number(int),
+    "READ_CACHE_TTL": _parse_number(float),
+    "READ_CACHE_SIZE": _parse_number(int),
     "CAPTCHA_RECAPTCHA_VERIFY_URL": _parse_str,
     "CAPTCHA_HCAPTCHA_VERIFY_URL": _parse_str,
     "CAPTCHA_TURNSTILE_VERIFY_URL": _parse_str,

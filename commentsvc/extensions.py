@@ -1,5 +1,7 @@
 """Extensions, created unbound here and bound to an app in :func:`init_app`."""
 
+import logging
+
 import redis
 from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
@@ -8,7 +10,10 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
+
+log = logging.getLogger(__name__)
 
 # Named constraints, so that migrations can alter them (SQLite batch mode too).
 NAMING_CONVENTION = {
@@ -37,6 +42,9 @@ login_manager.login_message = "Please log in to moderate comments."
 def init_app(app: Flask) -> None:
     """Bind every extension to *app*."""
     db.init_app(app)
+    # Teardowns run in reverse order of registration: this one runs before
+    # Flask-SQLAlchemy's.
+    app.teardown_appcontext(_end_session)
     migrate.init_app(
         app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True
     )
@@ -63,6 +71,18 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (
             has_request_context() and request.is_secure
         )
+
+
+def _end_session(exc: BaseException | None) -> None:
+    """End the request's database session. Its closing ROLLBACK fails if the
+    database went away after the request's last query; raised from a teardown,
+    that error would turn a response already made into a 500. The failure has
+    invalidated the connection, so a second try ends the session cleanly."""
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("database session ended uncleanly: %s", type(error).__name__)
+        db.session.remove()
 
 
 def get_redis() -> redis.Redis:

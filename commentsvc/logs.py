@@ -6,8 +6,10 @@ while the request runs, so one reader's trouble can be followed across lines.
 Request bodies are never logged: they hold what readers typed, and secrets.
 """
 
+import itertools
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -52,9 +54,20 @@ def current_request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
+# A random prefix per process and a counter: unique across processes and hosts
+# (made anew after a fork), and far cheaper than a uuid4 per request.
+_ids = {"pid": None, "prefix": "", "counter": itertools.count()}
+
+
+def new_request_id() -> str:
+    if _ids["pid"] != os.getpid():
+        _ids.update(pid=os.getpid(), prefix=uuid.uuid4().hex[:16])
+    return f"{_ids['prefix']}{next(_ids['counter']):016x}"
+
+
 def _begin() -> None:
     offered = request.headers.get("X-Request-ID", "")
-    g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+    g.request_id = offered if _REQUEST_ID.match(offered) else new_request_id()
     g.request_started = time.perf_counter()
 
 

@@ -13,9 +13,13 @@ import time
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,12 @@ def post_limits() -> str:
         site = request_site(_site_slug())
     except SQLAlchemyError:
         # The view answers 503; a database error here must not be mistaken by
-        # Flask-Limiter for a dead Redis.
+        # Flask-Limiter for a dead Redis. Roll back: a connection lost here
+        # leaves the session unusable until then, and the view's own lookup
+        # would fail with PendingRollbackError (a 500) instead of reconnecting.
+        from .extensions import db
+
+        db.session.rollback()
         site = None
     if site is not None and site.post_rate_limit:
         return site.post_rate_limit
@@ -187,8 +196,6 @@ def _config_limit(name: str):
 # (limits, key function, methods or None for all)
 VIEW_LIMITS = {
     "api.post_comment": [(post_limits, site_client_bucket, None)],
-    "api.list_comments": [(read_limits, client_bucket, None)],
-    "api.comments_preflight": [(read_limits, client_bucket, None)],
     "api.form_token": [(_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],
     "api.dev_captcha_token": [
         (_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)
@@ -198,6 +205,35 @@ VIEW_LIMITS = {
         (_config_limit("RATELIMIT_LOGIN_ACCOUNT"), login_account, ["POST"]),
     ],
 }
+
+
+# Reads are counted in each process's memory, not in Redis: the limit is a loose
+# guard against floods (a CDN in front takes most reads anyway), and a Redis round
+# trip would cost more than serving a cached thread. N processes allow up to N
+# times the read limit; posts stay exact, in Redis.
+READ_ENDPOINTS = {"api.list_comments", "api.comments_preflight"}
+
+
+def _limit_reads():
+    if (
+        request.endpoint not in READ_ENDPOINTS
+        or not current_app.config["RATELIMIT_ENABLED"]
+    ):
+        return None
+    counter, limits = current_app.extensions["commentsvc.read_limits"]
+    bucket = client_bucket()
+    for limit in limits:
+        if not counter.hit(limit, "read", bucket):
+            reset_at, _ = counter.get_window_stats(limit, "read", bucket)
+            retry_after = max(1, int(reset_at - time.time()) + 1)
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"Too many requests. Please try again in {retry_after} seconds.",
+                headers={"Retry-After": str(retry_after)},
+                extra={"retry_after": retry_after},
+            )
+    return None
 
 
 def init_app(app: Flask) -> None:
@@ -239,8 +275,16 @@ def init_app(app: Flask) -> None:
         in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
+    # Reads have their own in-memory counter (below): spare them Flask-Limiter's
+    # per-request work entirely.
+    limiter.request_filter(lambda: request.endpoint in READ_ENDPOINTS)
     app.extensions["commentsvc.limiter"] = limiter
     app.after_request(add_rate_limit_headers)
+    app.extensions["commentsvc.read_limits"] = (
+        FixedWindowRateLimiter(MemoryStorage()),
+        parse_many(app.config["RATELIMIT_READ"]),
+    )
+    app.before_request(_limit_reads)
     for endpoint, rules in VIEW_LIMITS.items():
         view = app.view_functions.get(endpoint)
         if view is None:

@@ -5,6 +5,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from .comments.cache import invalidate
 from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
 from .models import CaptchaProvider, ModerationPolicy, Site
@@ -131,6 +132,7 @@ def update_site(slug: str, **changes) -> Site:
     except BaseException:
         db.session.rollback()
         raise
+    invalidate(site.slug)  # its public config and origins are in cached reads
     return site
 
 

@@ -1,6 +1,5 @@
 """Views of the public API: parse, call the service, serialize."""
 
-import hashlib
 import json
 
 from flask import Response, current_app, g, request
@@ -11,6 +10,7 @@ from ..comments.errors import ValidationFailed
 from ..errors import ApiError
 from ..models import CommentStatus, Site
 from ..ratelimit import client_ip
+from ..sites import SLUG
 from ..spam import formtoken
 from . import bp
 from .cors import check_origin, preflight_response
@@ -74,17 +74,18 @@ def comments_preflight(site_slug: str):
 def list_comments(site_slug: str):
     """A thread's approved comments, oldest first, and the site's public config.
 
-    Public and cacheable: nothing in it differs per reader.
+    Public and cacheable: nothing in it differs per reader. Served from the
+    in-process read cache; a moderation decision invalidates it.
     """
-    site = _site_or_404(site_slug)
+    site = service.site_view(site_slug) if SLUG.match(site_slug) else None
+    if site is None:
+        raise ApiError(404, "unknown_site", f"There is no site {site_slug!r}.")
     check_origin(site)
-    key = _thread_key_from_query()
-    body = _json_bytes(service.thread_listing(site, key))
-    response = Response(body, mimetype="application/json")
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    max_age = current_app.config["API_CACHE_MAX_AGE"]
+    listing = service.thread_listing(site, _thread_key_from_query())
+    response = Response(listing.body, mimetype="application/json")
+    response.set_etag(listing.etag)
     response.cache_control.public = True
-    response.cache_control.max_age = max_age
+    response.cache_control.max_age = current_app.config["API_CACHE_MAX_AGE"]
     return response.make_conditional(request)
 
 

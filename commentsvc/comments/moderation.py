@@ -22,6 +22,7 @@ from ..models import (
 from ..spam import akismet_check
 from ..webhooks.outbox import STATUS_EVENTS, record_comment_event
 from ..webhooks.wake import wake_workers
+from .cache import invalidate
 
 ACTIONS = {
     "approve": CommentStatus.APPROVED,
@@ -123,6 +124,7 @@ def moderate(
     reason = (reason or "").strip()[:500] or None
     decision = Decision()
     feedback = []
+    changed_threads = set()
     try:
         comments = {
             c.id: c
@@ -178,12 +180,15 @@ def moderate(
             if lesson is not None:
                 feedback.append(lesson)
             decision.changed.append(comment.id)
+            changed_threads.add((comment.site.slug, comment.thread.key))
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     if decision.changed:
         wake_workers()
+        for site_slug, thread_key in changed_threads:
+            invalidate(site_slug, thread_key)
         # After the commit: Akismet's answer never holds up a decision.
         akismet_check.send_feedback(feedback)
     return decision

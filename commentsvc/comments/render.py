@@ -12,7 +12,9 @@ _ALLOWED_TAGS = {"p", "br", "a"}
 _ALLOWED_ATTRIBUTES = {"a": {"href"}}
 _ALLOWED_SCHEMES = {"http", "https"}
 
-_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+# A URL ends at whitespace, at anything that could end an attribute, and at a
+# control character (never part of a link, and never to be put in an href).
+_URL = re.compile(r"https?://[^\s<>\"'`\x00-\x1f\x7f-\x9f]+", re.IGNORECASE)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _TRAILING_PUNCTUATION = ".,;:!?'\""
 

@@ -9,7 +9,7 @@ from ..models import CommentStatus, Site
 from . import akismet_check, formtoken, rules
 from .verdict import Verdict
 
-__all__ = ["Verdict", "assess", "after_captcha", "publish_if_trusted"]
+__all__ = ["Verdict", "assess", "after_captcha", "publish_if_trusted", "not_stored"]
 
 
 def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
@@ -40,10 +40,19 @@ def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
     return token
 
 
-def after_captcha(site: Site, submission, client, verdict: Verdict, token) -> None:
-    """Akismet's opinion (if the site uses it) and the form token's single use."""
-    if token is not None and not formtoken.use(token):
-        verdict.spam("form_token_reused")
+def after_captcha(
+    site: Site, submission, client, verdict: Verdict, token
+) -> dict | None:
+    """Akismet's opinion (if the site uses it) and the form token's single use.
+
+    Returns the form token's data if this submission spent it (hand it to
+    :func:`not_stored` if the comment then cannot be stored), else None."""
+    spent = None
+    if token is not None:
+        if formtoken.use(token):
+            spent = token
+        else:
+            verdict.spam("form_token_reused")
     if site.akismet_key and not verdict.is_spam:
         answer = akismet_check.check(
             site,
@@ -60,6 +69,14 @@ def after_captcha(site: Site, submission, client, verdict: Verdict, token) -> No
             verdict.signals["akismet"] = "unavailable"
         else:
             verdict.signals["akismet"] = "ham"
+    return spent
+
+
+def not_stored(spent: dict | None) -> None:
+    """The comment was not stored after all (the database failed): the form
+    token it spent is good again, for the reader's retry."""
+    if spent is not None:
+        formtoken.release(spent)
 
 
 def publish_if_trusted(site: Site, email: str | None, verdict: Verdict) -> None:

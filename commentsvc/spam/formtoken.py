@@ -6,6 +6,7 @@ Tokens are signed with the app's secret key (no state until used); single use is
 recorded in Redis so every app process agrees.
 """
 
+import contextlib
 import secrets
 import time
 
@@ -68,11 +69,22 @@ def check(site: Site, token: str | None) -> dict:
     return data
 
 
+def _used_key(data: dict) -> str:
+    return f"{current_app.config['REDIS_KEY_PREFIX']}form-token:{data.get('n')}"
+
+
 def use(data: dict) -> bool:
     """Record the token as used; False if it was used before. If Redis is down
     the token is accepted (a lost guard, not a lost comment)."""
-    key = f"{current_app.config['REDIS_KEY_PREFIX']}form-token:{data.get('n')}"
     try:
-        return bool(get_redis().set(key, 1, nx=True, ex=MAX_AGE))
+        return bool(get_redis().set(_used_key(data), 1, nx=True, ex=MAX_AGE))
     except (RedisError, OSError):
         return True
+
+
+def release(data: dict) -> None:
+    """Forget a use recorded by :func:`use` whose comment was not stored (the
+    database failed), so that the reader's retry is not taken for a reuse."""
+    # Redis down: the retry will be marked reused, and a moderator sees why.
+    with contextlib.suppress(RedisError, OSError):
+        get_redis().delete(_used_key(data))

@@ -6,13 +6,17 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Comment, CommentStatus, ModerationPolicy, Site, utcnow
+from ..models import Comment, CommentStatus, ModerationPolicy, Site, Thread, utcnow
 from .verdict import Verdict
 
-LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+# One match per link: "https://www.example.com" is one link, not two (a URL runs
+# to whitespace or a character that ends it, as in comments.render).
+LINK = re.compile(r"(?:https?://|\bwww\.)[^\s<>\"'`]*", re.IGNORECASE)
 DUPLICATE_WINDOW = timedelta(hours=24)
 # The same body on this many threads of a site within the window is spam.
 MANY_THREADS = 3
+# Shorter bodies without a link are exempt from the many-threads rule.
+MIN_REPEATED_LENGTH = 25
 
 
 def count_links(*texts: str | None) -> int:
@@ -37,8 +41,9 @@ def check_words(
     site: Site, author: str, email: str | None, body: str, url: str, verdict: Verdict
 ) -> None:
     """Blocked words make spam; watch words hold the comment with the reason.
-    Matched case-insensitively against author, email, body and URLs."""
-    haystack = "\n".join([author, email or "", body, url]).lower()
+    Matched case-insensitively against author, email and body, links in it
+    included. Not the page's URL: an article about casinos is not spam."""
+    haystack = "\n".join([author, email or "", body]).lower()
     blocked = _matches(word_list(site.blocked_words), haystack)
     if blocked:
         verdict.spam("blocked_words", blocked)
@@ -80,17 +85,28 @@ def check_duplicates(
         if repeated is not None:
             verdict.spam("duplicate", repeated)
             return
+    if len(body.strip()) < MIN_REPEATED_LENGTH and not count_links(body):
+        return  # "Thank you!" under three stories is readers, not spam
+    # The threads it is on, counting this one once: the same body twice on one
+    # thread is not a thread more. At most MANY_THREADS keys are needed to decide.
     # Every status, so the (site, status, created_at) index serves the window.
-    threads = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(Comment.thread_id))).where(
-            Comment.site_id == site.id,
-            Comment.status.in_(list(CommentStatus)),
-            Comment.created_at > since,
-            Comment.body == body,
+    keys = set(
+        db.session.scalars(
+            sa.select(Thread.key)
+            .join(Comment, Comment.thread_id == Thread.id)
+            .where(
+                Comment.site_id == site.id,
+                Comment.status.in_(list(CommentStatus)),
+                Comment.created_at > since,
+                Comment.body == body,
+            )
+            .distinct()
+            .limit(MANY_THREADS)
         )
     )
-    if threads + 1 >= MANY_THREADS:
-        verdict.spam("same_body_on_many_threads", threads + 1)
+    keys.add(thread_key)
+    if len(keys) >= MANY_THREADS:
+        verdict.spam("same_body_on_many_threads", len(keys))
 
 
 def trusted_author(site: Site, email: str | None) -> bool:

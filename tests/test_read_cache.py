@@ -1,0 +1,128 @@
+"""The in-process cache of public reads: served from memory, invalidated at once
+by decisions and settings, across processes through Redis pub/sub."""
+
+import time
+
+import sqlalchemy as sa
+from factories import make_comment, make_site
+
+from commentsvc import sites
+from commentsvc.comments.moderation import Target, moderate
+from commentsvc.extensions import db
+from commentsvc.models import Comment, CommentStatus, Moderator, Role, Site
+from commentsvc.moderation.accounts import create_moderator
+
+LISTING = "/api/v1/sites/news/comments?thread=/article"
+
+
+def _count(client) -> int:
+    return client.get(LISTING).json["count"]
+
+
+def _warm(app, client) -> None:
+    """Read once and wait until the process listens for invalidations (it
+    starts doing so on its first read, and forgets everything when it does)."""
+    client.get(LISTING)
+    assert app.extensions["commentsvc.read_cache"].subscribed.wait(5)
+
+
+def _setup(app):
+    with app.app_context():
+        site = make_site()
+        create_moderator("boss", "correct horse battery", role=Role.ADMIN)
+        return make_comment(site, status=CommentStatus.PENDING).id
+
+
+def _approve(app, comment_id):
+    with app.app_context():
+        boss = db.session.scalar(
+            sa.select(Moderator).where(Moderator.username == "boss")
+        )
+        comment = db.session.get(Comment, comment_id)
+        moderate(boss, [Target(comment.id, comment.version)], CommentStatus.APPROVED)
+
+
+def test_reads_are_served_from_memory_until_a_decision_invalidates(make_app):
+    app = make_app(READ_CACHE_TTL=60)
+    comment_id = _setup(app)
+    client = app.test_client()
+    _warm(app, client)
+    assert _count(client) == 0
+    # Behind the service's back: the cache keeps serving what it had.
+    with app.app_context():
+        db.session.execute(sa.update(Comment).values(status=CommentStatus.APPROVED))
+        db.session.commit()
+    assert _count(client) == 0
+    with app.app_context():
+        db.session.execute(sa.update(Comment).values(status=CommentStatus.PENDING))
+        db.session.commit()
+    # Through the service: invalidated at once.
+    _approve(app, comment_id)
+    assert _count(client) == 1
+
+
+def test_a_decision_in_one_process_invalidates_the_others(make_app):
+    reader = make_app(READ_CACHE_TTL=60)
+    moderator_app = make_app(READ_CACHE_TTL=60)
+    comment_id = _setup(reader)
+    client = reader.test_client()
+    _warm(reader, client)
+    assert _count(client) == 0
+    _approve(moderator_app, comment_id)
+    deadline = time.monotonic() + 5
+    while _count(client) != 1:
+        assert time.monotonic() < deadline, "invalidation never arrived"
+        time.sleep(0.05)
+
+
+def test_site_settings_reach_cached_reads(make_app):
+    app = make_app(READ_CACHE_TTL=60)
+    _setup(app)
+    client = app.test_client()
+    _warm(app, client)
+    assert client.get(LISTING).json["config"]["require_email"] is False
+    with app.app_context():
+        sites.update_site(
+            "news", require_email=True, allowed_origins=["https://b.example"]
+        )
+    listing = client.get(LISTING)
+    assert listing.json["config"]["require_email"] is True
+    refused = client.get(LISTING, headers={"Origin": "https://news.example"})
+    assert refused.status_code == 403
+
+
+def test_entries_never_outlive_the_ttl(make_app):
+    app = make_app(READ_CACHE_TTL=0.5)
+    _setup(app)
+    client = app.test_client()
+    _warm(app, client)
+    assert _count(client) == 0
+    with app.app_context():
+        db.session.execute(sa.update(Comment).values(status=CommentStatus.APPROVED))
+        db.session.commit()
+    time.sleep(0.6)
+    assert _count(client) == 1
+
+
+def test_a_read_that_began_before_an_invalidation_is_not_stored(make_app):
+    app = make_app(READ_CACHE_TTL=60)
+    with app.app_context():
+        from commentsvc.comments.cache import read_cache
+
+        cache = read_cache()
+        generation = cache.generation
+        cache.drop("news", "/article")  # a decision lands while the read runs
+        cache.put(("listing", "news", "/article"), "stale", generation)
+        assert cache.get(("listing", "news", "/article")) is None
+        cache.put(("listing", "news", "/article"), "fresh", cache.generation)
+        assert cache.get(("listing", "news", "/article")) == "fresh"
+
+
+def test_an_unknown_site_is_not_cached_as_missing(make_app):
+    app = make_app(READ_CACHE_TTL=60)
+    client = app.test_client()
+    assert client.get(LISTING).status_code == 404
+    with app.app_context():
+        make_site()
+        assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 1
+    assert client.get(LISTING).status_code == 200
