@@ -171,6 +171,10 @@ class Comment(db.Model):
         ),
         # The queue across every site (admins), oldest first.
         sa.Index("ix_comments_status_created", "status", "created_at", "id"),
+        # Repeated bodies (spam rules): a site's comments with one body, by time.
+        sa.Index(
+            "ix_comments_site_body_hash_created", "site_id", "body_hash", "created_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,6 +189,8 @@ class Comment(db.Model):
     author: Mapped[str] = mapped_column(sa.String(100))
     email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     body: Mapped[str] = mapped_column(sa.Text)
+    # A digest of the body, so the spam rules find repeats through an index.
+    body_hash: Mapped[str | None] = mapped_column(sa.String(32))
     # Safe HTML, rendered once when the comment is stored.
     body_html: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[CommentStatus] = mapped_column(

@@ -115,3 +115,52 @@ def test_check_notices_a_schema_that_drifted_from_the_models(empty_app):
         connection.execute(sa.text("DROP INDEX ix_comments_ip"))
     result = empty_app.test_cli_runner().invoke(args=["db", "check"])
     assert result.exit_code != 0
+
+
+def test_0003_fills_in_the_body_digest_of_recent_comments(empty_app):
+    """The repeat rules look bodies up by digest: the migration that adds it
+    computes it for the last day's comments, as the service does."""
+    from datetime import timedelta
+
+    from commentsvc.comments.service import body_digest
+    from commentsvc.models import utcnow
+
+    flask_db(empty_app, "upgrade", "0002")
+    with empty_app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO sites (slug, name, allowed_origins, captcha_provider,"
+                    " captcha_score_threshold, require_email, moderation_policy,"
+                    " trusted_author_min_approved, max_length, max_links,"
+                    " blocked_words, watch_words, min_submit_seconds, created_at)"
+                    " VALUES ('s', 'S', '[]', 'none', 0.5, false, 'hold_all', 1,"
+                    " 5000, 2, '', '', 3, :now)"
+                ),
+                {"now": utcnow()},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO threads (site_id, key, url, created_at)"
+                    " VALUES (1, '/a', 'https://x.example/a', :now)"
+                ),
+                {"now": utcnow()},
+            )
+            for ident, age in ((1, timedelta(hours=1)), (2, timedelta(days=3))):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO comments (id, site_id, thread_id, author, body,"
+                        " body_html, status, signals, created_at, version) VALUES"
+                        " (:id, 1, 1, 'A', :body, '<p>x</p>', 'pending', '{}', :at, 1)"
+                    ),
+                    {"id": ident, "body": f"body {ident}", "at": utcnow() - age},
+                )
+        db.engine.dispose()
+    flask_db(empty_app, "upgrade")
+    with empty_app.app_context():
+        digests = dict(
+            db.session.execute(sa.text("SELECT id, body_hash FROM comments")).all()
+        )
+        db.session.remove()
+        db.engine.dispose()
+    assert digests == {1: body_digest("body 1"), 2: None}

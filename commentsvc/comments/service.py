@@ -124,6 +124,7 @@ def submit_comment(
             email=submission.email or None,
             body=submission.body,
             body_html=render_body(submission.body),
+            body_hash=body_digest(submission.body),
             status=verdict.status,
             ip=client.ip,
             user_agent=client.user_agent,
@@ -231,6 +232,11 @@ def thread_listing(site: SiteView, thread_key: str) -> Listing:
         listing = Listing(body, hashlib.sha256(body).hexdigest()[:32])
         cache.put(key, listing, generation)
     return listing
+
+
+def body_digest(body: str) -> str:
+    """The digest the repeat rules look bodies up by (not a security measure)."""
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
 
 
 def iso8601(value) -> str:
