@@ -68,7 +68,8 @@ def check(site: Site, token: str | None, remote_ip: str | None) -> CaptchaResult
         result = siteverify.verify(site, token, remote_ip)
 
     observe_captcha(result.provider, result.outcome.value, result.latency_ms)
-    log.info(
+    log.log(
+        logging.DEBUG if result.outcome == Outcome.OK else logging.INFO,
         "captcha %s for site %s: %s %s",
         result.provider,
         site.slug,

@@ -34,6 +34,9 @@ def get_or_create_thread(site: Site, key: str, url: str, title: str | None) -> T
     does nothing when another transaction got there first, so exactly one row is
     ever made and nobody sees an IntegrityError.
     """
+    thread = find_thread(site, key)
+    if thread is not None:
+        return thread  # the common case: one query
     insert = (
         postgresql.insert
         if db.session.get_bind().dialect.name == "postgresql"
