@@ -148,13 +148,11 @@ def main() -> None:
     p99_ms = float(p99.group(1)) * factor
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p50_ms = float(p50.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p50.group(2)]
-    print(
-        f"wrk -t2 -c{args.connections} -d{args.seconds}s, gunicorn 2 workers x 4 threads,"
-    )
+    setup = f"wrk -t2 -c{args.connections} -d{args.seconds}s"
+    print(f"{setup}, gunicorn 2 workers x 4 threads,")
     print("PostgreSQL, real Redis limiter, captcha verified over HTTP (v3 stand-in)")
-    print(
-        f"  requests sent: {requests_done:,}; non-2xx: {errors.group(1) if errors else 0}"
-    )
+    failed = errors.group(1) if errors else 0
+    print(f"  requests sent: {requests_done:,}; non-2xx: {failed}")
     print(f"  comments stored: {stored:,} {statuses}")
     print(f"  accepted posts/s: {rate:,.0f}  (target 400: {rate / 400:.2f}x)")
     print(
