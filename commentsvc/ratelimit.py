@@ -8,13 +8,12 @@ counters (logged, reported by /readyz) until Redis answers again.
 
 import ipaddress
 import logging
+import threading
 import time
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from limits import parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -214,25 +213,58 @@ VIEW_LIMITS = {
 READ_ENDPOINTS = {"api.list_comments", "api.comments_preflight"}
 
 
+class ProcessCounter:
+    """Fixed-window counts in this process's memory, for the loose read limit.
+
+    (limits' MemoryStorage does the same but starts a timer thread to expire
+    keys, which costs more per read than serving a cached thread; here a window
+    simply replaces the last one.)
+    """
+
+    def __init__(self, limits, max_keys: int = 100_000):
+        self.limits = [(item.amount, item.get_expiry()) for item in limits]
+        self.max_keys = max_keys
+        self._counts: dict = {}
+        self._lock = threading.Lock()
+
+    def hit(self, bucket: str, now: float | None = None) -> int | None:
+        """Count a request from *bucket*; None if allowed, else the seconds
+        until the window that refused it ends."""
+        now = time.time() if now is None else now
+        with self._lock:
+            if len(self._counts) > self.max_keys:
+                self._counts.clear()  # a flood of addresses: start afresh
+            for amount, seconds in self.limits:
+                window = int(now // seconds)
+                key = (bucket, seconds)
+                current_window, count = self._counts.get(key, (window, 0))
+                if current_window != window:
+                    count = 0
+                if count >= amount:
+                    return max(1, int((window + 1) * seconds - now) + 1)
+                self._counts[key] = (window, count + 1)
+        return None
+
+
+def refuse_read(retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many requests. Please try again in {retry_after} seconds.",
+        headers={"Retry-After": str(retry_after)},
+        extra={"retry_after": retry_after},
+    )
+
+
 def _limit_reads():
     if (
         request.endpoint not in READ_ENDPOINTS
         or not current_app.config["RATELIMIT_ENABLED"]
     ):
         return None
-    counter, limits = current_app.extensions["commentsvc.read_limits"]
-    bucket = client_bucket()
-    for limit in limits:
-        if not counter.hit(limit, "read", bucket):
-            reset_at, _ = counter.get_window_stats(limit, "read", bucket)
-            retry_after = max(1, int(reset_at - time.time()) + 1)
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"Too many requests. Please try again in {retry_after} seconds.",
-                headers={"Retry-After": str(retry_after)},
-                extra={"retry_after": retry_after},
-            )
+    retry_after = current_app.extensions["commentsvc.read_limits"].hit(client_bucket())
+    if retry_after is not None:
+        raise refuse_read(retry_after)
     return None
 
 
@@ -280,9 +312,8 @@ def init_app(app: Flask) -> None:
     limiter.request_filter(lambda: request.endpoint in READ_ENDPOINTS)
     app.extensions["commentsvc.limiter"] = limiter
     app.after_request(add_rate_limit_headers)
-    app.extensions["commentsvc.read_limits"] = (
-        FixedWindowRateLimiter(MemoryStorage()),
-        parse_many(app.config["RATELIMIT_READ"]),
+    app.extensions["commentsvc.read_limits"] = ProcessCounter(
+        parse_many(app.config["RATELIMIT_READ"])
     )
     app.before_request(_limit_reads)
     for endpoint, rules in VIEW_LIMITS.items():

@@ -209,3 +209,18 @@ def test_ip_normalisation_and_buckets(app, raw, ip, bucket):
     with app.test_request_context():
         assert client_ip(raw) == ip
         assert ip_bucket(client_ip(raw)) == bucket
+
+
+def test_the_process_read_counter_windows():
+    from limits import parse_many
+
+    from commentsvc.ratelimit import ProcessCounter
+
+    counter = ProcessCounter(parse_many("2/minute;3/hour"))
+    assert counter.hit("a", now=60.0) is None
+    assert counter.hit("a", now=61.0) is None
+    assert counter.hit("a", now=62.0) == 59  # the minute window ends at 120
+    assert counter.hit("b", now=62.0) is None  # another client
+    assert counter.hit("a", now=120.0) is None  # a new minute
+    retry = counter.hit("a", now=121.0)
+    assert retry is not None and retry > 59  # now the hour refuses
