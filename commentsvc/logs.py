@@ -65,28 +65,44 @@ def new_request_id() -> str:
     return f"{_ids['prefix']}{next(_ids['counter']):016x}"
 
 
+def valid_request_id(value: str) -> bool:
+    return bool(_REQUEST_ID.match(value))
+
+
 def _begin() -> None:
     offered = request.headers.get("X-Request-ID", "")
-    g.request_id = offered if _REQUEST_ID.match(offered) else new_request_id()
+    g.request_id = offered if valid_request_id(offered) else new_request_id()
     g.request_started = time.perf_counter()
+
+
+def log_access(method, path, endpoint, status, duration, request_id=None) -> None:
+    """One access line: what was asked, the answer, how long it took."""
+    access_log.info(
+        "%s %s %s",
+        method,
+        path,
+        status,
+        extra={
+            "method": method,
+            "path": path,
+            "endpoint": endpoint,
+            "status": status,
+            "duration_ms": round(duration * 1000, 2),
+            **({"request_id": request_id} if request_id else {}),
+        },
+    )
 
 
 def _finish(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
     started = g.get("request_started")
     if started is not None:
-        access_log.info(
-            "%s %s %s",
+        log_access(
             request.method,
             request.path,
+            request.endpoint,
             response.status_code,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "endpoint": request.endpoint,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
+            time.perf_counter() - started,
         )
     return response
 

@@ -268,16 +268,21 @@ def _limit_reads():
     return None
 
 
+def trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-* from exactly TRUSTED_PROXIES hops. Call last, so
+    that ProxyFix sits outside every other WSGI layer."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def init_app(app: Flask) -> None:
     """Give *app* its own limiter, configured from our settings, and wrap the
-    limited views; trust the declared proxy hops.
+    limited views.
 
     Call after the blueprints are registered. One limiter per app (not a module
     global) because Flask-Limiter keeps its storage on the instance.
     """
-    hops = app.config["TRUSTED_PROXIES"]
-    if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     timeout = app.config["REDIS_SOCKET_TIMEOUT"]
     storage_uri = app.config["REDIS_URL"]

@@ -11,13 +11,14 @@ def request_origin() -> str | None:
     return request.headers.get("Origin")
 
 
-def origin_allowed(site: Site, origin: str) -> bool:
+def origin_allowed(site: Site, origin: str, own_url: str | None = None) -> bool:
     """True if *origin* may call the API of *site*: one of its allowed origins, or
-    the service's own origin (its demo and moderation pages)."""
+    the service's own origin (its demo and moderation pages; *own_url* defaults
+    to this request's host URL)."""
     normalized = normalize_origin(origin)
     if normalized is None:
         return False
-    if normalized == normalize_origin(request.host_url):
+    if normalized == normalize_origin(own_url or request.host_url):
         return True
     return normalized in (site.allowed_origins or [])
 
@@ -41,6 +42,11 @@ def check_origin(site: Site) -> None:
     g.cors_origin_allowed = True
 
 
+EXPOSE_HEADERS = (
+    "ETag, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+)
+
+
 def add_cors_headers(response: Response) -> Response:
     """After every API request: let an allowed origin read the response.
 
@@ -61,9 +67,7 @@ def add_cors_headers(response: Response) -> Response:
         response.headers["Access-Control-Allow-Origin"] = "*"
     else:
         return response
-    response.headers["Access-Control-Expose-Headers"] = (
-        "ETag, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
-    )
+    response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
     return response
 
 
