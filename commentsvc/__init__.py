@@ -23,8 +23,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         metrics,
         pages,
         ratelimit,
+        security,
     )
     from .api import bp as api_bp
+    from .api import fastread
     from .api.cors import add_cors_headers
     from .comments import cache as read_cache
     from .embed import bp as embed_bp
@@ -54,8 +56,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.csrf.exempt(api_bp)
     app.after_request(add_cors_headers)
     ratelimit.init_app(app)
+    security.init_app(app)
 
     metrics.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    fastread.init_app(app)
+    ratelimit.trust_proxies(app)  # outermost: every layer sees the client's address
     return app

@@ -272,10 +272,14 @@ def load(instance_path: str, test_config: Mapping | None = None) -> dict:
 
 
 def _engine_options(url: str, config: Mapping) -> dict:
+    # A database error's message names the statement, never its values: they hold
+    # secrets (captcha, Akismet, webhooks), emails and IPs, and it gets logged.
+    private = {"hide_parameters": True}
     if url.startswith("sqlite"):
         # SQLite serialises writers; wait for the lock rather than fail at once.
-        return {"connect_args": {"timeout": 15}}
+        return {**private, "connect_args": {"timeout": 15}}
     return {
+        **private,
         # A dropped connection is noticed and replaced: the app recovers from a
         # database restart without being restarted itself.
         "pool_pre_ping": True,

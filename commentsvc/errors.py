@@ -124,7 +124,21 @@ def _unavailable(error: Exception):
 def _database_error(error: DBAPIError):
     if isinstance(error, OperationalError) or error.connection_invalidated:
         return _unavailable(error)
-    return _internal(error)
+    # The database's own message can quote row values (secrets, what readers
+    # typed): log what failed, never the data.
+    log.error(
+        "database error %s in: %s",
+        type(error.orig).__name__,
+        (error.statement or "")[:500],
+    )
+    from .extensions import db
+
+    db.session.rollback()
+    if is_api_request():
+        return api_error_response(
+            ApiError(500, "internal_error", "Something went wrong on our side.")
+        )
+    return render_template("errors/error.html", error=InternalServerError()), 500
 
 
 def _internal(error: Exception):

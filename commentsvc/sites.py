@@ -39,6 +39,9 @@ def _apply(site: Site, changes: dict) -> None:
     errors = {}
     for name, value in changes.items():
         try:
+            if isinstance(value, str) and "\x00" in value:
+                # PostgreSQL refuses NUL in text: a 500 (and the value in the log).
+                raise ValueError("Contains a NUL character.")
             if name == "name":
                 value = (value or "").strip()
                 if not value or len(value) > 200:

@@ -161,7 +161,8 @@ def app_context(app):
 def _clean_redis():
     yield
     client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=REDIS_PREFIX + "*"))
+    # Flask-Limiter puts its own prefix ("LIMITS:LIMITER/") before ours.
+    keys = list(client.scan_iter(match=f"*{REDIS_PREFIX}*"))
     if keys:
         client.delete(*keys)
     client.close()
