@@ -25,6 +25,9 @@ DEFAULTS = {
     "REDIS_KEY_PREFIX": "commentsvc:",
     "REDIS_SOCKET_TIMEOUT": 0.5,
     "DATABASE_CONNECT_TIMEOUT": 3,
+    # Pooled PostgreSQL connections per process (and as many again in bursts):
+    # match gunicorn's --threads.
+    "DATABASE_POOL_SIZE": 10,
     # Largest request body accepted anywhere, in bytes.
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # Seconds a CDN or browser may cache a thread listing.
@@ -181,6 +184,7 @@ PARSERS = {
     "REDIS_KEY_PREFIX": _parse_str,
     "REDIS_SOCKET_TIMEOUT": _parse_number(float, positive=True),
     "DATABASE_CONNECT_TIMEOUT": _parse_number(int, positive=True),
+    "DATABASE_POOL_SIZE": _parse_number(int, positive=True),
     "MAX_CONTENT_LENGTH": _parse_number(int),
     "API_CACHE_MAX_AGE": _parse_number(int),
     "UNAVAILABLE_RETRY_AFTER": _parse_number(int),
@@ -283,5 +287,8 @@ def _engine_options(url: str, config: Mapping) -> dict:
         # A dropped connection is noticed and replaced: the app recovers from a
         # database restart without being restarted itself.
         "pool_pre_ping": True,
+        # At least one connection per serving thread, so none waits or churns.
+        "pool_size": config["DATABASE_POOL_SIZE"],
+        "max_overflow": config["DATABASE_POOL_SIZE"],
         "connect_args": {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"]},
     }
