@@ -104,7 +104,11 @@ def main() -> None:
 
                 db.engine.dispose()
             command = [sys.executable, "-m", "gunicorn", "--workers", "2"]
-            command += ["--threads", "4", "--bind", f"127.0.0.1:{PORT}", "wsgi:app"]
+            # At most half of wrk's connections per worker, so both workers get
+            # work (a gthread worker would take every keep-alive connection).
+            half = str(max(1, args.connections // 2))
+            command += ["--threads", "4", "--worker-connections", half]
+            command += ["--bind", f"127.0.0.1:{PORT}", "wsgi:app"]
             server = subprocess.Popen(command, cwd=ROOT, env=env)
             url = f"http://127.0.0.1:{PORT}/api/v1/sites/bench/comments"
             for _ in range(200):
