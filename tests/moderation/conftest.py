@@ -1,8 +1,7 @@
 """Fixtures for the moderation UI: sites, moderators, logged-in clients."""
 
-import re
-
 import pytest
+from crawl import csrf_from, log_in  # noqa: F401 - csrf_from is re-exported for the tests
 from factories import make_site
 
 from commentsvc.models import Role
@@ -11,23 +10,9 @@ from commentsvc.moderation.accounts import create_moderator
 PASSWORD = "correct horse battery"
 
 
-def csrf_from(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def logged_in_client(app, username):
-    client = app.test_client()
-    page = client.get("/moderation/login").get_data(as_text=True)
-    response = client.post(
-        "/moderation/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": csrf_from(page),
-        },
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
+    """A client logged in through the login form (with its CSRF token)."""
+    return log_in(app, username, PASSWORD)
 
 
 @pytest.fixture

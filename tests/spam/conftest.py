@@ -2,11 +2,11 @@
 posts from a chosen reader through the real API."""
 
 import itertools
-import re
 import secrets
 import time
 
 import pytest
+from crawl import csrf_from, log_in  # noqa: F401 - csrf_from is re-exported for the tests
 from factories import ORIGIN, comment_payload, make_site
 from itsdangerous import URLSafeSerializer
 
@@ -83,24 +83,9 @@ def stored(app, comment_id) -> Comment:
         return comment
 
 
-def csrf_from(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def logged_in_client(app, username):
-    """A client logged in to the moderation UI (as tests/moderation does)."""
-    client = app.test_client()
-    page = client.get("/moderation/login").get_data(as_text=True)
-    response = client.post(
-        "/moderation/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": csrf_from(page),
-        },
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
+    """A client logged in through the login form (with its CSRF token)."""
+    return log_in(app, username, PASSWORD)
 
 
 @pytest.fixture

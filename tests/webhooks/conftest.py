@@ -1,11 +1,11 @@
 """Fixtures for webhooks: an app that may reach the loopback receiver, the
 receiver itself, endpoints, and running the worker in-process."""
 
-import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from crawl import csrf_from, log_in  # noqa: F401 - csrf_from is re-exported for the tests
 from factories import make_site
 
 from commentsvc.extensions import db
@@ -82,24 +82,9 @@ def make_due(app, earlier: timedelta = timedelta(0)) -> None:
         db.session.commit()
 
 
-def csrf_from(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def logged_in_client(app, username):
     """A client logged in through the login form (with its CSRF token)."""
-    client = app.test_client()
-    page = client.get("/moderation/login").get_data(as_text=True)
-    response = client.post(
-        "/moderation/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": csrf_from(page),
-        },
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
+    return log_in(app, username, PASSWORD)
 
 
 @pytest.fixture
