@@ -161,14 +161,15 @@ def _redis_reachable(app: Flask) -> bool:
 
 
 def add_rate_limit_headers(response):
-    """X-RateLimit-* on posts and refusals: the limit nearest to refusing.
+    """X-RateLimit-* on a refusal (429): the limit that refused.
 
-    Not on reads: the thread listing is public and cached by CDNs, so nothing
-    per client belongs in it (and it saves a Redis round trip per read).
+    Only there: computing "remaining" costs a Redis round trip, which every
+    accepted post would pay, and the cacheable listing must carry nothing per
+    client anyway.
     """
     if "commentsvc.limiter" not in current_app.extensions:
         return response
-    if request.method != "POST" and response.status_code != 429:
+    if response.status_code != 429:
         return response
     current = get_limiter().current_limit
     if current is None:

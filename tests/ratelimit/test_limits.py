@@ -55,11 +55,12 @@ def test_exactly_the_limit_is_admitted_then_429_with_envelope(limited):
     assert _count(limited) == 3
 
 
-def test_accepted_posts_carry_rate_limit_headers_but_no_retry_after(limited):
+def test_accepted_posts_carry_no_rate_limit_headers(limited):
+    # Computing "remaining" would cost every accepted post a Redis round trip;
+    # a refusal says all a client needs.
     response = _post(limited.test_client())
     assert response.status_code == 202
-    assert response.headers["X-RateLimit-Limit"] == "3"
-    assert response.headers["X-RateLimit-Remaining"] == "2"
+    assert "X-RateLimit-Remaining" not in response.headers
     assert "Retry-After" not in response.headers
 
 
