@@ -48,6 +48,17 @@ class ApiError(Exception):
         self.extra = extra or {}
 
 
+def rate_limited(retry_after: int) -> ApiError:
+    """The 429 envelope, whichever limiter refused."""
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many requests. Please try again in {retry_after} seconds.",
+        headers={"Retry-After": str(retry_after)},
+        extra={"retry_after": retry_after},
+    )
+
+
 class ServiceUnavailable(Exception):
     """A dependency the request needs (the database) cannot be reached."""
 
@@ -68,34 +79,29 @@ def api_error_response(error: ApiError):
 
 
 def _http_error(error: HTTPException):
-    extra, headers = {}, {}
-    description = None
-    if error.code == 429:
+    if error.code == 429:  # Flask-Limiter's refusal
         from .ratelimit import retry_after_seconds
 
-        retry_after = retry_after_seconds()
-        description = f"Too many requests. Please try again in {retry_after} seconds."
-        extra["retry_after"] = retry_after
-        headers["Retry-After"] = str(retry_after)
-    if not is_api_request():
-        if description:
-            error.description = description
+        refusal = rate_limited(retry_after_seconds())
+        if is_api_request():
+            return api_error_response(refusal)
+        error.description = refusal.message
         return (
             render_template("errors/error.html", error=error),
-            error.code or 500,
-            headers,
+            429,
+            refusal.headers,
         )
+    if not is_api_request():
+        return render_template("errors/error.html", error=error), error.code or 500
     code = _HTTP_CODES.get(error.code or 500, "error")
-    message = description or error.description or error.name
+    message = error.description or error.name
     if error.code == 413:
         message = "The request body is too large."
     elif error.code == 404:
         message = "There is nothing at this address."
     elif error.code == 405:
         message = f"The method {request.method} is not allowed here."
-    response = api_error_response(
-        ApiError(error.code or 500, code, message, headers=headers, extra=extra)
-    )
+    response = api_error_response(ApiError(error.code or 500, code, message))
     if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

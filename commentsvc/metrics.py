@@ -24,6 +24,14 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
+from .models import (
+    Comment,
+    CommentStatus,
+    DeliveryStatus,
+    WebhookDelivery,
+    as_utc,
+    utcnow,
+)
 
 bp = Blueprint("metrics", __name__)
 
@@ -76,14 +84,6 @@ class DatabaseCollector:
         self.app = app
 
     def collect(self):
-        from .models import (
-            Comment,
-            CommentStatus,
-            DeliveryStatus,
-            WebhookDelivery,
-            utcnow,
-        )
-
         pending = GaugeMetricFamily(
             "commentsvc_pending_comments", "Comments waiting for moderation."
         )
@@ -125,8 +125,6 @@ class DatabaseCollector:
                         WebhookDelivery.next_attempt_at <= now,
                     )
                 )
-                from .models import as_utc
-
                 lag.add_metric(
                     [], (now - as_utc(oldest)).total_seconds() if oldest else 0.0
                 )

@@ -28,6 +28,14 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+def iso8601(value: datetime | None) -> str | None:
+    """``2026-11-27T01:02:03Z``: how times leave the server (API, webhooks)."""
+    value = as_utc(value)
+    if value is None:
+        return None
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 class CommentStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"

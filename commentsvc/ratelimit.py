@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .errors import ApiError
+from .errors import rate_limited
 
 log = logging.getLogger(__name__)
 
@@ -247,16 +247,6 @@ class ProcessCounter:
         return None
 
 
-def refuse_read(retry_after: int) -> ApiError:
-    return ApiError(
-        429,
-        "rate_limited",
-        f"Too many requests. Please try again in {retry_after} seconds.",
-        headers={"Retry-After": str(retry_after)},
-        extra={"retry_after": retry_after},
-    )
-
-
 def _limit_reads():
     if (
         request.endpoint not in READ_ENDPOINTS
@@ -265,7 +255,7 @@ def _limit_reads():
         return None
     retry_after = current_app.extensions["commentsvc.read_limits"].hit(client_bucket())
     if retry_after is not None:
-        raise refuse_read(retry_after)
+        raise rate_limited(retry_after)
     return None
 
 

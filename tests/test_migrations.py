@@ -122,8 +122,8 @@ def test_0003_fills_in_the_body_digest_of_recent_comments(empty_app):
     computes it for the last day's comments, as the service does."""
     from datetime import timedelta
 
-    from commentsvc.comments.service import body_digest
     from commentsvc.models import utcnow
+    from commentsvc.spam.rules import body_digest
 
     flask_db(empty_app, "upgrade", "0002")
     with empty_app.app_context():

@@ -15,8 +15,10 @@ from urllib.parse import parse_qsl
 from flask import Flask
 
 from .. import logs, ratelimit, security
+from ..comments.cache import listing_key, site_key
 from ..metrics import REQUESTS
 from .cors import EXPOSE_HEADERS, origin_allowed
+from .forms import thread_key_problem
 
 _PATH = re.compile(r"^/api/v1/sites/([a-z0-9][a-z0-9-]{0,63})/comments$")
 _ENDPOINT = "api.list_comments"
@@ -64,10 +66,10 @@ class FastReads:
         if len(params) != 1 or params[0][0] != "thread":
             return None
         key = params[0][1].strip()
-        if not key or len(key) > 512 or any(ord(c) < 32 or ord(c) == 127 for c in key):
-            return None
-        site = self.cache.get(("site", slug))
-        listing = self.cache.get(("listing", slug, key)) if site else None
+        if thread_key_problem(key):
+            return None  # the app answers the 422
+        site = self.cache.get(site_key(slug))
+        listing = self.cache.get(listing_key(slug, key)) if site else None
         if listing is None:
             return None
         origin = environ.get("HTTP_ORIGIN")

@@ -163,6 +163,17 @@ class CommentForm(FlaskForm):
         )
 
 
+def thread_key_problem(key: str) -> str | None:
+    """Why *key* (already stripped) cannot name a thread in a listing, or None."""
+    if not key:
+        return "Please give the page's thread key."
+    if len(key) > 512:
+        return "Field cannot be longer than 512 characters."
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        return "Contains control characters."
+    return None
+
+
 def parse_json_object(raw: bytes) -> dict:
     """Decode a request body that must be one JSON object.
 

@@ -14,7 +14,7 @@ from ..sites import SLUG
 from ..spam import formtoken
 from . import bp
 from .cors import check_origin, preflight_response
-from .forms import validate_submission
+from .forms import thread_key_problem, validate_submission
 from .lookup import request_site
 
 _CAPTCHA_MESSAGES = {
@@ -37,13 +37,7 @@ def _json_bytes(payload: dict) -> bytes:
 
 def _thread_key_from_query() -> str:
     key = request.args.get("thread", "").strip()
-    problem = None
-    if not key:
-        problem = "Please give the page's thread key."
-    elif len(key) > 512:
-        problem = "Field cannot be longer than 512 characters."
-    elif any(ord(c) < 32 or ord(c) == 127 for c in key):
-        problem = "Contains control characters."
+    problem = thread_key_problem(key)
     if problem:
         raise ApiError(
             422,

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Ban, BanKind, Comment, Moderator, as_utc, utcnow
 from .errors import ValidationFailed
-from .moderation import NotAllowed, can_moderate
+from .moderation import NotAllowed, can_moderate, visible_to
 
 # The network a ban "by network" covers around the comment's address.
 NETWORK_PREFIX = {4: 24, 6: 64}
@@ -102,12 +102,8 @@ def active_ban(site_id: int, email: str | None, ip: str | None) -> Ban | None:
 
 def bans_for(moderator: Moderator) -> list[Ban]:
     """The bans on the sites *moderator* moderates, newest first."""
-    from .moderation import allowed_site_ids
-
     query = sa.select(Ban).order_by(Ban.created_at.desc(), Ban.id.desc())
-    allowed = allowed_site_ids(moderator)
-    if allowed is not None:
-        query = query.where(Ban.site_id.in_(allowed or [-1]))
+    query = visible_to(moderator, query, Ban.site_id)
     return list(db.session.scalars(query.limit(500)))
 
 

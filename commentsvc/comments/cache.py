@@ -37,6 +37,14 @@ class Listing:
     etag: str
 
 
+def site_key(slug: str) -> tuple:
+    return ("site", slug)
+
+
+def listing_key(slug: str, thread: str) -> tuple:
+    return ("listing", slug, thread)
+
+
 class ReadCache:
     def __init__(self, app: Flask, ttl: float, max_entries: int):
         self.app = app
@@ -88,7 +96,7 @@ class ReadCache:
             for key in list(self._entries):
                 if key[1] != site:
                     continue
-                if thread is None or (key[0] == "listing" and key[2] == thread):
+                if thread is None or key == listing_key(site, thread):
                     del self._entries[key]
 
     def clear(self) -> None:

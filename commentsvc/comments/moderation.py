@@ -16,6 +16,7 @@ from ..models import (
     ModerationEvent,
     Moderator,
     Role,
+    Site,
     moderator_sites,
     utcnow,
 )
@@ -64,7 +65,6 @@ class Conflict:
 @dataclass
 class Decision:
     changed: list[int] = field(default_factory=list)
-    unchanged: list[int] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
 
 
@@ -86,6 +86,14 @@ def can_moderate(moderator: Moderator, site_id: int) -> bool:
     return allowed is None or site_id in allowed
 
 
+def visible_to(moderator: Moderator, query, site_column):
+    """*query* restricted to the sites *moderator* moderates (all for an admin)."""
+    allowed = allowed_site_ids(moderator)
+    if allowed is None:
+        return query
+    return query.where(site_column.in_(allowed or [-1]))
+
+
 def get_comment_for(moderator: Moderator, comment_id: int) -> Comment:
     """The comment, if *moderator* may see it.
 
@@ -99,6 +107,29 @@ def get_comment_for(moderator: Moderator, comment_id: int) -> Comment:
     if not can_moderate(moderator, comment.site_id):
         raise NotAllowed(comment_id)
     return comment
+
+
+AUDIT_PAGE = 50
+
+
+def audit_page(
+    moderator: Moderator, site_slug: str | None = None, before: int | None = None
+) -> tuple[list[ModerationEvent], int | None]:
+    """Decisions on *moderator*'s sites, newest first, a page before the event id
+    *before*; returns them and the id the next page starts before (or None)."""
+    query = sa.select(ModerationEvent).order_by(ModerationEvent.id.desc())
+    query = visible_to(moderator, query, ModerationEvent.site_id)
+    if site_slug:
+        query = query.where(
+            ModerationEvent.site_id
+            == sa.select(Site.id).where(Site.slug == site_slug).scalar_subquery()
+        )
+    if before:
+        query = query.where(ModerationEvent.id < before)
+    events = list(db.session.scalars(query.limit(AUDIT_PAGE + 1)))
+    more = len(events) > AUDIT_PAGE
+    events = events[:AUDIT_PAGE]
+    return events, (events[-1].id if more else None)
 
 
 def moderate(
@@ -134,18 +165,18 @@ def moderate(
                 )
             )
         }
+        allowed = allowed_site_ids(moderator)  # once, not per target
         for target in targets:
             comment = comments.get(target.comment_id)
             if comment is None:
                 raise UnknownComment(target.comment_id)
-            if not can_moderate(moderator, comment.site_id):
+            if allowed is not None and comment.site_id not in allowed:
                 raise NotAllowed(target.comment_id)
         now = utcnow()
         for target in dict.fromkeys(targets):
             comment = comments[target.comment_id]
             if comment.version == target.version and comment.status == to_status:
-                decision.unchanged.append(comment.id)
-                continue
+                continue  # already where the moderator wants it
             from_status = comment.status
             result = db.session.execute(
                 sa.update(Comment)

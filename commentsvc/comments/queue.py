@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread, as_utc
-from .moderation import allowed_site_ids
+from .moderation import visible_to
 
 PAGE_SIZE = 25
 # Pending is a queue: oldest first. The other tabs are archives: newest first.
@@ -113,9 +113,7 @@ def queue_page(
     """One page of the queue tab *status* for *moderator*, after *cursor*."""
     filters = filters or QueueFilters()
     query = sa.select(Comment).where(Comment.status == status)
-    allowed = allowed_site_ids(moderator)
-    if allowed is not None:
-        query = query.where(Comment.site_id.in_(allowed or [-1]))
+    query = visible_to(moderator, query, Comment.site_id)
     query = _apply_filters(query, filters)
     position = decode_cursor(cursor)
     oldest_first = status in OLDEST_FIRST
@@ -145,9 +143,7 @@ def pending_count(moderator: Moderator) -> int:
     """How many comments wait in *moderator*'s queue, up to PENDING_COUNT_CAP + 1
     (the other tabs are archives: counting them would scan most of the table)."""
     query = sa.select(sa.literal(1)).where(Comment.status == CommentStatus.PENDING)
-    allowed = allowed_site_ids(moderator)
-    if allowed is not None:
-        query = query.where(Comment.site_id.in_(allowed or [-1]))
+    query = visible_to(moderator, query, Comment.site_id)
     capped = query.limit(PENDING_COUNT_CAP + 1).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(capped))
 

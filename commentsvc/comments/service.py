@@ -11,12 +11,20 @@ import sqlalchemy as sa
 
 from .. import captcha, spam
 from ..extensions import db
-from ..models import Comment, CommentStatus, Site, Thread, as_utc, utcnow
+from ..models import Comment, CommentStatus, Site, Thread, iso8601, utcnow
+from ..spam import rules
 from ..spam.verdict import Verdict
 from ..webhooks.outbox import COMMENT_CREATED, record_comment_event
 from ..webhooks.wake import wake_workers
 from .bans import active_ban
-from .cache import Listing, SiteView, invalidate, read_cache
+from .cache import (
+    Listing,
+    SiteView,
+    invalidate,
+    listing_key,
+    read_cache,
+    site_key,
+)
 from .errors import ValidationFailed
 from .render import render_body
 from .threads import get_or_create_thread
@@ -124,7 +132,7 @@ def submit_comment(
             email=submission.email or None,
             body=submission.body,
             body_html=render_body(submission.body),
-            body_hash=body_digest(submission.body),
+            body_hash=rules.body_digest(submission.body),
             status=verdict.status,
             ip=client.ip,
             user_agent=client.user_agent,
@@ -192,7 +200,7 @@ def site_view(slug: str) -> SiteView | None:
     """What public reads need of the site *slug*, cached in-process; None if
     there is no such site."""
     cache = read_cache()
-    key = ("site", slug)
+    key = site_key(slug)
     view = cache.get(key)
     if view is None:
         generation = cache.generation
@@ -213,7 +221,7 @@ def thread_listing(site: SiteView, thread_key: str) -> Listing:
     """The public listing of a thread, serialized once and cached: its approved
     comments and the site's public config, with an ETag."""
     cache = read_cache()
-    key = ("listing", site.slug, thread_key)
+    key = listing_key(site.slug, thread_key)
     listing = cache.get(key)
     if listing is None:
         generation = cache.generation
@@ -232,12 +240,3 @@ def thread_listing(site: SiteView, thread_key: str) -> Listing:
         listing = Listing(body, hashlib.sha256(body).hexdigest()[:32])
         cache.put(key, listing, generation)
     return listing
-
-
-def body_digest(body: str) -> str:
-    """The digest the repeat rules look bodies up by (not a security measure)."""
-    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
-
-
-def iso8601(value) -> str:
-    return as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")

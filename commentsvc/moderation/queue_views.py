@@ -3,7 +3,6 @@ the audit trail. Works without JavaScript; static/moderation.js adds keys."""
 
 from datetime import UTC, datetime, time
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -14,13 +13,12 @@ from ..comments.moderation import (
     NotAllowed,
     Target,
     UnknownComment,
-    allowed_site_ids,
+    audit_page,
     get_comment_for,
     moderate,
 )
 from ..comments.queue import QueueFilters, pending_count, queue_page
-from ..extensions import db
-from ..models import BanKind, CommentStatus, ModerationEvent, Site
+from ..models import BanKind, CommentStatus
 from . import bp
 from .forms import BanForm, DecisionForm, EmptyForm
 from .views import safe_next, visible_sites
@@ -175,33 +173,18 @@ def lift_ban(ban_id: int):
     return redirect(url_for("moderation.bans"))
 
 
-AUDIT_PAGE = 50
-
-
 @bp.get("/audit")
 @login_required
 def audit():
     """The audit trail: every decision with who, when, from, to and why."""
-    query = sa.select(ModerationEvent).order_by(ModerationEvent.id.desc())
-    allowed = allowed_site_ids(current_user)
-    if allowed is not None:
-        query = query.where(ModerationEvent.site_id.in_(allowed or [-1]))
     site = request.args.get("site")
-    if site:
-        query = query.where(
-            ModerationEvent.site_id
-            == sa.select(Site.id).where(Site.slug == site).scalar_subquery()
-        )
-    before = request.args.get("before", type=int)
-    if before:
-        query = query.where(ModerationEvent.id < before)
-    events = list(db.session.scalars(query.limit(AUDIT_PAGE + 1)))
-    more = len(events) > AUDIT_PAGE
-    events = events[:AUDIT_PAGE]
+    events, next_before = audit_page(
+        current_user, site, request.args.get("before", type=int)
+    )
     return render_template(
         "moderation/audit.html",
         events=events,
-        next_before=events[-1].id if more else None,
+        next_before=next_before,
         site=site,
         sites=visible_sites(),
         logout_form=EmptyForm(),

@@ -20,6 +20,12 @@ MANY_THREADS = 3
 MIN_REPEATED_LENGTH = 25
 
 
+def body_digest(body: str) -> str:
+    """The digest comments are stored and looked up by for the repeat rules (not
+    a security measure). Migration 0003 computes the same for older rows."""
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+
+
 def count_links(*texts: str | None) -> int:
     return sum(len(LINK.findall(text or "")) for text in texts)
 
@@ -64,7 +70,7 @@ def check_duplicates(
     """The same body again from the same email or IP within 24 h, or the same
     body on many threads, is spam."""
     since = utcnow() - DUPLICATE_WINDOW
-    digest = hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+    digest = body_digest(body)
     # One query through the (site, body_hash, created_at) index: the few earlier
     # comments with this body, for both rules.
     earlier = db.session.execute(

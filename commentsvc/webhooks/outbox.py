@@ -17,7 +17,7 @@ from ..models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
-    as_utc,
+    iso8601,
     utcnow,
 )
 
@@ -33,11 +33,6 @@ STATUS_EVENTS = {
 EVENT_TYPES = (COMMENT_CREATED, *STATUS_EVENTS.values(), PING)
 
 
-def _iso(value) -> str | None:
-    value = as_utc(value)
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
-
-
 def comment_payload(comment: Comment) -> dict:
     """What a site owner learns about a comment: never the IP address."""
     thread = comment.thread
@@ -50,8 +45,8 @@ def comment_payload(comment: Comment) -> dict:
             "body": comment.body,
             "html": comment.body_html,
             "status": comment.status.value,
-            "created_at": _iso(comment.created_at),
-            "moderated_at": _iso(comment.moderated_at),
+            "created_at": iso8601(comment.created_at),
+            "moderated_at": iso8601(comment.moderated_at),
         },
         "thread": {
             "key": thread.key,
@@ -84,7 +79,7 @@ def record_event(
     event = WebhookEvent(
         site_id=site.id,
         type=event_type,
-        payload={"type": event_type, "timestamp": _iso(now), "data": data},
+        payload={"type": event_type, "timestamp": iso8601(now), "data": data},
         created_at=now,
     )
     db.session.add(event)

@@ -25,7 +25,7 @@ def upgrade():
     # ### end Alembic commands ###
 
     # Fill in the last day's comments: the window the repeat rules look at.
-    # (blake2b, as commentsvc.comments.service.body_digest computes it.)
+    # (blake2b, as commentsvc.spam.rules.body_digest computes it.)
     import hashlib
     from datetime import datetime, timedelta, timezone
 
