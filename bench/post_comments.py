@@ -16,8 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,10 +23,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import psycopg  # noqa: E402
-import requests  # noqa: E402
 from captcha_standin import SECRET, CaptchaStandIn  # noqa: E402
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+from bench.scratch import gunicorn, scratch_database  # noqa: E402
+
 ORIGIN = "https://news.example"
 PORT = 18441
 
@@ -52,6 +50,33 @@ end
 """
 
 
+def seed(database_url: str, prefix: str) -> None:
+    """Migrate the scratch database; add a site on reCAPTCHA v3 (the stand-in)."""
+    from flask_migrate import upgrade
+
+    from commentsvc import create_app, sites
+    from commentsvc.extensions import db
+
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": database_url,
+            "REDIS_KEY_PREFIX": prefix,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        sites.create_site(
+            "bench",
+            "Bench",
+            allowed_origins=[ORIGIN],
+            captcha_provider="recaptcha_v3",
+            captcha_site_key="key",
+            captcha_secret=SECRET,
+        )
+        db.engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -60,63 +85,28 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
 
-    name = f"commentsvc_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    tmp = Path(tempfile.mkdtemp())
-    script = tmp / "post.lua"
+    script = Path(tempfile.mkdtemp()) / "post.lua"
     script.write_text(LUA)
-    server = None
-    with CaptchaStandIn(mode="any") as standin:
+    with (
+        scratch_database() as (database_url, prefix),
+        CaptchaStandIn(mode="any") as standin,
+    ):
         env = dict(
             os.environ,
             COMMENTSVC_SECRET_KEY="bench",
             COMMENTSVC_DATABASE_URL=database_url,
-            COMMENTSVC_REDIS_KEY_PREFIX=f"bench-{name}:",
+            COMMENTSVC_REDIS_KEY_PREFIX=prefix,
             COMMENTSVC_RATELIMIT_POST="100000000/minute",
             COMMENTSVC_LOG_ACCESS="0",
             COMMENTSVC_CAPTCHA_RECAPTCHA_VERIFY_URL=standin.url("recaptcha"),
         )
-        try:
-            from flask_migrate import upgrade
-
-            from commentsvc import create_app, sites
-
-            app = create_app(
-                {
-                    "SECRET_KEY": "bench",
-                    "DATABASE_URL": database_url,
-                    "REDIS_KEY_PREFIX": f"bench-{name}:",
-                }
-            )
-            with app.app_context():
-                upgrade()
-                sites.create_site(
-                    "bench",
-                    "Bench",
-                    allowed_origins=[ORIGIN],
-                    captcha_provider="recaptcha_v3",
-                    captcha_site_key="key",
-                    captcha_secret=SECRET,
-                )
-                from commentsvc.extensions import db
-
-                db.engine.dispose()
-            command = [sys.executable, "-m", "gunicorn", "--workers", "2"]
-            # At most half of wrk's connections per worker, so both workers get
-            # work (a gthread worker would take every keep-alive connection).
-            half = str(max(1, args.connections // 2))
-            command += ["--threads", "4", "--worker-connections", half]
-            command += ["--bind", f"127.0.0.1:{PORT}", "wsgi:app"]
-            server = subprocess.Popen(command, cwd=ROOT, env=env)
+        seed(database_url, prefix)
+        # At most half of wrk's connections per worker, so both workers get work
+        # (a gthread worker would take every keep-alive connection).
+        half = str(max(1, args.connections // 2))
+        options = ("--threads", "4", "--worker-connections", half)
+        with gunicorn("wsgi:app", PORT, env, *options):
             url = f"http://127.0.0.1:{PORT}/api/v1/sites/bench/comments"
-            for _ in range(200):
-                try:
-                    requests.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
-                    break
-                except requests.RequestException:
-                    time.sleep(0.05)
             run = subprocess.run(
                 ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s"]
                 + ["--latency", "-s", str(script), url],
@@ -124,25 +114,14 @@ def main() -> None:
                 text=True,
                 check=True,
             )
-            out = run.stdout
-            with psycopg.connect(database_url) as conn:
-                stored = conn.execute("SELECT count(*) FROM comments").fetchone()[0]
-                statuses = dict(
-                    conn.execute(
-                        "SELECT status, count(*) FROM comments GROUP BY status"
-                    ).fetchall()
-                )
-        finally:
-            if server:
-                server.terminate()
-                server.wait(10)
-            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            import redis
-
-            client = redis.Redis()
-            for key in client.scan_iter(match=f"bench-{name}:*"):
-                client.delete(key)
+        out = run.stdout
+        with psycopg.connect(database_url) as conn:
+            stored = conn.execute("SELECT count(*) FROM comments").fetchone()[0]
+            statuses = dict(
+                conn.execute(
+                    "SELECT status, count(*) FROM comments GROUP BY status"
+                ).fetchall()
+            )
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     requests_done = int(re.search(r"(\d+) requests in", out).group(1))
