@@ -1,11 +1,12 @@
 """Creating and changing sites: the one place their settings are validated."""
 
+import dataclasses
 import re
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .comments.cache import invalidate
+from .comments.cache import invalidate, read_cache, settings_key
 from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
 from .models import CaptchaProvider, ModerationPolicy, Site
@@ -141,3 +142,35 @@ def update_site(slug: str, **changes) -> Site:
 
 def list_sites() -> list[Site]:
     return list(db.session.scalars(sa.select(Site).order_by(Site.slug)))
+
+
+_sites = Site.__table__
+# A read-only snapshot of a site's row, safe to share between threads; its repr
+# names the site only (a secret must not reach a log through it).
+SiteSettings = dataclasses.make_dataclass(
+    "SiteSettings", [column.key for column in _sites.columns], frozen=True, repr=False
+)
+SiteSettings.__repr__ = lambda self: f"<SiteSettings {self.slug}>"
+_BY_SLUG = sa.select(_sites).where(_sites.c.slug == sa.bindparam("slug"))
+
+
+def site_settings(slug: str):
+    """Every setting of the site *slug* as a read-only ``SiteSettings``, or None.
+
+    Posts read them on every request, so they are cached in-process like public
+    reads; :func:`update_site` drops them everywhere.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the database failed.
+    """
+    cache = read_cache()
+    key = settings_key(slug)
+    settings = cache.get(key)
+    if settings is None:
+        generation = cache.generation
+        row = db.session.connection().execute(_BY_SLUG, {"slug": slug}).first()
+        if row is None:
+            return None
+        settings = SiteSettings(**row._mapping)
+        cache.put(key, settings, generation)
+    return settings

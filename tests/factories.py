@@ -31,7 +31,8 @@ def make_comment(
         "body": f"Comment number {n}",
     }
     values.update(fields)
-    comment = submit_comment(site, Submission(**values), ClientInfo(ip="192.0.2.1"))
+    stored = submit_comment(site, Submission(**values), ClientInfo(ip="192.0.2.1"))
+    comment = db.session.get(Comment, stored.id)
     if status != comment.status:
         comment.status = status
         db.session.commit()

@@ -1,16 +1,13 @@
 """The site a request names, looked up once per request."""
 
-import sqlalchemy as sa
 from flask import request
 
-from ..extensions import db
-from ..models import Site
-from ..sites import SLUG
+from ..sites import SLUG, SiteSettings, site_settings
 
 
-def request_site(slug: str) -> Site | None:
-    """The site *slug* of this request, or None. The rate limiter and the view
-    both need it; the database is asked once.
+def request_site(slug: str) -> SiteSettings | None:
+    """The settings of the site *slug* of this request, or None. The rate limiter
+    and the view both need them; they are looked up once.
 
     Raises:
         sqlalchemy.exc.SQLAlchemyError: the database failed.
@@ -20,5 +17,5 @@ def request_site(slug: str) -> Site | None:
     # Kept in the WSGI environ: it lives exactly as long as the request.
     cache = request.environ.setdefault("commentsvc.sites", {})
     if slug not in cache:
-        cache[slug] = db.session.scalar(sa.select(Site).where(Site.slug == slug))
+        cache[slug] = site_settings(slug)
     return cache[slug]

@@ -8,6 +8,7 @@ back as an outcome the caller stores beside the comment.
 import contextlib
 import json
 import logging
+import time
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -38,6 +39,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 MISCONFIGURED_TTL = 24 * 3600
+FORGET_EVERY = 10.0
 
 
 def check(site: Site, token: str | None, remote_ip: str | None) -> CaptchaResult:
@@ -114,6 +116,7 @@ def _remember_misconfiguration(site: Site, result: CaptchaResult) -> None:
             "at": utcnow().isoformat(timespec="seconds"),
         }
     )
+    current_app.extensions.get("commentsvc.captcha_cleared", {}).pop(site.slug, None)
     try:
         get_redis().set(_key(site.slug), value, ex=MISCONFIGURED_TTL)
     except (RedisError, OSError):
@@ -121,9 +124,16 @@ def _remember_misconfiguration(site: Site, result: CaptchaResult) -> None:
 
 
 def _forget_misconfiguration(site: Site) -> None:
+    # Every good verification would cost a Redis round trip: once this process
+    # has cleared the warning it skips that for a while (a warning another
+    # process records meanwhile is cleared within FORGET_EVERY seconds).
+    cleared = current_app.extensions.setdefault("commentsvc.captcha_cleared", {})
+    if time.monotonic() - cleared.get(site.slug, -FORGET_EVERY) < FORGET_EVERY:
+        return
     # If Redis is down the warning simply expires by itself.
     with contextlib.suppress(RedisError, OSError):
         get_redis().delete(_key(site.slug))
+        cleared[site.slug] = time.monotonic()
 
 
 def misconfigured_sites() -> dict[str, dict]:

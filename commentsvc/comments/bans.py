@@ -70,34 +70,51 @@ def ban_from_comment(
     return ban
 
 
-def active_ban(site_id: int, email: str | None, ip: str | None) -> Ban | None:
-    """The ban that applies to a new comment from *email* and *ip*, if any."""
-    now = utcnow()
-    candidates = db.session.scalars(
-        sa.select(Ban).where(
-            Ban.site_id == site_id,
-            sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now),
-            sa.or_(
-                sa.and_(Ban.kind == BanKind.EMAIL, Ban.value == (email or "").lower()),
-                sa.and_(Ban.kind == BanKind.IP, Ban.value == (ip or "")),
-                Ban.kind == BanKind.NETWORK,
-            ),
-        )
+_bans = Ban.__table__
+# Built once: every post runs it. Network bans are few and matched here, in
+# Python: the database cannot compare addresses portably.
+_CANDIDATES = sa.select(_bans.c.id, _bans.c.kind, _bans.c.value).where(
+    _bans.c.site_id == sa.bindparam("site_id"),
+    sa.or_(_bans.c.expires_at.is_(None), _bans.c.expires_at > sa.bindparam("now")),
+    sa.or_(
+        sa.and_(_bans.c.kind == BanKind.EMAIL, _bans.c.value == sa.bindparam("email")),
+        sa.and_(_bans.c.kind == BanKind.IP, _bans.c.value == sa.bindparam("ip")),
+        _bans.c.kind == BanKind.NETWORK,
+    ),
+)
+
+
+def active_ban(site_id: int, email: str | None, ip: str | None):
+    """The ban (id, kind, value) that applies to a new comment from *email* and
+    *ip*, if any."""
+    candidates = db.session.connection().execute(
+        _CANDIDATES,
+        {
+            "site_id": site_id,
+            "now": utcnow(),
+            "email": (email or "").lower(),
+            "ip": ip or "",
+        },
     )
     address = None
-    if ip:
-        try:
-            address = ipaddress.ip_address(ip)
-        except ValueError:
-            address = None
     for ban in candidates:
         if ban.kind != BanKind.NETWORK:
             return ban
-        if address is not None:
+        if address is None:
+            address = _address(ip)
+        if address:
             network = ipaddress.ip_network(ban.value)
             if address.version == network.version and address in network:
                 return ban
     return None
+
+
+def _address(ip: str | None):
+    """The address *ip* names, or False (no address, or not one)."""
+    try:
+        return ipaddress.ip_address(ip) if ip else False
+    except ValueError:
+        return False
 
 
 def bans_for(moderator: Moderator) -> list[Ban]:

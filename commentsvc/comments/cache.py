@@ -41,6 +41,10 @@ def site_key(slug: str) -> tuple:
     return ("site", slug)
 
 
+def settings_key(slug: str) -> tuple:
+    return ("settings", slug)
+
+
 def listing_key(slug: str, thread: str) -> tuple:
     return ("listing", slug, thread)
 

@@ -6,6 +6,7 @@ Functions here own their transactions and never touch ``request``.
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -14,7 +15,7 @@ from ..extensions import db
 from ..models import Comment, CommentStatus, Site, Thread, iso8601, utcnow
 from ..spam import rules
 from ..spam.verdict import Verdict
-from ..webhooks.outbox import COMMENT_CREATED, record_comment_event
+from ..webhooks.outbox import COMMENT_CREATED, comment_payload, record_event
 from ..webhooks.wake import wake_workers
 from .bans import active_ban
 from .cache import (
@@ -68,6 +69,28 @@ def add_captcha(verdict: Verdict, result: captcha.CaptchaResult) -> None:
         verdict.hold("captcha_unverified")
 
 
+@dataclass(frozen=True)
+class StoredComment:
+    """A comment as :func:`submit_comment` stored it."""
+
+    id: int
+    site_id: int
+    thread_id: int
+    parent_id: int | None
+    author: str
+    email: str | None
+    body: str
+    body_html: str
+    status: CommentStatus
+    signals: dict
+    created_at: datetime
+    moderated_at: datetime | None = None
+
+
+# Built once: every post runs it.
+_INSERT_COMMENT = sa.insert(Comment.__table__).returning(Comment.__table__.c.id)
+
+
 def _check_parent(site: Site, thread_key: str, parent_id: int) -> Comment:
     parent = db.session.get(Comment, parent_id)
     if parent is None or parent.site_id != site.id:
@@ -90,10 +113,11 @@ def submit_comment(
     submission: Submission,
     client: ClientInfo,
     verdict: Verdict | None = None,
-) -> Comment:
+) -> StoredComment:
     """Store a new comment (held for moderation unless the verdict says otherwise).
 
-    The thread is created on its first post. Returns the stored comment.
+    *site* is the site's row (the model, or the snapshot ``sites.site_settings``
+    returns). The thread is created on its first post.
 
     The parent is checked, then the spam rules and the captcha (see
     commentsvc.spam); spam is stored as such, never discarded.
@@ -112,36 +136,46 @@ def submit_comment(
         verdict.spam("banned", {"kind": ban.kind.value, "value": ban.value})
     token = spam.assess(site, submission, client, verdict)
     # End the read transaction: no database connection is held while the captcha
-    # provider (or Akismet) answers; commit, not rollback, which would expire
-    # the site.
+    # provider (or Akismet) answers.
     db.session.commit()
     result = captcha.check(site, submission.captcha_token, client.ip)
     if result.outcome != captcha.Outcome.NOT_REQUIRED:
         add_captcha(verdict, result)
     spent = spam.after_captcha(site, submission, client, verdict, token)
-    spam.publish_if_trusted(site, submission.email, verdict)
     try:
+        spam.publish_if_trusted(site, submission.email, verdict)
         thread = get_or_create_thread(
-            site, submission.thread, submission.url, submission.title
+            site.id, submission.thread, submission.url, submission.title
         )
-        comment = Comment(
-            site=site,
-            thread=thread,
-            parent_id=submission.parent_id,
-            author=submission.author,
-            email=submission.email or None,
-            body=submission.body,
-            body_html=render_body(submission.body),
-            body_hash=rules.body_digest(submission.body),
-            status=verdict.status,
-            ip=client.ip,
-            user_agent=client.user_agent,
-            signals=verdict.signals,
-            created_at=utcnow(),
+        values = {
+            "site_id": site.id,
+            "thread_id": thread.id,
+            "parent_id": submission.parent_id,
+            "author": submission.author,
+            "email": submission.email or None,
+            "body": submission.body,
+            "body_html": render_body(submission.body),
+            "status": verdict.status,
+            "signals": verdict.signals,
+            "created_at": utcnow(),
+        }
+        comment_id = (
+            db.session.connection()
+            .execute(
+                _INSERT_COMMENT,
+                {
+                    **values,
+                    "body_hash": rules.body_digest(submission.body),
+                    "ip": client.ip,
+                    "user_agent": client.user_agent,
+                },
+            )
+            .scalar_one()
         )
-        db.session.add(comment)
-        db.session.flush()  # the id, for the event
-        record_comment_event(comment, COMMENT_CREATED)
+        comment = StoredComment(id=comment_id, **values)
+        record_event(
+            site.id, COMMENT_CREATED, comment_payload(comment, thread, site.slug)
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -20,34 +20,35 @@ def get_site(slug: str) -> Site:
     return site
 
 
-def find_thread(site: Site, key: str) -> Thread | None:
-    """Return the thread *key* of *site*, or None: reading never creates one."""
-    return db.session.scalar(
-        sa.select(Thread).where(Thread.site_id == site.id, Thread.key == key)
-    )
+_threads = Thread.__table__
+# Built once: every post runs it.
+_FIND = sa.select(
+    _threads.c.id, _threads.c.key, _threads.c.url, _threads.c.title
+).where(
+    _threads.c.site_id == sa.bindparam("site_id"), _threads.c.key == sa.bindparam("key")
+)
 
 
-def get_or_create_thread(site: Site, key: str, url: str, title: str | None) -> Thread:
-    """Return the thread *key* of *site*, creating it on its first post.
+def get_or_create_thread(site_id: int, key: str, url: str, title: str | None):
+    """Return the thread *key* of the site (its id, key, url and title), creating
+    it on its first post, in the current transaction.
 
     Concurrent first posts race on the unique (site, key) constraint: the insert
     does nothing when another transaction got there first, so exactly one row is
     ever made and nobody sees an IntegrityError.
     """
-    thread = find_thread(site, key)
+    connection = db.session.connection()
+    params = {"site_id": site_id, "key": key}
+    thread = connection.execute(_FIND, params).first()
     if thread is not None:
         return thread  # the common case: one query
     insert = (
-        postgresql.insert
-        if db.session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert
+        postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     )
-    statement = (
-        insert(Thread)
-        .values(site_id=site.id, key=key, url=url, title=title, created_at=utcnow())
+    connection.execute(
+        insert(_threads)
+        .values(site_id=site_id, key=key, url=url, title=title, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["site_id", "key"])
     )
-    db.session.execute(statement)
-    thread = find_thread(site, key)
-    assert thread is not None  # inserted above, or by the transaction we waited for
-    return thread
+    # Inserted above, or by the transaction the insert waited for.
+    return connection.execute(_FIND, params).one()

@@ -59,6 +59,35 @@ def check_words(
         verdict.hold("watch_words", watched)
 
 
+_comments = Comment.__table__
+_threads = Thread.__table__
+# Built once: every post runs them. One query through the (site, body_hash,
+# created_at) index finds the few earlier comments with this body, for both
+# repeat rules.
+_EARLIER_SAME_BODY = (
+    sa.select(_comments.c.id, _comments.c.email, _comments.c.ip, _threads.c.key)
+    .join(_threads, _threads.c.id == _comments.c.thread_id)
+    .where(
+        _comments.c.site_id == sa.bindparam("site_id"),
+        _comments.c.body_hash == sa.bindparam("digest"),
+        _comments.c.created_at > sa.bindparam("since"),
+        _comments.c.body == sa.bindparam("body"),
+    )
+    .order_by(_comments.c.id)
+    .limit(200)
+)
+_APPROVED_BY_EMAIL = sa.select(sa.func.count()).select_from(
+    sa.select(_comments.c.id)
+    .where(
+        _comments.c.site_id == sa.bindparam("site_id"),
+        _comments.c.email == sa.bindparam("email"),
+        _comments.c.status == CommentStatus.APPROVED,
+    )
+    .limit(sa.bindparam("enough"))
+    .subquery()
+)
+
+
 def check_duplicates(
     site: Site,
     body: str,
@@ -69,22 +98,19 @@ def check_duplicates(
 ) -> None:
     """The same body again from the same email or IP within 24 h, or the same
     body on many threads, is spam."""
-    since = utcnow() - DUPLICATE_WINDOW
-    digest = body_digest(body)
-    # One query through the (site, body_hash, created_at) index: the few earlier
-    # comments with this body, for both rules.
-    earlier = db.session.execute(
-        sa.select(Comment.id, Comment.email, Comment.ip, Thread.key)
-        .join(Thread, Thread.id == Comment.thread_id)
-        .where(
-            Comment.site_id == site.id,
-            Comment.body_hash == digest,
-            Comment.created_at > since,
-            Comment.body == body,
+    earlier = (
+        db.session.connection()
+        .execute(
+            _EARLIER_SAME_BODY,
+            {
+                "site_id": site.id,
+                "digest": body_digest(body),
+                "since": utcnow() - DUPLICATE_WINDOW,
+                "body": body,
+            },
         )
-        .order_by(Comment.id)
-        .limit(200)
-    ).all()
+        .all()
+    )
     for row in earlier:
         if (email and row.email == email) or (ip and row.ip == ip):
             verdict.spam("duplicate", row.id)
@@ -104,16 +130,13 @@ def trusted_author(site: Site, email: str | None) -> bool:
     README for the risk.)"""
     if site.moderation_policy != ModerationPolicy.TRUST_APPROVED_AUTHORS or not email:
         return False
-    approved = db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            sa.select(Comment.id)
-            .where(
-                Comment.site_id == site.id,
-                Comment.email == email.lower(),
-                Comment.status == CommentStatus.APPROVED,
-            )
-            .limit(site.trusted_author_min_approved)
-            .subquery()
+    enough = site.trusted_author_min_approved
+    approved = (
+        db.session.connection()
+        .execute(
+            _APPROVED_BY_EMAIL,
+            {"site_id": site.id, "email": email.lower(), "enough": enough},
         )
+        .scalar_one()
     )
-    return approved >= site.trusted_author_min_approved
+    return approved >= enough
