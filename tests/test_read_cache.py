@@ -4,7 +4,7 @@ by decisions and settings, across processes through Redis pub/sub."""
 import time
 
 import sqlalchemy as sa
-from factories import make_comment, make_site
+from factories import comment_payload, make_comment, make_site
 
 from commentsvc import sites
 from commentsvc.comments.moderation import Target, moderate
@@ -126,3 +126,61 @@ def test_an_unknown_site_is_not_cached_as_missing(make_app):
         make_site()
         assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 1
     assert client.get(LISTING).status_code == 200
+
+
+POST = "/api/v1/sites/news/comments"
+
+
+def _post(client, origin="https://news.example", **fields):
+    return client.post(POST, json=comment_payload(**fields), headers={"Origin": origin})
+
+
+def test_posts_use_cached_site_settings_that_a_change_drops_at_once(make_app):
+    app = make_app(READ_CACHE_TTL=60)
+    _setup(app)
+    client = app.test_client()
+    _warm(app, client)
+    assert _post(client, body="First.").status_code == 202
+    # Behind the service's back: posts keep the settings they had.
+    with app.app_context():
+        db.session.execute(sa.update(Site).values(require_email=True))
+        db.session.commit()
+    assert _post(client, body="Second.", email=None).status_code == 202
+    # Through the service: every post after the change sees it.
+    with app.app_context():
+        sites.update_site("news", allowed_origins=["https://b.example"])
+    refused = _post(client, body="Third.")
+    assert refused.status_code == 403
+    accepted = _post(client, origin="https://b.example", body="Fourth.", email=None)
+    assert accepted.status_code == 422  # require_email, read afresh with the rest
+    assert accepted.json["error"]["fields"]["email"]
+
+
+def test_a_settings_change_in_one_process_reaches_posts_in_the_others(make_app):
+    poster = make_app(READ_CACHE_TTL=60)
+    admin = make_app(READ_CACHE_TTL=60)
+    _setup(poster)
+    client = poster.test_client()
+    _warm(poster, client)
+    assert _post(client, body="Before.").status_code == 202
+    with admin.app_context():
+        sites.update_site("news", post_rate_limit="1/hour")
+    deadline = time.monotonic() + 5
+    n = 0
+    while _post(client, body=f"After {n}.").status_code != 429:
+        n += 1
+        assert time.monotonic() < deadline, "the new limit never arrived"
+        time.sleep(0.05)
+
+
+def test_cached_site_settings_never_show_their_secrets(make_app):
+    app = make_app(READ_CACHE_TTL=60)
+    with app.app_context():
+        make_site(captcha_secret="s3cret-value", akismet_key="k3y-value")
+        sites.site_settings("news")
+        # Listening for invalidations begins by forgetting everything.
+        assert app.extensions["commentsvc.read_cache"].subscribed.wait(5)
+        settings = sites.site_settings("news")
+        assert settings.captcha_secret == "s3cret-value"
+        assert "s3cret" not in repr(settings) and "k3y" not in repr(settings)
+        assert sites.site_settings("news") is settings  # served from memory
