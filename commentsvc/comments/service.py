@@ -119,8 +119,10 @@ def submit_comment(
     *site* is the site's row (the model, or the snapshot ``sites.site_settings``
     returns). The thread is created on its first post.
 
-    The parent is checked, then the spam rules and the captcha (see
-    commentsvc.spam); spam is stored as such, never discarded.
+    The parent is checked and the rules that need only the submission run;
+    then the captcha; then, in one transaction, bans and the rules that read
+    earlier comments, Akismet (outside it), and the insert with its webhook
+    event (see commentsvc.spam). Spam is stored as such, never discarded.
 
     Raises:
         ValidationFailed: the parent is unknown, unpublished or on another page.
@@ -131,18 +133,24 @@ def submit_comment(
     verdict = verdict or Verdict()
     if submission.parent_id is not None:
         _check_parent(site, submission.thread, submission.parent_id)
-    ban = active_ban(site.id, submission.email, client.ip)
-    if ban is not None:
-        verdict.spam("banned", {"kind": ban.kind.value, "value": ban.value})
     token = spam.assess(site, submission, client, verdict)
-    # End the read transaction: no database connection is held while the captcha
-    # provider (or Akismet) answers.
+    # End any read transaction: no database connection is held while the
+    # captcha provider (or Akismet) answers.
     db.session.commit()
     result = captcha.check(site, submission.captcha_token, client.ip)
     if result.outcome != captcha.Outcome.NOT_REQUIRED:
         add_captcha(verdict, result)
-    spent = spam.after_captcha(site, submission, client, verdict, token)
+    spent = None
     try:
+        # One transaction from here on (one connection checkout, one commit),
+        # unless Akismet is asked in between.
+        ban = active_ban(site.id, submission.email, client.ip)
+        if ban is not None:
+            verdict.spam("banned", {"kind": ban.kind.value, "value": ban.value})
+        spam.check_history(site, submission, client, verdict)
+        if spam.asks_akismet(site, verdict):
+            db.session.commit()
+        spent = spam.after_captcha(site, submission, client, verdict, token)
         spam.publish_if_trusted(site, submission.email, verdict)
         thread = get_or_create_thread(
             site.id, submission.thread, submission.url, submission.title

@@ -1,20 +1,30 @@
 """Spam protection: every submission gets a verdict with its reasons.
 
-Rules that need no outside service run before the captcha (:func:`assess`);
-Akismet and the form token's single use run after it (:func:`after_captcha`), so
-that a captcha refusal (which stores nothing) spends neither.
+Rules that need nothing but the submission run before the captcha
+(:func:`assess`). After it, in the transaction that stores the comment, the
+rules that read earlier comments (:func:`check_history`); then Akismet and the
+form token's single use (:func:`after_captcha`), so that a captcha refusal
+(which stores nothing) spends neither.
 """
 
 from ..models import CommentStatus, Site
 from . import akismet_check, formtoken, rules
 from .verdict import Verdict
 
-__all__ = ["Verdict", "assess", "after_captcha", "publish_if_trusted", "not_stored"]
+__all__ = [
+    "Verdict",
+    "assess",
+    "check_history",
+    "asks_akismet",
+    "after_captcha",
+    "publish_if_trusted",
+    "not_stored",
+]
 
 
 def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
-    """Run the local rules on a submission; return the form token's data (to be
-    marked used once the comment is stored), or None."""
+    """Run the rules that need nothing but the submission; return the form
+    token's data (to be marked used once the comment is stored), or None."""
     if submission.honeypot:
         verdict.spam("honeypot")
     token = None
@@ -34,10 +44,20 @@ def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
         submission.url,
         verdict,
     )
+    return token
+
+
+def check_history(site: Site, submission, client, verdict: Verdict) -> None:
+    """The rules that read the site's earlier comments: the same body again."""
     rules.check_duplicates(
         site, submission.body, submission.email, client.ip, submission.thread, verdict
     )
-    return token
+
+
+def asks_akismet(site: Site, verdict: Verdict) -> bool:
+    """Whether :func:`after_captcha` will ask Akismet (an outside call the
+    caller should hold no database connection through)."""
+    return bool(site.akismet_key) and not verdict.is_spam
 
 
 def after_captcha(
@@ -53,7 +73,7 @@ def after_captcha(
             spent = token
         else:
             verdict.spam("form_token_reused")
-    if site.akismet_key and not verdict.is_spam:
+    if asks_akismet(site, verdict):
         answer = akismet_check.check(
             site,
             submission.author,
