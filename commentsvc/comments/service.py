@@ -181,7 +181,7 @@ def submit_comment(
             .scalar_one()
         )
         comment = StoredComment(id=comment_id, **values)
-        record_event(
+        event = record_event(
             site.id, COMMENT_CREATED, comment_payload(comment, thread, site.slug)
         )
         db.session.commit()
@@ -189,7 +189,8 @@ def submit_comment(
         db.session.rollback()
         spam.not_stored(spent)
         raise
-    wake_workers()
+    if event.deliveries:
+        wake_workers()
     if comment.status == CommentStatus.APPROVED:
         invalidate(site.slug, submission.thread)
     return comment

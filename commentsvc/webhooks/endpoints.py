@@ -202,7 +202,7 @@ def send_ping(endpoint_id: int) -> WebhookDelivery:
     """
     endpoint = get_endpoint(endpoint_id)
     _require_enabled(endpoint)
-    event_id = record_event(
+    event = record_event(
         endpoint.site_id,
         PING,
         {"site": endpoint.site.slug, "endpoint_id": endpoint.id},
@@ -211,7 +211,7 @@ def send_ping(endpoint_id: int) -> WebhookDelivery:
     _commit()
     wake_workers()
     return db.session.scalar(
-        sa.select(WebhookDelivery).where(WebhookDelivery.event_id == event_id)
+        sa.select(WebhookDelivery).where(WebhookDelivery.event_id == event.id)
     )
 
 

@@ -6,6 +6,7 @@ events together, or neither.
 """
 
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -79,14 +80,19 @@ _ENABLED_ENDPOINTS = sa.select(
 )
 
 
+@dataclass(frozen=True)
+class RecordedEvent:
+    id: int
+    deliveries: int  # how many endpoints will be sent it: none, no wake-up needed
+
+
 def record_event(
     site_id: int,
     event_type: str,
     data: dict,
     endpoints: list | None = None,
-) -> int:
-    """Add an event and its deliveries to the current transaction (no commit);
-    return the event's id.
+) -> RecordedEvent:
+    """Add an event and its deliveries to the current transaction (no commit).
 
     *endpoints* (anything with ``id`` and ``events``) defaults to the site's
     enabled endpoints subscribed to the type.
@@ -117,10 +123,10 @@ def record_event(
     ]
     if deliveries:
         connection.execute(_INSERT_DELIVERY, deliveries)
-    return event_id
+    return RecordedEvent(event_id, len(deliveries))
 
 
-def record_comment_event(comment: Comment, event_type: str) -> int:
+def record_comment_event(comment: Comment, event_type: str) -> RecordedEvent:
     """Record *event_type* for the stored *comment* in the current transaction."""
     return record_event(
         comment.site_id,

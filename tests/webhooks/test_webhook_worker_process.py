@@ -208,3 +208,22 @@ def test_with_redis_down_the_worker_still_delivers(make_app, tmp_path):
         finally:
             assert worker.stop() == 0, worker.output()
     assert all_delivered(app)
+
+
+def test_workers_are_woken_only_when_a_post_made_deliveries(app, site, receiver):
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    listener = client.pubsub(ignore_subscribe_messages=True)
+    try:
+        with app.app_context():
+            listener.subscribe(channel())
+        listener.get_message(timeout=1)  # the subscription's confirmation
+        with app.app_context():
+            make_comment(site)  # no endpoint: nothing to deliver, nobody woken
+        assert listener.get_message(timeout=0.5) is None
+        add_endpoint(app, receiver.url)
+        with app.app_context():
+            make_comment(site)
+        assert listener.get_message(timeout=5)["data"] == b"1"
+    finally:
+        listener.close()
+        client.close()
