@@ -212,7 +212,7 @@ def seed(settings: dict, secret: str) -> set[int]:
     from commentsvc import create_app, sites
     from commentsvc.comments.service import ClientInfo, Submission, submit_comment
     from commentsvc.extensions import db
-    from commentsvc.models import CommentStatus
+    from commentsvc.models import Comment, CommentStatus
 
     app = create_app(dict(settings, TESTING=True, RATELIMIT_ENABLED=False))
     ids = set()
@@ -228,9 +228,13 @@ def seed(settings: dict, secret: str) -> set[int]:
                     body=f"Seeded comment {n} on {thread}, approved to be read.",
                 )
                 comment = submit_comment(site, submission, ClientInfo(ip="192.0.2.1"))
-                comment.status = CommentStatus.APPROVED
-                db.session.commit()
                 ids.add(comment.id)
+        db.session.execute(
+            db.update(Comment)
+            .where(Comment.id.in_(ids))
+            .values(status=CommentStatus.APPROVED)
+        )
+        db.session.commit()
         sites.update_site(
             SITE,
             captcha_provider="recaptcha_v3",

@@ -64,9 +64,13 @@ def seed(env: dict) -> None:
                 ),
                 ClientInfo(ip="192.0.2.1"),
             )
-            if n % 4 == 3:
-                comment.parent_id = ids[n - 1]
             ids.append(comment.id)
+        for n in range(3, 200, 4):  # a quarter are replies to the comment before
+            db.session.execute(
+                db.update(Comment)
+                .where(Comment.id == ids[n])
+                .values(parent_id=ids[n - 1])
+            )
         db.session.execute(db.update(Comment).values(status=CommentStatus.APPROVED))
         db.session.commit()
         db.engine.dispose()

@@ -82,7 +82,7 @@ def queue_events(app, url: str, count: int) -> None:
         endpoints.add_endpoint("bench", url)
         for n in range(count):
             record_event(
-                site,
+                site.id,
                 COMMENT_CREATED,
                 {
                     "comment": {"id": n, "author": "Bench", "body": "A comment."},
