@@ -184,3 +184,45 @@ def test_cached_site_settings_never_show_their_secrets(make_app):
         assert settings.captcha_secret == "s3cret-value"
         assert "s3cret" not in repr(settings) and "k3y" not in repr(settings)
         assert sites.site_settings("news") is settings  # served from memory
+
+
+def test_a_ban_in_one_process_reaches_posts_in_the_others_at_once(make_app):
+    """Posts cache whether a site has bans at all; a ban (or its lifting) made
+    anywhere drops that, so the very next post is judged by it."""
+    from commentsvc.comments.bans import ban_from_comment, lift_ban
+    from commentsvc.models import BanKind
+
+    poster = make_app(READ_CACHE_TTL=60)
+    admin = make_app(READ_CACHE_TTL=60)
+    _setup(poster)
+    client = poster.test_client()
+    _warm(poster, client)
+
+    def post(body):
+        response = _post(client, body=body)  # from the test client's 127.0.0.1
+        assert response.status_code == 202
+        with poster.app_context():
+            return db.session.get(Comment, response.json["id"])
+
+    first = post("Before the ban.")
+    assert first.status == CommentStatus.PENDING  # and "no bans" is cached
+    assert post("Still no ban.").status == CommentStatus.PENDING
+    with admin.app_context():
+        boss = db.session.scalar(sa.select(Moderator))
+        ban_id = ban_from_comment(
+            boss, db.session.get(Comment, first.id), BanKind.IP
+        ).id
+    _until(lambda n: post(f"Banned {n}.").status == CommentStatus.SPAM, "the ban")
+    with admin.app_context():
+        lift_ban(db.session.scalar(sa.select(Moderator)), ban_id)
+    _until(lambda n: post(f"Lifted {n}.").status == CommentStatus.PENDING, "lifting")
+
+
+def _until(check, what: str) -> None:
+    """Pub/sub carries the news to the other process within moments."""
+    deadline = time.monotonic() + 5
+    n = 0
+    while not check(n):
+        n += 1
+        assert time.monotonic() < deadline, f"{what} never arrived"
+        time.sleep(0.05)

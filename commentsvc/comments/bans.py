@@ -6,7 +6,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Ban, BanKind, Comment, Moderator, as_utc, utcnow
+from ..models import Ban, BanKind, Comment, Moderator, Site, as_utc, utcnow
+from .cache import bans_key, invalidate, read_cache
 from .errors import ValidationFailed
 from .moderation import NotAllowed, can_moderate, visible_to
 
@@ -67,6 +68,7 @@ def ban_from_comment(
     except BaseException:
         db.session.rollback()
         raise
+    invalidate(comment.site.slug)  # posts cache whether the site has bans
     return ban
 
 
@@ -84,13 +86,29 @@ _CANDIDATES = sa.select(_bans.c.id, _bans.c.kind, _bans.c.value).where(
 )
 
 
-def active_ban(site_id: int, email: str | None, ip: str | None):
-    """The ban (id, kind, value) that applies to a new comment from *email* and
-    *ip*, if any."""
+_ANY_UNEXPIRED = (
+    sa.select(_bans.c.id)
+    .where(
+        _bans.c.site_id == sa.bindparam("site_id"),
+        sa.or_(_bans.c.expires_at.is_(None), _bans.c.expires_at > sa.bindparam("now")),
+    )
+    .limit(1)
+)
+
+
+def active_ban(site, email: str | None, ip: str | None):
+    """The ban (id, kind, value) of *site* that applies to a new comment from
+    *email* and *ip*, if any.
+
+    Most sites have no bans at all: whether a site has any is cached with its
+    public reads (a ban or its lifting drops it), so their posts ask nothing.
+    """
+    if not _may_have_bans(site):
+        return None
     candidates = db.session.connection().execute(
         _CANDIDATES,
         {
-            "site_id": site_id,
+            "site_id": site.id,
             "now": utcnow(),
             "email": (email or "").lower(),
             "ip": ip or "",
@@ -107,6 +125,24 @@ def active_ban(site_id: int, email: str | None, ip: str | None):
             if address.version == network.version and address in network:
                 return ban
     return None
+
+
+def _may_have_bans(site) -> bool:
+    cache = read_cache()
+    if not cache.enabled:
+        return True  # then the one query above answers on its own
+    key = bans_key(site.slug)
+    known = cache.get(key)
+    if known is None:
+        generation = cache.generation
+        found = db.session.connection().execute(
+            _ANY_UNEXPIRED, {"site_id": site.id, "now": utcnow()}
+        )
+        # An expired ban keeps this True until the entry ages out: a query
+        # that finds nothing, never a ban missed.
+        known = found.first() is not None
+        cache.put(key, known, generation)
+    return known
 
 
 def _address(ip: str | None):
@@ -136,9 +172,11 @@ def lift_ban(moderator: Moderator, ban_id: int) -> None:
         raise LookupError(ban_id)
     if not can_moderate(moderator, ban.site_id):
         raise NotAllowed(ban_id)
+    site = db.session.get(Site, ban.site_id)
     try:
         db.session.delete(ban)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    invalidate(site.slug)

@@ -45,6 +45,10 @@ def settings_key(slug: str) -> tuple:
     return ("settings", slug)
 
 
+def bans_key(slug: str) -> tuple:
+    return ("bans", slug)
+
+
 def listing_key(slug: str, thread: str) -> tuple:
     return ("listing", slug, thread)
 
@@ -65,6 +69,10 @@ class ReadCache:
         self._channel = app.config["REDIS_KEY_PREFIX"] + "cache:invalidate"
 
     # -- reading and storing -------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
+
     def get(self, key):
         if self.ttl <= 0:
             return None

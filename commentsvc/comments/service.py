@@ -144,7 +144,7 @@ def submit_comment(
     try:
         # One transaction from here on (one connection checkout, one commit),
         # unless Akismet is asked in between.
-        ban = active_ban(site.id, submission.email, client.ip)
+        ban = active_ban(site, submission.email, client.ip)
         if ban is not None:
             verdict.spam("banned", {"kind": ban.kind.value, "value": ban.value})
         spam.check_history(site, submission, client, verdict)
