@@ -6,6 +6,7 @@ JSON with ``success``, ``error-codes`` and, depending on the provider,
 """
 
 import functools
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -141,7 +142,8 @@ def verify(site: Site, token: str, remote_ip: str | None) -> CaptchaResult:
         if response.status_code != 200:
             result.detail = f"HTTP {response.status_code}"
             return result
-        answer = response.json()
+        # JSON is UTF-8 (RFC 8259): no charset guessing, which requests would do.
+        answer = json.loads(response.content)
         if not isinstance(answer, dict) or not isinstance(answer.get("success"), bool):
             raise ValueError("not a siteverify answer")
     except requests.Timeout:
