@@ -147,14 +147,14 @@ class ReadCache:
 
         backoff = 0.5
         while True:
+            client = redis.Redis.from_url(
+                self.app.config["REDIS_URL"],
+                socket_connect_timeout=self.app.config["REDIS_SOCKET_TIMEOUT"],
+                socket_keepalive=True,
+                health_check_interval=15,
+            )
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
-                client = redis.Redis.from_url(
-                    self.app.config["REDIS_URL"],
-                    socket_connect_timeout=self.app.config["REDIS_SOCKET_TIMEOUT"],
-                    socket_keepalive=True,
-                    health_check_interval=15,
-                )
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self._channel)
                 # Whatever happened while we were not listening is unknown.
                 self.clear()
@@ -166,8 +166,13 @@ class ReadCache:
                         self._apply(message["data"])
             except (RedisError, OSError):
                 self.subscribed.clear()
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 10)
+            finally:
+                # A broken connection is closed here, not left to the garbage
+                # collector, before the next attempt opens another.
+                pubsub.close()
+                client.close()
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 10)
 
     def _apply(self, raw) -> None:
         try:
