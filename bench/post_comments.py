@@ -10,7 +10,7 @@ Targets: 400 accepted posts/s or more, p99 under 50 ms.
 
     apt-get install -y wrk   # once
     .venv/bin/python bench/post_comments.py [--seconds 10] [--rounds 3]
-        [--connections 8] [--threads 2]
+        [--connections 8] [--threads 2] [--webhook]
 """
 
 import argparse
@@ -70,20 +70,25 @@ end
 PATH = "/api/v1/sites/bench/comments"
 
 
-def seed(database_url: str, prefix: str, tokens: int, token_files: list) -> None:
-    """Migrate the scratch database; add a site on reCAPTCHA v3 (the stand-in);
-    write *tokens* form tokens to each of *token_files*, one per line."""
+def seed(
+    database_url: str, prefix: str, tokens: int, token_files: list, webhook=False
+) -> None:
+    """Migrate the scratch database; add a site on reCAPTCHA v3 (the stand-in),
+    with a webhook endpoint if *webhook*; write *tokens* form tokens to each of
+    *token_files*, one per line."""
     from flask_migrate import upgrade
 
     from commentsvc import create_app, sites
     from commentsvc.extensions import db
     from commentsvc.spam import formtoken
+    from commentsvc.webhooks import endpoints
 
     app = create_app(
         {
             "SECRET_KEY": "bench",
             "DATABASE_URL": database_url,
             "REDIS_KEY_PREFIX": prefix,
+            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "127.0.0.1/32",
         }
     )
     with app.app_context():
@@ -98,6 +103,9 @@ def seed(database_url: str, prefix: str, tokens: int, token_files: list) -> None
             # The tokens are minted just before the run: no minimum fill time.
             min_submit_seconds=0,
         )
+        if webhook:
+            # No worker runs: each post's delivery row waits in the outbox.
+            endpoints.add_endpoint("bench", "http://127.0.0.1:9/hook")
         for token_file in token_files:
             token_file.write_text(
                 "\n".join(formtoken.issue(site) for _ in range(tokens)) + "\n"
@@ -141,6 +149,11 @@ def main() -> None:
         default=2,
         help="gunicorn threads per worker (see docs/benchmarks.md)",
     )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="give the site a webhook endpoint (a delivery row and a wake-up a post)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -165,7 +178,7 @@ def main() -> None:
         # Each form token is good for one comment: a file per round, with more
         # than a round can post.
         token_files = [workdir / f"form-tokens-{n}.txt" for n in range(args.rounds)]
-        seed(database_url, prefix, 1000 * args.seconds, token_files)
+        seed(database_url, prefix, 1000 * args.seconds, token_files, args.webhook)
         # At most half of wrk's connections per worker, so both workers get work
         # (a gthread worker would take every keep-alive connection).
         half = str(max(1, args.connections // 2))
@@ -202,7 +215,8 @@ def main() -> None:
     setup = f"wrk -t2 -c{args.connections} -d{args.seconds}s"
     print(f"{setup}, gunicorn 2 workers x {args.threads} threads each, in turns,")
     print("PostgreSQL, real Redis limiter, captcha verified over HTTP (v3 stand-in),")
-    print(f"a fresh form token per post; medians of {args.rounds} rounds")
+    endpoint = ", a webhook endpoint" if args.webhook else ""
+    print(f"a fresh form token per post{endpoint}; medians of {args.rounds} rounds")
     print(f"  bare Flask POST handler: {bare_rate:,.0f} requests/s")
     for n, run in enumerate(ours):
         print(
