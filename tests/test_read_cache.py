@@ -215,3 +215,34 @@ def _until(check, what: str) -> None:
         n += 1
         assert time.monotonic() < deadline, f"{what} never arrived"
         time.sleep(0.05)
+
+
+def test_a_thread_made_by_a_post_that_failed_is_not_remembered(make_app, monkeypatch):
+    """Posts cache the thread rows they find, never one their own transaction
+    made: that one is gone when the transaction rolls back."""
+    from sqlalchemy.exc import OperationalError
+
+    from commentsvc.comments import service
+    from commentsvc.models import Thread
+
+    app = make_app(READ_CACHE_TTL=60)
+    _, client = _serving(app)
+    real = service.record_event
+
+    def fail_once(*args, **kwargs):
+        monkeypatch.setattr(service, "record_event", real)
+        raise OperationalError("INSERT INTO webhook_events", {}, OSError("lost"))
+
+    monkeypatch.setattr(service, "record_event", fail_once)
+    thread = {"thread": "/new-story", "url": "https://news.example/new-story"}
+    assert _post(client, body="Lost to the database.", **thread).status_code == 503
+    for n in range(3):  # made, then found (and remembered), then remembered
+        assert _post(client, body=f"Stored {n}.", **thread).status_code == 202
+    with app.app_context():
+        threads = db.session.scalars(
+            sa.select(Thread.id).where(Thread.key == "/new-story")
+        ).all()
+        stored = db.session.scalars(
+            sa.select(Comment.thread_id).where(Comment.body.like("Stored%"))
+        ).all()
+    assert len(threads) == 1 and stored == threads * 3

@@ -49,6 +49,10 @@ def bans_key(slug: str) -> tuple:
     return ("bans", slug)
 
 
+def thread_key(slug: str, thread: str) -> tuple:
+    return ("thread", slug, thread)
+
+
 def listing_key(slug: str, thread: str) -> tuple:
     return ("listing", slug, thread)
 

@@ -153,7 +153,7 @@ def submit_comment(
         spent = spam.after_captcha(site, submission, client, verdict, token)
         spam.publish_if_trusted(site, submission.email, verdict)
         thread = get_or_create_thread(
-            site.id, submission.thread, submission.url, submission.title
+            site, submission.thread, submission.url, submission.title
         )
         values = {
             "site_id": site.id,

@@ -5,6 +5,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import Site, Thread, utcnow
+from .cache import read_cache, thread_key
 from .errors import SiteNotFound
 
 
@@ -29,25 +30,36 @@ _FIND = sa.select(
 )
 
 
-def get_or_create_thread(site_id: int, key: str, url: str, title: str | None):
-    """Return the thread *key* of the site (its id, key, url and title), creating
+def get_or_create_thread(site, key: str, url: str, title: str | None):
+    """Return the thread *key* of *site* (its id, key, url and title), creating
     it on its first post, in the current transaction.
+
+    A thread row never changes once made, so the rows posts find are cached
+    in-process with the site's reads (a thread made by this transaction is not:
+    it may yet be rolled back).
 
     Concurrent first posts race on the unique (site, key) constraint: the insert
     does nothing when another transaction got there first, so exactly one row is
     ever made and nobody sees an IntegrityError.
     """
+    cache = read_cache()
+    cache_key = thread_key(site.slug, key)
+    thread = cache.get(cache_key)
+    if thread is not None:
+        return thread
+    generation = cache.generation
     connection = db.session.connection()
-    params = {"site_id": site_id, "key": key}
+    params = {"site_id": site.id, "key": key}
     thread = connection.execute(_FIND, params).first()
     if thread is not None:
+        cache.put(cache_key, thread, generation)
         return thread  # the common case: one query
     insert = (
         postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     )
     connection.execute(
         insert(_threads)
-        .values(site_id=site_id, key=key, url=url, title=title, created_at=utcnow())
+        .values(site_id=site.id, key=key, url=url, title=title, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["site_id", "key"])
     )
     # Inserted above, or by the transaction the insert waited for.
