@@ -2,13 +2,20 @@
 
 import itertools
 
+import sqlalchemy as sa
+
 from commentsvc import sites
 from commentsvc.comments.service import ClientInfo, Submission, submit_comment
 from commentsvc.extensions import db
-from commentsvc.models import Comment, CommentStatus
+from commentsvc.models import Comment, CommentStatus, Site
 
 _counter = itertools.count(1)
 ORIGIN = "https://news.example"
+
+
+def get_site(slug: str = "news") -> Site:
+    """The stored site *slug* (the test's own app context)."""
+    return db.session.scalars(sa.select(Site).where(Site.slug == slug)).one()
 
 
 def make_site(slug: str = "news", name: str = "Example News", **settings):

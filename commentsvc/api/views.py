@@ -8,9 +8,9 @@ from ..captcha import CaptchaRefused, dev
 from ..comments import service
 from ..comments.errors import ValidationFailed
 from ..errors import ApiError
-from ..models import CommentStatus, Site
+from ..models import CommentStatus
 from ..ratelimit import client_ip
-from ..sites import SLUG
+from ..sites import SLUG, SiteSettings
 from ..spam import formtoken
 from . import bp
 from .cors import check_origin, preflight_response
@@ -24,7 +24,7 @@ _CAPTCHA_MESSAGES = {
 }
 
 
-def _site_or_404(slug: str) -> Site:
+def _site_or_404(slug: str) -> SiteSettings:
     site = request_site(slug)
     if site is None:
         raise ApiError(404, "unknown_site", f"There is no site {slug!r}.")

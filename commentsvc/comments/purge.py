@@ -30,55 +30,48 @@ def purge_spam(older_than: timedelta, batch_size: int = 1000) -> int:
     Replies to a purged comment keep their place (their parent becomes None);
     audit rows of purged comments go with them.
     """
-    cutoff = utcnow() - older_than
-    total = 0
-    while True:
-        ids = list(
-            db.session.scalars(
-                sa.select(Comment.id)
-                .where(
-                    Comment.status == CommentStatus.SPAM, Comment.created_at < cutoff
-                )
-                .limit(batch_size)
-            )
+
+    def delete(ids: list[int]) -> None:
+        db.session.execute(
+            sa.update(Comment).where(Comment.parent_id.in_(ids)).values(parent_id=None)
         )
-        if not ids:
-            return total
-        try:
-            db.session.execute(
-                sa.update(Comment)
-                .where(Comment.parent_id.in_(ids))
-                .values(parent_id=None)
-            )
-            db.session.execute(sa.delete(Comment).where(Comment.id.in_(ids)))
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-        total += len(ids)
+        db.session.execute(sa.delete(Comment).where(Comment.id.in_(ids)))
+
+    spam = sa.select(Comment.id).where(
+        Comment.status == CommentStatus.SPAM,
+        Comment.created_at < utcnow() - older_than,
+    )
+    return _in_batches(spam.limit(batch_size), delete)
 
 
 def purge_ips(older_than: timedelta, batch_size: int = 5000) -> int:
     """Erase the IP address and user agent of comments created more than
     *older_than* ago; return how many comments were touched. The comments stay."""
-    cutoff = utcnow() - older_than
+
+    def erase(ids: list[int]) -> None:
+        db.session.execute(
+            sa.update(Comment)
+            .where(Comment.id.in_(ids))
+            .values(ip=None, user_agent=None)
+        )
+
+    with_ip = sa.select(Comment.id).where(
+        Comment.created_at < utcnow() - older_than, Comment.ip.is_not(None)
+    )
+    return _in_batches(with_ip.limit(batch_size), erase)
+
+
+def _in_batches(batch, change) -> int:
+    """Run *change* on the ids *batch* selects, a transaction per batch, until it
+    selects none (each change takes its rows out of the selection); return how
+    many ids there were."""
     total = 0
     while True:
-        ids = list(
-            db.session.scalars(
-                sa.select(Comment.id)
-                .where(Comment.created_at < cutoff, Comment.ip.is_not(None))
-                .limit(batch_size)
-            )
-        )
+        ids = list(db.session.scalars(batch))
         if not ids:
             return total
         try:
-            db.session.execute(
-                sa.update(Comment)
-                .where(Comment.id.in_(ids))
-                .values(ip=None, user_agent=None)
-            )
+            change(ids)
             db.session.commit()
         except BaseException:
             db.session.rollback()

@@ -1,25 +1,11 @@
-"""Sites and threads: look-ups, and the race-free creation of a thread."""
+"""Threads: the race-free creation of a thread on its first post."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import Site, Thread, utcnow
+from ..models import Thread, utcnow
 from .cache import read_cache, thread_key
-from .errors import SiteNotFound
-
-
-def get_site(slug: str) -> Site:
-    """Return the site with *slug*.
-
-    Raises:
-        SiteNotFound: there is no such site.
-    """
-    site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
-    if site is None:
-        raise SiteNotFound(slug)
-    return site
-
 
 _threads = Thread.__table__
 # Built once: every post runs it.

@@ -17,7 +17,6 @@ from flask import current_app
 from ..models import Comment, CommentStatus, Site
 
 log = logging.getLogger(__name__)
-DEFAULT_API_URL = "https://rest.akismet.com"
 
 
 @dataclass(frozen=True)

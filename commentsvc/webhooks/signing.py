@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from standardwebhooks.webhooks import Webhook
 
-from ..models import WebhookEndpoint, as_utc
+from ..models import as_utc
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 SECRET_BYTES = 32
@@ -37,15 +37,6 @@ def signing_secrets(
     if previous_secret and expires is not None and expires > now:
         found.append(previous_secret)
     return found
-
-
-def endpoint_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    return signing_secrets(
-        endpoint.secret,
-        endpoint.previous_secret,
-        endpoint.previous_secret_expires_at,
-        now,
-    )
 
 
 def signature(secrets_: list[str], message_id: str, at: datetime, body: str) -> str:

@@ -5,9 +5,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from factories import ORIGIN, make_comment, make_site
+from factories import ORIGIN, get_site, make_comment, make_site
 
-from commentsvc.comments.threads import get_site
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Thread
 

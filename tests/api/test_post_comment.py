@@ -6,9 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
-from factories import ORIGIN, comment_payload, make_comment, make_site
+from factories import ORIGIN, comment_payload, get_site, make_comment, make_site
 
-from commentsvc.comments.threads import get_site
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Thread
 

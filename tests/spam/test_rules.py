@@ -8,9 +8,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from captcha_standin import SECRET, CaptchaStandIn
-from factories import make_site
+from factories import get_site, make_site
 
-from commentsvc.comments.threads import get_site
 from commentsvc.extensions import db
 from commentsvc.models import Ban, BanKind, Comment, utcnow
 

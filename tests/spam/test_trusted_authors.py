@@ -3,9 +3,7 @@ comments under the same email is published at once, unless a rule held the
 comment or made it spam; hold_all (the default) publishes nothing."""
 
 import pytest
-from factories import make_comment
-
-from commentsvc.comments.threads import get_site
+from factories import get_site, make_comment
 
 from .conftest import (
     API,
