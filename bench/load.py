@@ -29,12 +29,10 @@ connections the app opened, and the checks, then PASS or FAIL (exit status 0 or
 
 import argparse
 import collections
-import importlib.util
 import json
 import multiprocessing
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,10 +42,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
+import captcha_standin  # noqa: E402
 import psycopg  # noqa: E402
-import redis  # noqa: E402
 import requests  # noqa: E402
+from tcpproxy import free_port  # noqa: E402
+
+from bench.scratch import gunicorn, scratch_database  # noqa: E402
 
 ORIGIN = "https://news.example"
 SITE = "bench"
@@ -61,15 +63,11 @@ TOKENS_PER_FETCH = 200
 
 
 def _standin_class():
-    """tests/captcha_standin.py's CaptchaStandIn, imported by its path, with
+    """tests/captcha_standin.py's CaptchaStandIn with
     ``POST /issue?n=N`` (N fresh reCAPTCHA v3 tokens), an optional delay before
     each verification answer, and Nagle's algorithm off."""
-    path = ROOT / "tests" / "captcha_standin.py"
-    spec = importlib.util.spec_from_file_location("captcha_standin", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
 
-    class BenchStandIn(module.CaptchaStandIn):
+    class BenchStandIn(captcha_standin.CaptchaStandIn):
         delay: float = 0.0
 
         def __post_init__(self):
@@ -91,7 +89,7 @@ def _standin_class():
                 time.sleep(self.delay)
             super()._handle(request)
 
-    return BenchStandIn, module.SECRET
+    return BenchStandIn, captcha_standin.SECRET
 
 
 # -- the load generator (runs in its own processes) ----------------------------
@@ -194,15 +192,6 @@ def generator(worker: int, args: dict, ready, go, queue) -> None:
 # -- setting up and tearing down -----------------------------------------------
 
 
-def _admin(url: str, statement: str) -> None:
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def _database_url(admin_url: str, name: str) -> str:
-    return admin_url.rpartition("/")[0] + "/" + name
-
-
 def seed(settings: dict, secret: str) -> set[int]:
     """Migrate the scratch database, create the site and the threads readers
     read (10 approved comments each, stored through the service), then put the
@@ -265,72 +254,6 @@ def stored_since_seed(database_url: str, seeded: set[int]) -> tuple[set, int]:
         ).fetchall()
     created = ids - seeded
     return created, sum(1 for (i,) in events if i in created)
-
-
-class Gunicorn:
-    """gunicorn serving wsgi:app; its output goes to a log file."""
-
-    def __init__(self, env: dict, workers: int, threads: int, log_path: Path):
-        with socket_free() as port:
-            self.port = port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=self.log,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                sys.exit(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
-class socket_free:  # noqa: N801 - used as a context manager
-    """A free local TCP port."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        return self.sock.getsockname()[1]
-
-    def __exit__(self, *exc) -> None:
-        self.sock.close()
 
 
 # -- the run and the report ----------------------------------------------------
@@ -447,18 +370,12 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
 
-    run_id = uuid.uuid4().hex[:10]
-    database = f"commentsvc_load_{run_id}"
-    prefix = f"commentsvc-load-{run_id}:"
-    database_url = _database_url(args.postgres_url, database)
     standin_class, secret = _standin_class()
     standin = standin_class()
     standin.delay = args.captcha_delay
     settings = {
-        "SECRET_KEY": f"load-{run_id}",
-        "DATABASE_URL": database_url,
+        "SECRET_KEY": f"load-{uuid.uuid4().hex}",
         "REDIS_URL": args.redis_url,
-        "REDIS_KEY_PREFIX": prefix,
         "RATELIMIT_POST": "10000000/minute",
         "RATELIMIT_READ": "10000000/minute",
         "RATELIMIT_CAPTCHA": "10000000/minute",
@@ -466,43 +383,33 @@ def main() -> None:
         "TRUSTED_PROXIES": "1",
         **standin.config(),
     }
-    env = dict(os.environ)
-    env.update({f"COMMENTSVC_{k}": str(v) for k, v in settings.items()})
-    print(
-        f"gunicorn {args.workers} workers x {args.threads} threads; "
-        f"{args.processes} load processes x {args.connections} connections; "
-        f"{args.post_share:.0%} posts; {args.seconds:g} s; database {database}"
-    )
 
-    _admin(args.postgres_url, f'CREATE DATABASE "{database}"')
-    server = None
-    with tempfile.TemporaryDirectory() as tmp, standin:
-        try:
-            seeded = seed(settings, secret)
-            server = Gunicorn(
-                env, args.workers, args.threads, Path(tmp) / "gunicorn.log"
-            )
+    with (
+        scratch_database(args.postgres_url, args.redis_url) as (database_url, prefix),
+        tempfile.TemporaryDirectory() as tmp,
+        standin,
+    ):
+        settings.update(DATABASE_URL=database_url, REDIS_KEY_PREFIX=prefix)
+        env = dict(os.environ)
+        env.update({f"COMMENTSVC_{k}": str(v) for k, v in settings.items()})
+        database = database_url.rsplit("/", 1)[1]
+        print(
+            f"gunicorn {args.workers} workers x {args.threads} threads; "
+            f"{args.processes} load processes x {args.connections} connections; "
+            f"{args.post_share:.0%} posts; {args.seconds:g} s; database {database}"
+        )
+        seeded = seed(settings, secret)
+        log = Path(tmp) / "gunicorn.log"
+        port = free_port()
+        options = ("--threads", str(args.threads))
+        with gunicorn("wsgi:app", port, env, *options, workers=args.workers, log=log):
             standin_url = f"http://127.0.0.1:{standin.port}"
             sessions_before = database_sessions(args.postgres_url, database)
-            results, elapsed = run_load(args, server.url, standin_url)
+            results, elapsed = run_load(args, f"http://127.0.0.1:{port}", standin_url)
             sessions = database_sessions(args.postgres_url, database) - sessions_before
-            server.stop()
-            print(f"database connections opened during the run: {sessions:,}")
-            log_text = server.log_path.read_text()
-            created, events = stored_since_seed(database_url, seeded)
-            passed = report(results, elapsed, created, events, log_text)
-        finally:
-            if server is not None:
-                server.stop()
-            _admin(
-                args.postgres_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
-            )
-            client = redis.Redis.from_url(args.redis_url)
-            # Flask-Limiter puts its own prefix ("LIMITS:LIMITER/") before ours.
-            keys = list(client.scan_iter(match=f"*{prefix}*"))
-            if keys:
-                client.delete(*keys)
-            client.close()
+        print(f"database connections opened during the run: {sessions:,}")
+        created, events = stored_since_seed(database_url, seeded)
+        passed = report(results, elapsed, created, events, log.read_text())
     sys.exit(0 if passed else 1)
 
 

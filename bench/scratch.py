@@ -17,18 +17,18 @@ ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @contextlib.contextmanager
-def scratch_database():
+def scratch_database(admin_url=ADMIN_URL, redis_url="redis://127.0.0.1:6379/0"):
     """Yield ``(database_url, redis_prefix)`` for one run; drop both after."""
     name = f"commentsvc_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     prefix = f"bench-{name}:"
     try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name, prefix
+        yield admin_url.rsplit("/", 1)[0] + "/" + name, prefix
     finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        client = redis.Redis()
+        client = redis.Redis.from_url(redis_url)
         # Flask-Limiter puts its own prefix before ours.
         for key in client.scan_iter(match=f"*{prefix}*"):
             client.delete(key)
@@ -36,23 +36,44 @@ def scratch_database():
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, port: int, env: dict, *options: str, ready_path="/healthz"):
-    """``gunicorn --workers 2 [options] app`` on *port*, until it answers
-    *ready_path* (stopped on exit)."""
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", *options]
+def gunicorn(
+    app: str,
+    port: int,
+    env: dict,
+    *options: str,
+    ready_path="/healthz",
+    workers: int = 2,
+    log: Path | None = None,
+):
+    """``gunicorn --workers N [options] app`` on *port*, until it answers
+    *ready_path* (stopped on exit). Its output goes to the file *log*, if given."""
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), *options]
     command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", app]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
+    with contextlib.ExitStack() as stack:
+        output = stack.enter_context(open(log, "w")) if log else subprocess.DEVNULL
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=output
+        )
+        try:
+            _wait_until_ready(process, f"http://127.0.0.1:{port}{ready_path}", log)
+            yield process
+        finally:
+            process.terminate()
             try:
-                if requests.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
-        else:
-            raise RuntimeError(f"{app} did not start")
-        yield process
-    finally:
-        process.terminate()
-        process.wait(10)
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_ready(process, url: str, log: Path | None) -> None:
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    tail = log.read_text()[-3000:] if log else ""
+    raise RuntimeError(f"gunicorn did not answer {url}\n{tail}")
