@@ -3,15 +3,17 @@ submit-spam, submit-ham), recording what it was sent."""
 
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from servers import InBackground, loopback_http
 
 KEY = "standin-akismet-key"
 THANKS = "Thanks for making the web a better place."
 
 
 @dataclass
-class AkismetStandIn:
+class AkismetStandIn(InBackground):
     """``with AkismetStandIn() as akismet:``; content with "viagra" is spam."""
 
     mode: str = "normal"  # normal | hang | error500
@@ -28,21 +30,12 @@ class AkismetStandIn:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, args=(0.05,), daemon=True
-        )
-
-    def __enter__(self):
-        self.thread.start()
-        return self
+        self._serve(loopback_http(Handler))
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def __exit__(self, *exc):
-        self._release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self._release.set()  # a hanging answer ends
+        super().__exit__(*exc)
 
     def calls(self, endpoint: str) -> list[dict]:
         return [form for path, form in self.received if path.endswith(endpoint)]

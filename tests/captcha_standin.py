@@ -11,8 +11,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from servers import InBackground, loopback_http
 
 LIFETIMES = {
     "recaptcha_v2": 120,
@@ -39,7 +41,7 @@ class Issued:
 
 
 @dataclass
-class CaptchaStandIn:
+class CaptchaStandIn(InBackground):
     """Start with ``with CaptchaStandIn() as standin:``; see :meth:`url`."""
 
     mode: str = "normal"  # normal | any | hang | error500 | garbage
@@ -65,21 +67,11 @@ class CaptchaStandIn:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_port
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, args=(0.05,), daemon=True
-        )
-
-    def __enter__(self):
-        self.thread.start()
-        return self
+        self._serve(loopback_http(Handler))
 
     def __exit__(self, *exc):
-        self._release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self._release.set()  # a hanging answer ends
+        super().__exit__(*exc)
 
     def url(self, family: str) -> str:
         """The siteverify URL of *family*: recaptcha, hcaptcha or turnstile."""

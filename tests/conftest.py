@@ -8,7 +8,6 @@ COMMENTSVC_TEST_POSTGRES_URL to use another PostgreSQL server.
 """
 
 import os
-import threading
 import uuid
 
 import psycopg
@@ -16,6 +15,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from servers import InBackground
 from werkzeug.serving import make_server
 
 from commentsvc import create_app
@@ -181,24 +181,12 @@ def _clean_redis():
     client.close()
 
 
-class LiveServer:
+class LiveServer(InBackground):
     """The app served over real HTTP by a threaded werkzeug server."""
 
     def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, args=(0.05,), daemon=True
-        )
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        self._serve(make_server("127.0.0.1", 0, app, threaded=True))
+        self.url = f"http://127.0.0.1:{self.port}"
 
 
 @pytest.fixture

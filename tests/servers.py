@@ -1,11 +1,14 @@
 """Servers a test starts itself, on ports of its own: gunicorn running the app,
-and a throwaway redis-server. Never the shared PostgreSQL or Redis."""
+a throwaway redis-server, and in-process HTTP stand-ins. Never the shared
+PostgreSQL or Redis."""
 
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import redis
@@ -13,6 +16,34 @@ import requests
 from tcpproxy import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class InBackground:
+    """Serves ``self.server`` (set by :meth:`_serve`) from a daemon thread
+    between ``__enter__`` and ``__exit__``."""
+
+    def _serve(self, server) -> None:
+        self.server = server
+        self.port = server.server_port
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), daemon=True
+        )
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+
+def loopback_http(handler) -> ThreadingHTTPServer:
+    """A threaded HTTP server for *handler* on a free 127.0.0.1 port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    return server
 
 
 def wait_until(check, timeout: float = 15.0, interval: float = 0.05):

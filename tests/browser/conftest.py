@@ -11,10 +11,11 @@ import html
 import shutil
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from playwright import sync_api
+from servers import InBackground, loopback_http
 from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium")
@@ -123,7 +124,7 @@ def service(make_app):
         server.stop()
 
 
-class ArticleServer:
+class ArticleServer(InBackground):
     """A news site on an origin of its own: serves the pages a test adds."""
 
     def __init__(self):
@@ -148,12 +149,8 @@ class ArticleServer:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.origin = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._serve(loopback_http(Handler))
+        self.origin = f"http://127.0.0.1:{self.port}"
 
     def add(
         self,
@@ -177,15 +174,6 @@ class ArticleServer:
 </body></html>"""
         self.pages[path.split("?", 1)[0]] = (page.encode(), headers or {})
         return self.origin + path
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 @pytest.fixture

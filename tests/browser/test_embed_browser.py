@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from captcha_standin import CaptchaStandIn
+from captcha_standin import LIFETIMES, CaptchaStandIn
 from factories import comment_payload, make_comment, make_site
 from playwright.sync_api import expect
 
@@ -312,63 +312,58 @@ def test_dev_token_expiring_while_the_reader_types_costs_no_retyping(
     assert comment.signals["captcha"]["outcome"] == "ok"
 
 
-def test_recaptcha_token_refused_as_expired_is_replaced_and_the_post_resent(
-    service, article, page
-):
+def _resent_with_a_fresh_token(service, article, page, provider, install, text):
+    """The reader's first token expired before they posted: the provider refuses
+    it, the embed fetches a fresh one and sends the post again, and each token
+    reaches the provider once. Returns the server."""
     with CaptchaStandIn() as standin:
         server = service(**standin.config())
         with server.app.app_context():
             make_site(
                 min_submit_seconds=0,
                 allowed_origins=[article.origin],
-                captcha_provider="recaptcha_v3",
+                captcha_provider=provider,
                 captcha_site_key="test-site-key",
                 captcha_secret=standin.secret,
             )
-        stale = standin.issue("recaptcha_v3", hostname="127.0.0.1")
-        standin.advance(121)  # the reader took their time
-        fresh = standin.issue("recaptcha_v3", hostname="127.0.0.1")
-        serve_grecaptcha_double(page, [stale, fresh])
+        stale = standin.issue(provider, hostname="127.0.0.1")
+        standin.advance(LIFETIMES[provider] + 1)  # the reader took their time
+        fresh = standin.issue(provider, hostname="127.0.0.1")
+        install(page, [stale, fresh])
         page.goto(article.add(server, "news"))
         embed = Embed(page)
 
-        embed.write("Worth the wait.")
+        embed.write(text)
         embed.post.click()
         expect(embed.mine).to_contain_text(AWAITING)
-        expect(embed.mine).to_contain_text("Worth the wait.")
-        assert standin.received == [stale, fresh]  # each token sent once
+        expect(embed.mine).to_contain_text(text)
+        assert standin.received == [stale, fresh]
+    [comment] = stored(server.app)
+    assert comment.signals["captcha"]["outcome"] == "ok"
+    return server
+
+
+def test_recaptcha_token_refused_as_expired_is_replaced_and_the_post_resent(
+    service, article, page
+):
+    _resent_with_a_fresh_token(
+        service, article, page, "recaptcha_v3", serve_grecaptcha_double, "Worth it."
+    )
     assert page.evaluate("window.grecaptchaCalls") == [
         ["test-site-key", "comment"],
         ["test-site-key", "comment"],
     ]
-    [comment] = stored(server.app)
-    assert comment.signals["captcha"]["outcome"] == "ok"
 
 
 def test_turnstile_token_refused_as_expired_is_replaced_and_the_post_resent(
     service, article, page
 ):
-    with CaptchaStandIn() as standin:
-        server = service(**standin.config())
-        with server.app.app_context():
-            make_site(
-                min_submit_seconds=0,
-                allowed_origins=[article.origin],
-                captcha_provider="turnstile",
-                captcha_site_key="test-site-key",
-                captcha_secret=standin.secret,
-            )
-        stale = standin.issue("turnstile", hostname="127.0.0.1")
-        standin.advance(301)
-        fresh = standin.issue("turnstile", hostname="127.0.0.1")
-        serve_double(page, TURNSTILE_API, TURNSTILE_DOUBLE, [stale, fresh])
-        page.goto(article.add(server, "news"))
-        embed = Embed(page)
+    def install(page, tokens):
+        serve_double(page, TURNSTILE_API, TURNSTILE_DOUBLE, tokens)
 
-        embed.write("Cloudflare took its time.")
-        embed.post.click()
-        expect(embed.mine).to_contain_text(AWAITING)
-        assert standin.received == [stale, fresh]
+    _resent_with_a_fresh_token(
+        service, article, page, "turnstile", install, "Cloudflare took its time."
+    )
     # Rendered for execution on demand; a used widget is reset before the next.
     assert page.evaluate("window.turnstileCalls") == [
         ["render", "comment", "execute"],

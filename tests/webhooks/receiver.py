@@ -6,8 +6,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
+from servers import InBackground, loopback_http
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 
@@ -40,7 +41,7 @@ class Answer:
     delay: float = 0.0
 
 
-class Receiver:
+class Receiver(InBackground):
     """``with Receiver(secrets) as r:`` serves on ``r.url``; ``r.answer`` maps
     the n-th request (0-based) and what arrived to an :class:`Answer`."""
 
@@ -87,23 +88,9 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_port
+        self._serve(loopback_http(Handler))
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = self.base + path
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, args=(0.05,), daemon=True
-        )
-
-    def __enter__(self) -> "Receiver":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
     def requests(self) -> list[Received]:
         with self.lock:
