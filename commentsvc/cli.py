@@ -197,20 +197,27 @@ def demo_captcha_provider() -> str:
     return CaptchaProvider.NONE.value
 
 
+def _duration(ctx, param, value):
+    """An --older-than value (30d, 12h, 90m) as a timedelta; None stays None."""
+    if value is None:
+        return None
+    try:
+        return purge.parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 @comments_cli.command("purge-spam")
 @click.option(
     "--older-than",
     default="30d",
     show_default=True,
+    callback=_duration,
     help="Age of the spam to delete: 30d, 12h, 90m.",
 )
 def purge_spam_command(older_than):
     """Delete spam older than --older-than (moderators had their chance)."""
-    try:
-        age = purge.parse_duration(older_than)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--older-than") from None
-    removed = purge.purge_spam(age)
+    removed = purge.purge_spam(older_than)
     click.echo(f"purged {removed} spam comment{'s' if removed != 1 else ''}")
 
 
@@ -218,19 +225,15 @@ def purge_spam_command(older_than):
 @click.option(
     "--older-than",
     default=None,
+    callback=_duration,
     help="Erase IPs of comments older than this (30d, 12h, 90m); default: "
     "COMMENTSVC_IP_RETENTION_DAYS (90 days).",
 )
 def purge_ips_command(older_than):
     """Erase commenters' IP addresses (and user agents) after the retention period."""
     if older_than is None:
-        age = timedelta(days=current_app.config["IP_RETENTION_DAYS"])
-    else:
-        try:
-            age = purge.parse_duration(older_than)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--older-than") from None
-    erased = purge.purge_ips(age)
+        older_than = timedelta(days=current_app.config["IP_RETENTION_DAYS"])
+    erased = purge.purge_ips(older_than)
     click.echo(f"erased the IP address of {erased} comment{'s' if erased != 1 else ''}")
 
 

@@ -143,37 +143,33 @@ def _parse_choice(*choices: str):
     return parse
 
 
-def _parse_limits(name: str, raw: str) -> str:
-    from limits import parse_many
-
+def _checked(name: str, raw: str, check) -> str:
+    """*raw* if *check* accepts it; its ValueError becomes a ConfigError."""
     try:
-        if parse_many(raw):
-            return raw
-    except ValueError:
-        pass
-    raise ConfigError(
-        f"{ENV_PREFIX}{name} must be rate limits like '5/minute;30/hour', got {raw!r}"
-    )
+        check(raw)
+    except ValueError as error:
+        raise ConfigError(f"{ENV_PREFIX}{name}: {error}") from None
+    return raw
+
+
+# The checks live with what they configure, imported when the config is read
+# (those modules import this one).
+def _parse_limits(name: str, raw: str) -> str:
+    from .ratelimit import validate_limits
+
+    return _checked(name, raw, validate_limits)
 
 
 def _parse_webhook_allow_list(name: str, raw: str) -> str:
     from .webhooks.delivery import parse_allow_list
 
-    try:
-        parse_allow_list(raw)
-    except ValueError as error:
-        raise ConfigError(f"{ENV_PREFIX}{name}: {error}") from None
-    return raw
+    return _checked(name, raw, parse_allow_list)
 
 
 def _parse_webhook_retry_delays(name: str, raw: str) -> str:
     from .webhooks.worker import parse_retry_delays
 
-    try:
-        parse_retry_delays(raw)
-    except ValueError as error:
-        raise ConfigError(f"{ENV_PREFIX}{name}: {error}") from None
-    return raw
+    return _checked(name, raw, parse_retry_delays)
 
 
 PARSERS = {
