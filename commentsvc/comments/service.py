@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from .. import captcha, spam
 from ..extensions import db
 from ..models import Comment, CommentStatus, Site, Thread, iso8601, utcnow
+from ..sites import site_settings
 from ..spam import rules
 from ..spam.verdict import Verdict
 from ..webhooks.outbox import COMMENT_CREATED, comment_payload, record_event
@@ -247,7 +248,7 @@ def site_view(slug: str) -> SiteView | None:
     view = cache.get(key)
     if view is None:
         generation = cache.generation
-        site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
+        site = site_settings(slug)
         if site is None:
             return None
         view = SiteView(
