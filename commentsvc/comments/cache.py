@@ -78,7 +78,7 @@ class ReadCache:
         return self.ttl > 0
 
     def get(self, key):
-        if self.ttl <= 0:
+        if not self.enabled:
             return None
         self._ensure_subscriber()
         with self._lock:
@@ -94,7 +94,7 @@ class ReadCache:
 
     def put(self, key, value, generation: int) -> None:
         """Store *value* unless an invalidation came since *generation*."""
-        if self.ttl <= 0:
+        if not self.enabled:
             return  # caching off
         with self._lock:
             if generation != self.generation:
