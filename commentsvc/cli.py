@@ -14,6 +14,7 @@ from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
 from .models import CaptchaProvider, Moderator, Role
 from .moderation.accounts import create_moderator, hash_password
+from .learning.cli import spam_cli
 from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
@@ -42,6 +43,22 @@ def _site_options(command):
         click.option("--captcha-score-threshold", type=float),
         click.option("--require-email/--no-require-email", default=None),
         click.option("--max-length", type=int),
+        click.option(
+            "--spam-filter/--no-spam-filter",
+            "spam_filter_enabled",
+            default=None,
+            help="The learning spam filter (on by default).",
+        ),
+        click.option(
+            "--spam-threshold",
+            help="Spam probability at which a comment is stored as spam, or "
+            "'auto' (the default: 0.9, or higher where the site's model needs).",
+        ),
+        click.option(
+            "--spam-hold-threshold",
+            type=float,
+            help="Spam probability at which a comment is held: looks like spam.",
+        ),
         click.option(
             "--post-rate-limit",
             help="Posts per client IP, e.g. '5/minute;30/hour' ('' for the default).",
@@ -243,3 +260,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(comments_cli)
     app.cli.add_command(demo_setup_command)
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(spam_cli)

@@ -89,6 +89,13 @@ DEFAULTS = {
     "WEBHOOK_CONCURRENCY": 10,
     "WEBHOOK_LEASE_SECONDS": 60,
     "WEBHOOK_RETRY_DELAYS": "5,300,1800,7200,18000,36000,50400,72000,86400",
+    # The learning spam filter (see docs/spam.md): how often an idle training
+    # worker looks for new decisions (Redis wakes it sooner), how long it waits
+    # after a wake-up so a burst of decisions makes one training, and another
+    # starter model's .npy file (its .json beside it) instead of the shipped one.
+    "SPAM_POLL_INTERVAL": 5.0,
+    "SPAM_TRAIN_SETTLE": 0.5,
+    "SPAM_STARTER_MODEL": None,
 }
 
 # Settings read from the environment and how to parse them.
@@ -215,6 +222,9 @@ PARSERS = {
     "WEBHOOK_CONCURRENCY": _parse_number(int, positive=True),
     "WEBHOOK_LEASE_SECONDS": _parse_number(int, positive=True),
     "WEBHOOK_RETRY_DELAYS": _parse_webhook_retry_delays,
+    "SPAM_POLL_INTERVAL": _parse_number(float, positive=True),
+    "SPAM_TRAIN_SETTLE": _parse_number(float),
+    "SPAM_STARTER_MODEL": _parse_str,
 }
 
 

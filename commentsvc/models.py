@@ -36,6 +36,12 @@ def iso8601(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+# The learning filter's default thresholds (docs/spam.md says how they were
+# chosen).
+SPAM_THRESHOLD = 0.9
+SPAM_HOLD_THRESHOLD = 0.5
+
+
 class CommentStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
@@ -132,6 +138,17 @@ class Site(db.Model):
     min_submit_seconds: Mapped[int] = mapped_column(default=3)
     # Write-only, like the captcha secret; None means Akismet is off.
     akismet_key: Mapped[str | None] = mapped_column(sa.String(200))
+    # The learning filter (commentsvc/learning): a spam probability at or above
+    # spam_threshold stores the comment as spam (None: automatic, SPAM_THRESHOLD
+    # or the higher floor the site's model learned), at or above
+    # spam_hold_threshold holds it ("looks like spam").
+    spam_filter_enabled: Mapped[bool] = mapped_column(
+        default=True, server_default=sa.true()
+    )
+    spam_threshold: Mapped[float | None] = mapped_column()
+    spam_hold_threshold: Mapped[float] = mapped_column(
+        default=SPAM_HOLD_THRESHOLD, server_default=str(SPAM_HOLD_THRESHOLD)
+    )
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
@@ -424,3 +441,31 @@ class WebhookAttempt(db.Model):
     latency_ms: Mapped[int | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(sa.String(500))
     response_excerpt: Mapped[str | None] = mapped_column(sa.String(1000))
+
+
+class SpamModel(db.Model):
+    """A site's learned spam model: numbers only (commentsvc.learning.model),
+    rebuilt by the worker from the site's moderation decisions."""
+
+    __tablename__ = "spam_models"
+
+    site_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Bumped on every training; app processes cache the model by it.
+    version: Mapped[int] = mapped_column(default=1)
+    # LinearModel.to_bytes(): NumPy arrays written with allow_pickle=False.
+    state: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # The newest moderation event the model has learned from.
+    trained_through: Mapped[int] = mapped_column(default=0)
+    examples: Mapped[int] = mapped_column(default=0)
+    spam_examples: Mapped[int] = mapped_column(default=0)
+    # The lowest "store as spam" probability that its own out-of-fold scores
+    # allow (at most 0.5 % of the site's real comments above it); None when too
+    # few decisions to tell.
+    spam_floor: Mapped[float | None] = mapped_column()
+    # Out-of-fold figures of the last training (shown by `spam report`).
+    figures: Mapped[dict] = mapped_column(JSONType, default=dict)
+    trained_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )

@@ -73,8 +73,18 @@ def _apply(site: Site, changes: dict) -> None:
                     if len(value) > 200:
                         raise ValueError("At most 200 characters.")
                     validate_limits(value)
-            elif name == "require_email":
+            elif name in ("require_email", "spam_filter_enabled"):
                 value = bool(value)
+            elif name in ("spam_threshold", "spam_hold_threshold"):
+                if name == "spam_threshold" and str(value or "").strip().lower() in (
+                    "",
+                    "auto",
+                ):
+                    value = None  # automatic
+                else:
+                    value = float(value)
+                    if not 0.0 < value <= 1.0:
+                        raise ValueError("A probability above 0.0, at most 1.0.")
             elif name in ("max_length", "trusted_author_min_approved"):
                 value = int(value)
                 if not 1 <= value <= 100_000:

@@ -57,6 +57,10 @@ def listing_key(slug: str, thread: str) -> tuple:
     return ("listing", slug, thread)
 
 
+def spam_model_key(slug: str) -> tuple:
+    return ("spam_model", slug)
+
+
 class ReadCache:
     def __init__(self, app: Flask, ttl: float, max_entries: int):
         self.app = app
@@ -115,6 +119,12 @@ class ReadCache:
                 if thread is None or key == listing_key(site, thread):
                     del self._entries[key]
 
+    def forget(self, key: tuple) -> None:
+        """Drop one entry (another process may hold it too: see publish_key)."""
+        with self._lock:
+            self.generation += 1
+            self._entries.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self.generation += 1
@@ -123,13 +133,19 @@ class ReadCache:
     def publish(self, site: str, thread: str | None = None) -> None:
         """Drop here, and tell the other processes (after the commit)."""
         self.drop(site, thread)
+        self._broadcast({"site": site, "thread": thread})
+
+    def publish_key(self, key: tuple) -> None:
+        """Drop one entry here and in the other processes (after the commit)."""
+        self.forget(key)
+        self._broadcast({"key": list(key)})
+
+    def _broadcast(self, message: dict) -> None:
         try:
             with self.app.app_context():
                 from ..extensions import get_redis
 
-                get_redis().publish(
-                    self._channel, json.dumps({"site": site, "thread": thread})
-                )
+                get_redis().publish(self._channel, json.dumps(message))
         except (RedisError, OSError):
             log.warning("cache invalidation not broadcast (Redis down): TTL applies")
 
@@ -181,7 +197,10 @@ class ReadCache:
     def _apply(self, raw) -> None:
         try:
             data = json.loads(raw)
-            self.drop(str(data["site"]), data.get("thread"))
+            if "key" in data:
+                self.forget(tuple(str(part) for part in data["key"]))
+            else:
+                self.drop(str(data["site"]), data.get("thread"))
         except (ValueError, KeyError, TypeError):
             self.clear()
 
@@ -195,6 +214,13 @@ def invalidate(site_slug: str, thread_key: str | None = None) -> None:
     cache = current_app.extensions.get("commentsvc.read_cache")
     if cache is not None:
         cache.publish(site_slug, thread_key)
+
+
+def invalidate_key(key: tuple) -> None:
+    """One cached entry changed (a site's spam model): call after the commit."""
+    cache = current_app.extensions.get("commentsvc.read_cache")
+    if cache is not None:
+        cache.publish_key(key)
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from .. import learning
 from ..extensions import db
 from ..models import (
     Comment,
@@ -156,6 +157,7 @@ def moderate(
     decision = Decision()
     feedback = []
     changed_threads = set()
+    changed_sites = set()
     try:
         comments = {
             c.id: c
@@ -175,8 +177,15 @@ def moderate(
         now = utcnow()
         for target in dict.fromkeys(targets):
             comment = comments[target.comment_id]
-            if comment.version == target.version and comment.status == to_status:
-                continue  # already where the moderator wants it
+            if (
+                comment.version == target.version
+                and comment.status == to_status
+                and comment.moderated_at is not None
+            ):
+                continue  # already where a moderator put it
+            # Where a rule or the filter put it, the same status from a
+            # moderator is a confirmation: a decision the filter learns from,
+            # with its audit row, but no status change to announce.
             from_status = comment.status
             result = db.session.execute(
                 sa.update(Comment)
@@ -205,13 +214,14 @@ def moderate(
                     created_at=now,
                 )
             )
-            if to_status in STATUS_EVENTS:
+            if to_status in STATUS_EVENTS and from_status != to_status:
                 record_comment_event(comment, STATUS_EVENTS[to_status])
             lesson = akismet_check.feedback_for(comment, from_status, to_status)
             if lesson is not None:
                 feedback.append(lesson)
             decision.changed.append(comment.id)
             changed_threads.add((comment.site.slug, comment.thread.key))
+            changed_sites.add(comment.site_id)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -220,6 +230,8 @@ def moderate(
         wake_workers()
         for site_slug, thread_key in changed_threads:
             invalidate(site_slug, thread_key)
+        # The learning filter is taught by a worker: here only a wake-up.
+        learning.decisions_made(changed_sites)
         # After the commit: Akismet's answer never holds up a decision.
         akismet_check.send_feedback(feedback)
     return decision

@@ -99,6 +99,8 @@ def _settings_form(site: Site | None = None) -> SiteSettingsForm:
         form.allowed_origins.data = "\n".join(site.allowed_origins or [])
         form.captcha_provider.data = site.captcha_provider.value
         form.moderation_policy.data = site.moderation_policy.value
+        if site.spam_threshold is None:
+            form.spam_threshold.data = ""
         # Write-only secrets are never sent back to the browser.
         form.captcha_secret.data = ""
         form.akismet_key.data = ""
@@ -135,6 +137,9 @@ def site_settings(slug: str):
             "blocked_words": form.blocked_words.data or "",
             "watch_words": form.watch_words.data or "",
             "min_submit_seconds": form.min_submit_seconds.data,
+            "spam_filter_enabled": form.spam_filter_enabled.data,
+            "spam_threshold": form.spam_threshold.data,
+            "spam_hold_threshold": float(form.spam_hold_threshold.data),
         }
         if form.clear_captcha_secret.data:
             changes["captcha_secret"] = None

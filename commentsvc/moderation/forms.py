@@ -88,6 +88,16 @@ class SiteSettingsForm(FlaskForm):
         "Akismet API key (write-only)", validators=[Length(max=200)]
     )
     clear_akismet_key = BooleanField("Turn Akismet off")
+    spam_filter_enabled = BooleanField("Learning spam filter (learns from decisions)")
+    spam_threshold = StringField(
+        "Store as spam at probability (empty: automatic)",
+        validators=[Length(max=20)],
+    )
+    spam_hold_threshold = DecimalField(
+        "Hold as “looks like spam” at probability",
+        places=2,
+        validators=[NumberRange(0.01, 1)],
+    )
 
 
 class NewSiteForm(FlaskForm):

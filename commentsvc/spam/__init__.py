@@ -1,12 +1,14 @@
 """Spam protection: every submission gets a verdict with its reasons.
 
 Rules that need nothing but the submission run before the captcha
-(:func:`assess`). After it, in the transaction that stores the comment, the
+(:func:`assess`), the learning filter last among them (a cached model, no
+training: see commentsvc.learning). After it, in the transaction that stores the comment, the
 rules that read earlier comments (:func:`check_history`); then Akismet and the
 form token's single use (:func:`after_captcha`), so that a captcha refusal
 (which stores nothing) spends neither.
 """
 
+from .. import learning
 from ..models import CommentStatus, Site
 from . import akismet_check, formtoken, rules
 from .verdict import Verdict
@@ -44,7 +46,26 @@ def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
         submission.url,
         verdict,
     )
+    check_learned(site, submission.author, submission.body, verdict)
     return token
+
+
+def check_learned(site: Site, author: str, body: str, verdict: Verdict) -> None:
+    """The learning filter's spam probability, in the signals; at or above the
+    site's spam threshold the comment is spam, at or above its hold threshold
+    it is held ("looks like spam"). A failed filter holds the comment."""
+    judgement = learning.judge(site, author, body)
+    if judgement.outcome == "off":
+        return
+    if judgement.outcome == "unavailable":
+        verdict.hold("spam_filter_unavailable", judgement.detail)
+        return
+    signal = judgement.as_signal()
+    verdict.signals["spam_filter"] = signal
+    if judgement.outcome == "spam":
+        verdict.spam("spam_filter", signal)
+    elif judgement.outcome == "hold":
+        verdict.hold("looks_like_spam", signal["probability"])
 
 
 def check_history(site: Site, submission, client, verdict: Verdict) -> None:

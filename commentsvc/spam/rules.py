@@ -1,5 +1,6 @@
 """Content rules: links, word lists, repeated bodies, and trusted authors."""
 
+import functools
 import hashlib
 import re
 from datetime import timedelta
@@ -8,11 +9,9 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, ModerationPolicy, Site, Thread, utcnow
+from .links import find_links, shortened
 from .verdict import Verdict
 
-# One match per link: "https://www.example.com" is one link, not two (a URL runs
-# to whitespace or a character that ends it, as in comments.render).
-LINK = re.compile(r"(?:https?://|\bwww\.)[^\s<>\"'`]*", re.IGNORECASE)
 DUPLICATE_WINDOW = timedelta(hours=24)
 # The same body on this many threads of a site within the window is spam.
 MANY_THREADS = 3
@@ -27,34 +26,69 @@ def body_digest(body: str) -> str:
 
 
 def count_links(*texts: str | None) -> int:
-    return sum(len(LINK.findall(text or "")) for text in texts)
+    return len(find_links(*texts))
 
 
 def word_list(text: str) -> list[str]:
     return [w.strip().lower() for w in (text or "").splitlines() if w.strip()]
 
 
-def _matches(words: list[str], haystack: str) -> list[str]:
-    return [w for w in words if w in haystack]
+def _entry_pattern(entry: str) -> str:
+    """Whole words: ``cialis`` is not found in "specialists"; a trailing ``*``
+    asks for a prefix (``crypto*`` finds "cryptocurrency"); spaces inside a
+    phrase match any run of whitespace."""
+    prefix = entry.endswith("*")
+    entry = entry.rstrip("*").strip()
+    if not entry:
+        return ""
+    body = r"\s+".join(re.escape(part) for part in entry.split())
+    left = r"(?<!\w)" if re.match(r"\w", entry) else ""
+    if prefix:
+        right = r"\w*"
+    else:
+        right = r"(?!\w)" if re.search(r"\w$", entry) else ""
+    return left + body + right
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(text: str) -> tuple[tuple[str, re.Pattern], ...]:
+    """A site's word list, compiled once per distinct list."""
+    compiled = []
+    for entry in word_list(text):
+        pattern = _entry_pattern(entry)
+        if pattern:
+            compiled.append((entry, re.compile(pattern, re.IGNORECASE)))
+    return tuple(compiled)
+
+
+def matches(text: str, haystack: str) -> list[str]:
+    """The entries of the word list *text* found in *haystack*."""
+    return [entry for entry, pattern in _compiled(text) if pattern.search(haystack)]
 
 
 def check_links(site: Site, body: str, author: str, verdict: Verdict) -> None:
-    links = count_links(body, author)
-    if links > site.max_links:
-        verdict.hold("too_many_links", links)
+    """More links than the site allows, or any link through a URL shortener,
+    holds the comment. Bare domains count as links."""
+    hosts = find_links(body, author)
+    if len(hosts) > site.max_links:
+        verdict.hold("too_many_links", len(hosts))
+    hidden = shortened(hosts)
+    if hidden:
+        verdict.hold("url_shortener", hidden)
 
 
 def check_words(
     site: Site, author: str, email: str | None, body: str, url: str, verdict: Verdict
 ) -> None:
     """Blocked words make spam; watch words hold the comment with the reason.
-    Matched case-insensitively against author, email and body, links in it
-    included. Not the page's URL: an article about casinos is not spam."""
-    haystack = "\n".join([author, email or "", body]).lower()
-    blocked = _matches(word_list(site.blocked_words), haystack)
+    Whole words (or prefixes, with a trailing ``*``), matched case-insensitively
+    against author, email and body, links in it included. Not the page's URL:
+    an article about casinos is not spam."""
+    haystack = "\n".join([author, email or "", body])
+    blocked = matches(site.blocked_words, haystack)
     if blocked:
         verdict.spam("blocked_words", blocked)
-    watched = _matches(word_list(site.watch_words), haystack)
+    watched = matches(site.watch_words, haystack)
     if watched:
         verdict.hold("watch_words", watched)
 

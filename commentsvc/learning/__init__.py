@@ -1,0 +1,127 @@
+"""The learning spam filter: a per-site text classifier taught by moderators.
+
+When each phase runs, and why there:
+- **Posting** (:func:`judge`, called by commentsvc.spam after the cheap rules):
+  the comment's hashed features against the site's model blended with the
+  starter model; about 0.2 ms, no training, never an exception that loses a
+  comment (trouble is the outcome ``unavailable``, which holds it).
+- **Deciding** (:func:`decisions_made`, called by comments.moderation after
+  the commit): one Redis PUBLISH that wakes the trainers; nothing else.
+- **Training** (commentsvc.learning.trainer, in ``flask spam worker`` or
+  ``flask spam retrain``): the site's decisions from SQL, a logistic
+  regression, thresholds from its out-of-fold scores, the model stored as
+  numbers and dropped from every process's cache through Redis.
+"""
+
+import contextlib
+import logging
+import math
+from dataclasses import dataclass, field
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+from ..extensions import db, get_redis
+from ..models import SPAM_THRESHOLD
+from . import features, starter, store
+from .model import LinearModel
+
+log = logging.getLogger(__name__)
+
+# How many of its own decisions a site needs before they weigh as much as the
+# starter model: the blend is (1 - a) * starter + a * site in log-odds, with
+# a = n / (n + STARTER_WEIGHT). docs/spam.md shows the curve behind it.
+STARTER_WEIGHT = 100
+# Features shown to moderators: the strongest pushes towards spam.
+PUSHED = 6
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the filter made of a comment.
+
+    ``outcome``: ``spam`` (at or above the store threshold), ``hold`` (at or
+    above the hold threshold), ``pass``, ``unavailable`` (the filter failed:
+    the caller holds the comment) or ``off`` (the site turned it off).
+    """
+
+    outcome: str
+    probability: float | None = None
+    model: str | None = None
+    threshold: float | None = None
+    pushed: tuple = field(default_factory=tuple)
+    detail: str | None = None
+
+    def as_signal(self) -> dict:
+        signal = {
+            "verdict": self.outcome,
+            "probability": round(self.probability, 3),
+            "model": self.model,
+            "spam_at": round(self.threshold, 3),
+        }
+        signal["pushed"] = [[name, round(weight, 3)] for name, weight in self.pushed]
+        return signal
+
+
+def _blend(base: LinearModel, site: store.SiteModel, row: features.Features):
+    contributions = base.contributions(row)
+    logit = base.intercept
+    if site.model is None:
+        return logit + contributions.sum(), contributions, "starter"
+    n = site.model.examples
+    a = n / (n + STARTER_WEIGHT)
+    contributions = (1 - a) * contributions + a * site.model.contributions(row)
+    logit = (1 - a) * base.intercept + a * site.model.intercept
+    name = f"site v{site.version} ({n} decisions, weight {a:.2f}) + starter"
+    return logit + contributions.sum(), contributions, name
+
+
+def _pushed(row: features.Features, contributions) -> tuple:
+    order = contributions.argsort()[::-1][:PUSHED]
+    return tuple(
+        (features.name_of(row, int(row.indices[i])), float(contributions[i]))
+        for i in order
+        if contributions[i] > 0
+    )
+
+
+def judge(site, author: str, body: str) -> Judgement:
+    """The filter's verdict on a new comment of *site* (a Site or its
+    settings snapshot). Never raises: a broken model, an unreadable starter or
+    a failed read is the outcome ``unavailable``, with the reason."""
+    if not site.spam_filter_enabled:
+        return Judgement("off")
+    try:
+        row = features.extract(author, body)
+        base = starter.model()
+        own = store.site_model(site.id, site.slug)
+        logit, contributions, name = _blend(base.model, own, row)
+        probability = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
+        store_at = site.spam_threshold
+        if store_at is None:  # automatic: never under the learned floor
+            floor = own.spam_floor if own.spam_floor is not None else base.spam_floor
+            store_at = max(SPAM_THRESHOLD, floor)
+    except Exception as error:  # noqa: BLE001 - any failure holds, never loses
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        log.exception("spam filter unavailable for site %s", site.slug)
+        return Judgement("unavailable", detail=type(error).__name__)
+    if probability >= store_at:
+        outcome = "spam"
+    elif probability >= site.spam_hold_threshold:
+        outcome = "hold"
+    else:
+        outcome = "pass"
+    pushed = _pushed(row, contributions) if outcome != "pass" else ()
+    return Judgement(outcome, probability, name, store_at, pushed)
+
+
+def channel() -> str:
+    return f"{current_app.config['REDIS_KEY_PREFIX']}spam:decided"
+
+
+def decisions_made(site_ids) -> None:
+    """Moderators decided comments of *site_ids*: wake the trainers. Call after
+    the commit. Never raises: the trainers also poll the database."""
+    with contextlib.suppress(RedisError, OSError):
+        get_redis().publish(channel(), ",".join(str(i) for i in sorted(site_ids)))

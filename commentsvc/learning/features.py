@@ -1,0 +1,136 @@
+"""A comment as hashed features: what the filter reads of it.
+
+Word unigrams and bigrams, character 3–5-grams and a few shape marks (links,
+long digit runs), of the author's name and the text, hashed into
+``N_FEATURES`` columns. Hashing keeps no vocabulary, so a model is two arrays
+of numbers and nothing else; the readable name of a column is recomputed from
+the comment's own text when a moderator is shown what pushed a verdict.
+
+The same function serves training (many comments, in the worker) and scoring
+(one comment, on the post path). Character n-grams are hashed with NumPy over
+the text's code points, words with CRC-32: about 0.1 ms for a typical comment.
+"""
+
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+N_FEATURES = 1 << 20
+_MASK = np.uint64(N_FEATURES - 1)
+# The longest text read: spam says what it sells early, and a cap bounds the
+# cost of a 5,000-character comment.
+MAX_CHARS = 1500
+CHAR_NGRAMS = (3, 4, 5)
+
+_WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*", re.UNICODE)
+_LINK = re.compile(
+    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|info|biz|ru|ly|io|co"
+    r"|me|gl|xyz|top|us|uk|in|site|online|club|shop)\b\S*",
+    re.IGNORECASE,
+)
+_LONG_NUMBER = re.compile(r"\d[\d\s().-]{6,}\d")
+_SPACE = re.compile(r"\s+")
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+_BASE = np.uint64(1_000_003)
+
+
+@dataclass(frozen=True)
+class Features:
+    """One comment's features: sorted column indices and their values (the row
+    is L2-normalised), with the normalised text they were read from."""
+
+    indices: np.ndarray  # int64, sorted, unique
+    values: np.ndarray  # float64
+    text: str
+    words: tuple[str, ...]
+
+
+def normalise(author: str, body: str) -> tuple[str, str]:
+    text = _SPACE.sub(" ", (body or "")[:MAX_CHARS]).strip().lower()
+    name = _SPACE.sub(" ", (author or "")[:200]).strip().lower()
+    return name, text
+
+
+def _word_features(name: str, text: str) -> tuple[str, ...]:
+    words = _WORD.findall(text)
+    out = list(words)
+    out += [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    out += ["name:" + w for w in _WORD.findall(name)]
+    out += ["[link]"] * min(len(_LINK.findall(text)), 3)
+    out += ["[long number]"] * min(len(_LONG_NUMBER.findall(text)), 2)
+    if not words:
+        out.append("[no words]")
+    return tuple(out)
+
+
+def _hash_word(feature: str) -> int:
+    return zlib.crc32(feature.encode("utf-8", "surrogatepass")) & (N_FEATURES - 1)
+
+
+def _char_hashes(padded: str, n: int) -> np.ndarray:
+    """The column of every character n-gram of *padded* (one per position)."""
+    points = np.frombuffer(
+        padded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+    ).astype(np.uint64)
+    count = len(points) - n + 1
+    if count <= 0:
+        return np.zeros(0, np.uint64)
+    h = np.full(count, np.uint64(n), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(n):
+            h = h * _BASE + points[k : k + count]
+        h *= _MULT
+        h ^= h >> np.uint64(29)
+        h *= _MULT
+    return (h >> np.uint64(20)) & _MASK
+
+
+def _columns(text: str, words: tuple[str, ...]) -> np.ndarray:
+    padded = f" {text} "
+    parts = [_char_hashes(padded, n) for n in CHAR_NGRAMS]
+    parts.append(np.fromiter((_hash_word(w) for w in words), np.uint64, len(words)))
+    return np.concatenate(parts).astype(np.int64)
+
+
+def extract(author: str, body: str) -> Features:
+    """The features of one comment (never raises on any str input)."""
+    name, text = normalise(author, body)
+    words = _word_features(name, text)
+    indices, counts = np.unique(_columns(text, words), return_counts=True)
+    # Sublinear counts: a word said five times is not five times the evidence.
+    values = 1.0 + np.log(counts)
+    norm = np.sqrt(values @ values)
+    if norm > 0:
+        values /= norm
+    return Features(indices, values, text, words)
+
+
+def name_of(features: Features, column: int) -> str:
+    """A readable name for *column* in this comment: the word or phrase, or the
+    character n-gram (quoted, with _ for a space), that hashed there."""
+    for word in features.words:
+        if _hash_word(word) == column:
+            return word
+    padded = f" {features.text} "
+    for n in CHAR_NGRAMS:
+        found = np.flatnonzero(_char_hashes(padded, n).astype(np.int64) == column)
+        if len(found):
+            start = int(found[0])
+            return "“" + padded[start : start + n].replace(" ", "_") + "”"
+    return f"#{column}"
+
+
+def matrix(rows: list[Features]):
+    """Stack *rows* into a SciPy CSR matrix of N_FEATURES columns."""
+    from scipy.sparse import csr_matrix
+
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r.indices) for r in rows], out=indptr[1:])
+    if rows:
+        indices = np.concatenate([r.indices for r in rows]).astype(np.int32)
+        values = np.concatenate([r.values for r in rows])
+    else:
+        indices, values = np.zeros(0, np.int32), np.zeros(0)
+    return csr_matrix((values, indices, indptr), shape=(len(rows), N_FEATURES))

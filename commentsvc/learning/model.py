@@ -1,0 +1,95 @@
+"""A linear model over hashed features, kept as plain arrays.
+
+Its state is numbers only: column indices, weights and an intercept, written
+with ``numpy.save(allow_pickle=False)`` and read back with
+``numpy.load(allow_pickle=False)``, so a model read from the database can
+never run code (an object array is refused on load).
+"""
+
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .features import N_FEATURES, Features
+
+FORMAT = 1
+
+
+class BrokenModel(ValueError):
+    """Stored model state that cannot be read as a model."""
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    columns: np.ndarray  # int64, sorted, unique
+    weights: np.ndarray  # float64, one per column
+    intercept: float
+    examples: int = 0
+    spam_examples: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def logit(self, row: Features) -> float:
+        return float(self.contributions(row).sum()) + self.intercept
+
+    def probability(self, row: Features) -> float:
+        return _sigmoid(self.logit(row))
+
+    def contributions(self, row: Features) -> np.ndarray:
+        """Each of the row's columns' push towards spam (positive) or real."""
+        if len(self.columns) == 0 or len(row.indices) == 0:
+            return np.zeros(len(row.indices))
+        at = np.searchsorted(self.columns, row.indices)
+        at[at == len(self.columns)] = 0
+        hit = self.columns[at] == row.indices
+        return np.where(hit, self.weights[at], 0.0) * row.values
+
+    # -- storage: numbers only -------------------------------------------------
+    def to_bytes(self) -> bytes:
+        header = np.array(
+            [FORMAT, self.intercept, self.examples, self.spam_examples],
+            dtype=np.float64,
+        )
+        buffer = io.BytesIO()
+        for array in (header, self.columns.astype(np.int64), self.weights):
+            np.save(buffer, array, allow_pickle=False)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "LinearModel":
+        """Read a model written by :meth:`to_bytes`.
+
+        Raises:
+            BrokenModel: the bytes are not such a model (truncated, another
+                format, object arrays, columns out of range or unsorted).
+        """
+        try:
+            buffer = io.BytesIO(raw)
+            header = np.load(buffer, allow_pickle=False)
+            columns = np.load(buffer, allow_pickle=False)
+            weights = np.load(buffer, allow_pickle=False)
+        except (ValueError, OSError, EOFError, TypeError) as error:
+            raise BrokenModel(f"unreadable model state: {error}") from None
+        if (
+            header.dtype != np.float64
+            or header.shape != (4,)
+            or int(header[0]) != FORMAT
+            or columns.dtype != np.int64
+            or weights.dtype != np.float64
+            or columns.ndim != 1
+            or columns.shape != weights.shape
+            or (len(columns) and (columns.min() < 0 or columns.max() >= N_FEATURES))
+            or np.any(np.diff(columns) <= 0)
+            or not np.all(np.isfinite(weights))
+            or not math.isfinite(header[1])
+        ):
+            raise BrokenModel("model state has the wrong shape or values")
+        return cls(columns, weights, float(header[1]), int(header[2]), int(header[3]))
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)

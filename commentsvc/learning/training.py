@@ -1,0 +1,78 @@
+"""Training: a logistic regression on a site's decisions, and the thresholds
+its own out-of-fold scores allow.
+
+Runs in the worker (or the ``spam retrain`` command), never on the post path:
+a few thousand comments take a second or two.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import features
+from .model import LinearModel
+
+# Out-of-fold scores need a few examples of each kind per fold.
+FOLDS = 5
+MIN_PER_CLASS_FOR_FOLDS = 10
+# Regularisation: chosen on the starter corpora (see docs/spam.md).
+C = 10.0
+
+
+@dataclass(frozen=True)
+class Example:
+    author: str
+    body: str
+    is_spam: bool
+    weight: float = 1.0
+
+
+def _fit(x, y, weights):
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = LogisticRegression(
+        C=C, class_weight="balanced", solver="liblinear", max_iter=200
+    )
+    classifier.fit(x, y, sample_weight=weights)
+    return classifier
+
+
+def _as_model(classifier, examples: int, spam: int) -> LinearModel:
+    coef = classifier.coef_.ravel()
+    columns = np.flatnonzero(coef).astype(np.int64)
+    return LinearModel(
+        columns=columns,
+        weights=coef[columns].astype(np.float64),
+        intercept=float(classifier.intercept_[0]),
+        examples=examples,
+        spam_examples=spam,
+    )
+
+
+def train(examples: list[Example]) -> tuple[LinearModel, np.ndarray | None]:
+    """Fit a model to *examples*; return it and the out-of-fold spam
+    probability of each example (None when there are too few of a kind).
+
+    Raises:
+        ValueError: the examples are not of both kinds.
+    """
+    y = np.array([e.is_spam for e in examples], dtype=np.int8)
+    spam = int(y.sum())
+    if spam == 0 or spam == len(y):
+        raise ValueError("training needs both spam and real comments")
+    rows = [features.extract(e.author, e.body) for e in examples]
+    x = features.matrix(rows)
+    w = np.array([e.weight for e in examples])
+    model = _as_model(_fit(x, y, w), len(y), spam)
+    oof = None
+    if min(spam, len(y) - spam) >= MIN_PER_CLASS_FOR_FOLDS:
+        from sklearn.model_selection import StratifiedKFold
+
+        oof = np.zeros(len(y))
+        folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
+        for fit_rows, held_rows in folds.split(np.zeros(len(y)), y):
+            part = _as_model(
+                _fit(x[fit_rows], y[fit_rows], w[fit_rows]), len(fit_rows), 0
+            )
+            oof[held_rows] = [part.probability(rows[i]) for i in held_rows]
+    return model, oof

@@ -1,0 +1,85 @@
+"""Train the starter model shipped in commentsvc/learning/ from the public
+corpora in data/spam (see data/spam/README.md for each one's licence).
+
+    .venv/bin/python scripts/train_starter_model.py
+
+Writes commentsvc/learning/starter-model.npy (numbers only) and
+starter-model.json (what it was trained on, and the probability at or above
+which the starter alone stores a comment as spam: the lowest at which at most
+0.5 % of the real comments' out-of-fold scores lie, and never under
+STARTER_MIN_FLOOR, since a news site's real comments are not the ones it
+learned from).
+"""
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from commentsvc.learning import starter  # noqa: E402
+from commentsvc.learning.trainer import figures, spam_floor  # noqa: E402
+from commentsvc.learning.training import Example, train  # noqa: E402
+
+# The corpora, each with the licence its README section gives.
+CORPORA = {
+    "spamassassin.tsv": "SpamAssassin public corpus (PDDL 1.0 / CC0 1.0)",
+    "sms_spam_collection.tsv": "UCI SMS Spam Collection (CC BY 4.0)",
+}
+# Weights that give each corpus the same total weight per label.
+STARTER_MIN_FLOOR = 0.95
+# Weights below this are dropped from the shipped file (they never move a
+# verdict, and they make most of its size).
+PRUNE_BELOW = 0.02
+
+
+def read(path: Path) -> list[tuple[str, bool]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        label, text = line.split("\t", 1)
+        rows.append((text, label == "spam"))
+    return rows
+
+
+def main() -> None:
+    examples, used = [], {}
+    for name, licence in CORPORA.items():
+        path = ROOT / "data" / "spam" / name
+        if not path.exists():
+            continue
+        rows = read(path)
+        per_label = {True: 0, False: 0}
+        for _, is_spam in rows:
+            per_label[is_spam] += 1
+        for text, is_spam in rows:
+            # Each corpus weighs the same, whatever its size.
+            weight = 1000.0 / per_label[is_spam]
+            examples.append(Example("", text, is_spam, weight))
+        used[name] = {"licence": licence, "spam": per_label[True], "real": per_label[False]}
+    model, oof = train(examples)
+    labels = np.array([e.is_spam for e in examples])
+    floor = max(STARTER_MIN_FLOOR, spam_floor(oof, labels))
+    keep = np.abs(model.weights) >= PRUNE_BELOW
+    model = type(model)(
+        model.columns[keep], model.weights[keep], model.intercept,
+        model.examples, model.spam_examples,
+    )
+    starter.STATE.write_bytes(model.to_bytes())
+    meta = {
+        "trained_at": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "corpora": used,
+        "spam_floor": round(floor, 4),
+        "columns": int(len(model.columns)),
+        "out_of_fold": figures(oof, labels),
+    }
+    starter.META.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(meta, indent=2))
+    print(f"{starter.STATE.stat().st_size} bytes")
+
+
+if __name__ == "__main__":
+    main()
