@@ -57,3 +57,9 @@ def comment_payload(**fields) -> dict:
     }
     payload.update(fields)
     return {k: v for k, v in payload.items() if v is not None}
+
+
+def rule_signals(comment) -> dict:
+    """A comment's signals without the learning filter's score (which every
+    scored comment carries): what the rules said."""
+    return {k: v for k, v in comment.signals.items() if k != "spam_filter"}

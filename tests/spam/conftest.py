@@ -30,9 +30,12 @@ _bodies = itertools.count(1)
 @pytest.fixture
 def news(app):
     """``news(**settings)``: create the site "news" (allowing ORIGIN) in an app
-    context of its own, so every request runs in a fresh one as in production."""
+    context of its own, so every request runs in a fresh one as in production.
+    Each rule is tested alone: the learning filter is off unless asked for
+    (tests/learning tests it)."""
 
     def create(slug="news", **settings):
+        settings.setdefault("spam_filter_enabled", False)
         with app.app_context():
             make_site(slug, **settings)
 

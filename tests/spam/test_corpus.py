@@ -97,6 +97,7 @@ def test_corpus_through_the_whole_pipeline(app, client, news, capsys):
     news(
         blocked_words="\n".join(STARTER_BLOCKED_WORDS),
         watch_words="\n".join(STARTER_WATCH_WORDS),
+        spam_filter_enabled=True,  # a new site: the starter model alone
     )
     rows = _corpus()
     assert len(rows) >= 300
