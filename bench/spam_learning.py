@@ -64,18 +64,31 @@ WATCH += "gift card\nclick here\nporn"
 
 
 # -- corpora -----------------------------------------------------------------
+# Windows-1252 punctuation left as C1 controls in some corpora (the API refuses
+# control characters, as a reader's browser would never send them).
+_C1 = {0x91: "'", 0x92: "'", 0x93: '"', 0x94: '"', 0x96: "-", 0x97: "-"}
+_CONTROL = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]}
+_CONTROL |= {c: _C1.get(c) for c in range(0x7F, 0xA0)}
+
+
+def clean(text: str) -> str:
+    return text.translate(_CONTROL)
+
+
 def read_corpus(path: Path) -> list[dict]:
     """Rows of ``{"author", "body", "spam"}`` from a CSV or TSV corpus file."""
     rows = []
     if path.suffix == ".tsv":
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
             label, text = line.split("\t", 1)
-            rows.append({"n": n, "author": "", "body": text, "spam": label == "spam"})
+            rows.append(
+                {"n": n, "author": "", "body": clean(text), "spam": label == "spam"}
+            )
         return rows
     with path.open(encoding="utf-8", newline="") as f:
         for n, row in enumerate(csv.DictReader(f)):
             label = (row.get("label") or row.get("CLASS") or "").strip().lower()
-            body = row.get("content") or row.get("CONTENT") or ""
+            body = clean(row.get("content") or row.get("CONTENT") or "")
             spam = label in ("spam", "1")
             rows.append({"n": n, "author": row.get("author") or row.get("AUTHOR") or "", "body": body, "spam": spam})
     return rows

@@ -52,12 +52,12 @@ def _site_options(command):
         click.option(
             "--spam-threshold",
             help="Spam probability at which a comment is stored as spam, or "
-            "'auto' (the default: 0.9, or higher where the site's model needs).",
+            "'auto' (the default: 0.6, or the floor the site's model learned if higher).",
         ),
         click.option(
             "--spam-hold-threshold",
-            type=float,
-            help="Spam probability at which a comment is held: looks like spam.",
+            help="Spam probability at which a comment is held (looks like spam), "
+            "or 'auto' (the default: 0.35; 0.5 while only the starter model judges).",
         ),
         click.option(
             "--post-rate-limit",

@@ -38,8 +38,8 @@ def iso8601(value: datetime | None) -> str | None:
 
 # The learning filter's default thresholds (docs/spam.md says how they were
 # chosen).
-SPAM_THRESHOLD = 0.9
-SPAM_HOLD_THRESHOLD = 0.5
+SPAM_THRESHOLD = 0.6
+SPAM_HOLD_THRESHOLD = 0.35
 
 
 class CommentStatus(enum.StrEnum):
@@ -139,16 +139,15 @@ class Site(db.Model):
     # Write-only, like the captcha secret; None means Akismet is off.
     akismet_key: Mapped[str | None] = mapped_column(sa.String(200))
     # The learning filter (commentsvc/learning): a spam probability at or above
-    # spam_threshold stores the comment as spam (None: automatic, SPAM_THRESHOLD
-    # or the higher floor the site's model learned), at or above
-    # spam_hold_threshold holds it ("looks like spam").
+    # spam_threshold stores the comment as spam, at or above spam_hold_threshold
+    # holds it ("looks like spam"). None is automatic: SPAM_THRESHOLD (or the
+    # higher floor the site's model learned) and SPAM_HOLD_THRESHOLD, or the
+    # starter model's own thresholds while the site has no model.
     spam_filter_enabled: Mapped[bool] = mapped_column(
         default=True, server_default=sa.true()
     )
     spam_threshold: Mapped[float | None] = mapped_column()
-    spam_hold_threshold: Mapped[float] = mapped_column(
-        default=SPAM_HOLD_THRESHOLD, server_default=str(SPAM_HOLD_THRESHOLD)
-    )
+    spam_hold_threshold: Mapped[float | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )

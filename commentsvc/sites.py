@@ -76,7 +76,7 @@ def _apply(site: Site, changes: dict) -> None:
             elif name in ("require_email", "spam_filter_enabled"):
                 value = bool(value)
             elif name in ("spam_threshold", "spam_hold_threshold"):
-                if name == "spam_threshold" and str(value or "").strip().lower() in (
+                if str(value if value is not None else "").strip().lower() in (
                     "",
                     "auto",
                 ):

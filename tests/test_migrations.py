@@ -164,3 +164,56 @@ def test_0003_fills_in_the_body_digest_of_recent_comments(empty_app):
         db.session.remove()
         db.engine.dispose()
     assert digests == {1: body_digest("body 1"), 2: None}
+
+
+def test_0004_adds_the_spam_filter_settings_and_keeps_every_row(empty_app):
+    """The learning filter's columns are added in place: on SQLite a copied and
+    dropped sites table would take every thread and comment with it."""
+    from commentsvc.models import utcnow
+
+    flask_db(empty_app, "upgrade", "0003")
+    with empty_app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO sites (slug, name, allowed_origins, captcha_provider,"
+                    " captcha_score_threshold, require_email, moderation_policy,"
+                    " trusted_author_min_approved, max_length, max_links,"
+                    " blocked_words, watch_words, min_submit_seconds, created_at)"
+                    " VALUES ('s', 'S', '[]', 'none', 0.5, false, 'hold_all', 1,"
+                    " 5000, 2, '', '', 3, :now)"
+                ),
+                {"now": utcnow()},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO threads (site_id, key, url, created_at)"
+                    " VALUES (1, '/a', 'https://x.example/a', :now)"
+                ),
+                {"now": utcnow()},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO comments (id, site_id, thread_id, author, body,"
+                    " body_html, status, signals, created_at, version) VALUES"
+                    " (1, 1, 1, 'A', 'b', '<p>b</p>', 'approved', '{}', :at, 1)"
+                ),
+                {"at": utcnow()},
+            )
+        db.engine.dispose()
+    flask_db(empty_app, "upgrade")
+    with empty_app.app_context():
+        site = db.session.execute(
+            sa.text(
+                "SELECT spam_filter_enabled, spam_threshold, spam_hold_threshold"
+                " FROM sites"
+            )
+        ).one()
+        counts = [
+            db.session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("sites", "threads", "comments")
+        ]
+        db.session.remove()
+        db.engine.dispose()
+    assert (bool(site[0]), site[1], site[2]) == (True, None, None)
+    assert counts == [1, 1, 1]

@@ -22,7 +22,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from ..extensions import db, get_redis
-from ..models import SPAM_THRESHOLD
+from ..models import SPAM_HOLD_THRESHOLD, SPAM_THRESHOLD
 from . import features, starter, store
 from .model import LinearModel
 
@@ -85,6 +85,35 @@ def _pushed(row: features.Features, contributions) -> tuple:
     )
 
 
+def _thresholds(site, base: starter.Starter, own: store.SiteModel):
+    """The store and hold probabilities: the site's settings, or automatic.
+    Automatic storing never goes under the floor the model's own out-of-fold
+    scores allow; while only the starter judges (it learned from other kinds of
+    text), its own, higher thresholds apply."""
+    if own.model is None:
+        store_at = max(SPAM_THRESHOLD, base.spam_floor)
+        hold_at = max(SPAM_HOLD_THRESHOLD, base.hold_floor)
+    else:
+        floor = own.spam_floor if own.spam_floor is not None else base.spam_floor
+        store_at = max(SPAM_THRESHOLD, floor)
+        hold_at = SPAM_HOLD_THRESHOLD
+    if site.spam_threshold is not None:
+        store_at = site.spam_threshold
+    if site.spam_hold_threshold is not None:
+        hold_at = site.spam_hold_threshold
+    return store_at, hold_at
+
+
+def thresholds(site) -> tuple[float, float]:
+    """The probabilities at which *site*'s comments are now stored as spam and
+    held (the starter's and the site's model's, as :func:`judge` uses them).
+
+    Raises:
+        BrokenModel, OSError: a model cannot be read.
+    """
+    return _thresholds(site, starter.model(), store.site_model(site.id, site.slug))
+
+
 def judge(site, author: str, body: str) -> Judgement:
     """The filter's verdict on a new comment of *site* (a Site or its
     settings snapshot). Never raises: a broken model, an unreadable starter or
@@ -97,10 +126,7 @@ def judge(site, author: str, body: str) -> Judgement:
         own = store.site_model(site.id, site.slug)
         logit, contributions, name = _blend(base.model, own, row)
         probability = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
-        store_at = site.spam_threshold
-        if store_at is None:  # automatic: never under the learned floor
-            floor = own.spam_floor if own.spam_floor is not None else base.spam_floor
-            store_at = max(SPAM_THRESHOLD, floor)
+        store_at, hold_at = _thresholds(site, base, own)
     except Exception as error:  # noqa: BLE001 - any failure holds, never loses
         with contextlib.suppress(Exception):
             db.session.rollback()
@@ -108,7 +134,7 @@ def judge(site, author: str, body: str) -> Judgement:
         return Judgement("unavailable", detail=type(error).__name__)
     if probability >= store_at:
         outcome = "spam"
-    elif probability >= site.spam_hold_threshold:
+    elif probability >= hold_at:
         outcome = "hold"
     else:
         outcome = "pass"

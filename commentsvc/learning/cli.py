@@ -11,8 +11,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..models import SPAM_THRESHOLD, Site
-from . import store
+from ..models import Site
+from . import store, thresholds
 from .trainer import REPORT_AT, Worker, retrain
 
 spam_cli = AppGroup("spam", help="The learning spam filter.")
@@ -92,15 +92,13 @@ def report_command(slug, last):
         f"model: version {row.version}, {row.examples} decisions "
         f"({row.spam_examples} spam), trained {row.trained_at:%Y-%m-%d %H:%M} UTC"
     )
-    if site.spam_threshold is None:
-        store_at = max(SPAM_THRESHOLD, row.spam_floor or 0)
-        how = f"automatic: {SPAM_THRESHOLD} or the learned floor, if higher"
-    else:
-        store_at, how = site.spam_threshold, "the site's setting"
+    store_at, hold_at = thresholds(site)
     floor = f"{row.spam_floor:.3f}" if row.spam_floor is not None else "-"
     click.echo(
-        f"thresholds: stored as spam at {store_at:.3f} ({how}; learned floor "
-        f"{floor}), held at {site.spam_hold_threshold:.2f}"
+        f"thresholds: stored as spam at {store_at:.3f} "
+        f"({'automatic' if site.spam_threshold is None else 'set'}; learned "
+        f"floor {floor}), held at {hold_at:.3f} "
+        f"({'automatic' if site.spam_hold_threshold is None else 'set'})"
     )
     at = (row.figures or {}).get("at")
     if at:

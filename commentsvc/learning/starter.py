@@ -23,8 +23,9 @@ META = HERE / "starter-model.json"
 @dataclass(frozen=True)
 class Starter:
     model: LinearModel
-    # The lowest probability the starter alone stores as spam.
+    # The lowest probabilities the starter alone stores as spam, and holds.
     spam_floor: float
+    hold_floor: float
     meta: dict
 
 
@@ -37,7 +38,7 @@ def load(state: Path = STATE, meta: Path = META) -> Starter:
     """
     info = json.loads(meta.read_text(encoding="utf-8"))
     model = LinearModel.from_bytes(state.read_bytes())
-    return Starter(model, float(info["spam_floor"]), info)
+    return Starter(model, float(info["spam_floor"]), float(info["hold_floor"]), info)
 
 
 def model() -> Starter:

@@ -31,7 +31,11 @@ def _fit(x, y, weights):
     from sklearn.linear_model import LogisticRegression
 
     classifier = LogisticRegression(
-        C=C, class_weight="balanced", solver="liblinear", max_iter=200
+        C=C,
+        class_weight="balanced",
+        solver="liblinear",
+        max_iter=200,
+        random_state=0,
     )
     classifier.fit(x, y, sample_weight=weights)
     return classifier

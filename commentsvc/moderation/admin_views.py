@@ -99,8 +99,9 @@ def _settings_form(site: Site | None = None) -> SiteSettingsForm:
         form.allowed_origins.data = "\n".join(site.allowed_origins or [])
         form.captcha_provider.data = site.captcha_provider.value
         form.moderation_policy.data = site.moderation_policy.value
-        if site.spam_threshold is None:
-            form.spam_threshold.data = ""
+        for name in ("spam_threshold", "spam_hold_threshold"):
+            if getattr(site, name) is None:
+                form[name].data = ""
         # Write-only secrets are never sent back to the browser.
         form.captcha_secret.data = ""
         form.akismet_key.data = ""
@@ -139,7 +140,7 @@ def site_settings(slug: str):
             "min_submit_seconds": form.min_submit_seconds.data,
             "spam_filter_enabled": form.spam_filter_enabled.data,
             "spam_threshold": form.spam_threshold.data,
-            "spam_hold_threshold": float(form.spam_hold_threshold.data),
+            "spam_hold_threshold": form.spam_hold_threshold.data,
         }
         if form.clear_captcha_secret.data:
             changes["captcha_secret"] = None

@@ -93,10 +93,9 @@ class SiteSettingsForm(FlaskForm):
         "Store as spam at probability (empty: automatic)",
         validators=[Length(max=20)],
     )
-    spam_hold_threshold = DecimalField(
-        "Hold as “looks like spam” at probability",
-        places=2,
-        validators=[NumberRange(0.01, 1)],
+    spam_hold_threshold = StringField(
+        "Hold as “looks like spam” at probability (empty: automatic)",
+        validators=[Length(max=20)],
     )
 
 

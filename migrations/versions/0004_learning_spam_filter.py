@@ -36,7 +36,7 @@ def upgrade():
     # the drop to every thread and comment).
     op.add_column('sites', sa.Column('spam_filter_enabled', sa.Boolean(), server_default=sa.true(), nullable=False))
     op.add_column('sites', sa.Column('spam_threshold', sa.Double(), nullable=True))
-    op.add_column('sites', sa.Column('spam_hold_threshold', sa.Double(), server_default='0.5', nullable=False))
+    op.add_column('sites', sa.Column('spam_hold_threshold', sa.Double(), nullable=True))
 
     # ### end Alembic commands ###
 

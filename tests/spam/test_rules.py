@@ -93,6 +93,27 @@ def test_a_filled_honeypot_is_spam(app, client, news, website, status, signals):
             None,
             id="site-allows-five",
         ),
+        pytest.param(
+            {"max_links": 1},
+            "Ann",
+            "Cheap stuff at moneygq.com and bit.ly/x",
+            2,
+            id="bare-domains-count",
+        ),
+        pytest.param(
+            {"max_links": 0},
+            "Ann",
+            "Node.js 3.14 is out, e.g. on the U.S. mirror; write ann@example.org",
+            None,
+            id="not-links",
+        ),
+        pytest.param(
+            {"max_links": 0},
+            "moneygq.com",
+            "Hello",
+            1,
+            id="bare-domain-in-the-name",
+        ),
     ],
 )
 def test_more_links_than_the_site_allows_are_held(
@@ -105,6 +126,16 @@ def test_more_links_than_the_site_allows_are_held(
         assert comment.signals == {}
     else:
         assert comment.signals == {"held": {"too_many_links": held}}
+
+
+def test_a_link_through_a_url_shortener_is_held(app, client, news):
+    news(max_links=5)
+    comment = stored(
+        app,
+        accepted(post(client, body="See https://bit.ly/3xYz and tinyurl.com/abc")),
+    )
+    assert comment.status == PENDING
+    assert comment.signals == {"held": {"url_shortener": ["bit.ly", "tinyurl.com"]}}
 
 
 # -- word lists ---------------------------------------------------------------
@@ -139,6 +170,27 @@ def test_watch_words_hold_the_comment_with_the_words_matched(app, client, news):
     )
     assert comment.status == PENDING
     assert comment.signals == {"held": {"watch_words": ["bitcoin", "forex"]}}
+
+
+@pytest.mark.parametrize(
+    ("body", "matched"),
+    [
+        ("Our specialists say it is safe.", []),
+        ("A socialist view of the budget.", []),
+        ("The class was full.", []),
+        ("Buy CIALIS now", ["cialis"]),
+        ("cheap-cialis.example has it", ["cialis"]),
+        ("All about cryptocurrency today", ["crypto*"]),
+        ("Play at our online\n  casino", ["online casino"]),
+        ("Cryptic clues", []),
+    ],
+)
+def test_word_list_entries_match_whole_words_or_a_prefix(
+    app, client, news, body, matched
+):
+    news(watch_words="cialis\nsocial\nass\ncrypto*\nonline casino")
+    comment = stored(app, accepted(post(client, body=body)))
+    assert comment.signals.get("held", {}).get("watch_words", []) == matched
 
 
 def test_a_comment_without_listed_words_is_not_flagged(app, client, news):
