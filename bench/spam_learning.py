@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +89,14 @@ def read_corpus(path: Path) -> list[dict]:
             label = (row.get("label") or row.get("CLASS") or "").strip().lower()
             body = clean(row.get("content") or row.get("CONTENT") or "")
             spam = label in ("spam", "1")
-            rows.append({"n": n, "author": row.get("author") or row.get("AUTHOR") or "", "body": body, "spam": spam})
+            rows.append(
+                {
+                    "n": n,
+                    "author": row.get("author") or row.get("AUTHOR") or "",
+                    "body": body,
+                    "spam": spam,
+                }
+            )
     return rows
 
 
@@ -279,9 +285,9 @@ def print_curve(results: list[dict]) -> None:
     for start in range(0, len(results), 100):
         r = rates(results[start : start + 100])
         print(
-            f"  {start + 1:>5}-{start + 100:<5} {r['spam']:>3}: {r['spam stored as spam']:6.1%}"
-            f" {r['spam held']:6.1%} | {r['real']:>3}: {r['real stored as spam']:6.1%}"
-            f" {r['real held']:6.1%}"
+            f"  {start + 1:>5}-{start + 100:<5} {r['spam']:>3}: "
+            f"{r['spam stored as spam']:6.1%} {r['spam held']:6.1%} | "
+            f"{r['real']:>3}: {r['real stored as spam']:6.1%} {r['real held']:6.1%}"
         )
 
 
@@ -352,21 +358,36 @@ def main() -> None:
         seed(app, ["learning", "starter", "split"])
         started = time.monotonic()
         with gunicorn("wsgi:app", PORT, env, "--threads", "4"), spam_worker(env):
-            learning = replay(app, "learning", rows, learn=True, sync_every=args.sync_every)
-            starter = replay(app, "starter", rows, learn=False, sync_every=0, offset=10**5)
+            learning = replay(
+                app, "learning", rows, learn=True, sync_every=args.sync_every
+            )
+            starter = replay(
+                app, "starter", rows, learn=False, sync_every=0, offset=10**5
+            )
             split = None
             if len(names) >= 2:
                 taught = [dict(r, source=names[0]) for r in sources[names[0]]]
                 tested = [r for r in rows if r["source"] != names[0]]
-                replay(app, "split", taught, learn=True, sync_every=args.sync_every, offset=2 * 10**5)
+                replay(
+                    app,
+                    "split",
+                    taught,
+                    learn=True,
+                    sync_every=args.sync_every,
+                    offset=2 * 10**5,
+                )
                 wait_for_training(app, "split")
-                split = replay(app, "split", tested, learn=False, sync_every=0, offset=3 * 10**5)
+                split = replay(
+                    app, "split", tested, learn=False, sync_every=0, offset=3 * 10**5
+                )
         seconds = time.monotonic() - started
 
     print(f"corpus: {', '.join(f'{n} ({len(s)})' for n, s in sources.items())};")
-    print(f"replayed {len(rows)} comments in a fixed interleaved order; "
-          f"{'SQLite' if args.sqlite else 'PostgreSQL'}, gunicorn, Redis, "
-          f"the worker retraining as decisions come (synced every {args.sync_every})")
+    print(
+        f"replayed {len(rows)} comments in a fixed interleaved order; "
+        f"{'SQLite' if args.sqlite else 'PostgreSQL'}, gunicorn, Redis, "
+        f"the worker retraining as decisions come (synced every {args.sync_every})"
+    )
     print("\n1. A new site whose moderator decides every comment after it is stored")
     print_curve(learning)
     ok = print_figures(
@@ -378,8 +399,10 @@ def main() -> None:
         "every comment", rates(starter), {"real stored as spam": ("<=", 0.01)}
     )
     if split is not None:
-        print(f"\n3. Split by source: taught on {names[0]} ({len(sources[names[0]])} "
-              f"decisions), tested on the others, not learning")
+        print(
+            f"\n3. Split by source: taught on {names[0]} ({len(sources[names[0]])} "
+            f"decisions), tested on the others, not learning"
+        )
         print_figures(f"tested on {', '.join(names[1:])}", rates(split), {})
     print(f"\nall targets: {'PASS' if ok else 'FAIL'}  ({seconds:.0f} s)")
 

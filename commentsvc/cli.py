@@ -12,9 +12,9 @@ from . import sites as site_service
 from .comments import purge
 from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
+from .learning.cli import spam_cli
 from .models import CaptchaProvider, Moderator, Role
 from .moderation.accounts import create_moderator, hash_password
-from .learning.cli import spam_cli
 from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
@@ -52,7 +52,8 @@ def _site_options(command):
         click.option(
             "--spam-threshold",
             help="Spam probability at which a comment is stored as spam, or "
-            "'auto' (the default: 0.6, or the floor the site's model learned if higher).",
+            "'auto' (the default: 0.6, or the floor the site's model learned "
+            "if higher).",
         ),
         click.option(
             "--spam-hold-threshold",

@@ -72,8 +72,11 @@ def main() -> None:
     floor = max(STARTER_MIN_FLOOR, spam_floor(oof, labels))
     keep = np.abs(model.weights) >= PRUNE_BELOW
     model = type(model)(
-        model.columns[keep], model.weights[keep], model.intercept,
-        model.examples, model.spam_examples,
+        model.columns[keep],
+        model.weights[keep],
+        model.intercept,
+        model.examples,
+        model.spam_examples,
     )
     starter.STATE.write_bytes(model.to_bytes())
     meta = {

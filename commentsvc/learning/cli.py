@@ -65,9 +65,7 @@ def _share(n: int, total: int) -> str:
 
 @spam_cli.command("report")
 @click.option("--site", "slug", required=True)
-@click.option(
-    "--last", type=click.IntRange(1, 100_000), default=500, show_default=True
-)
+@click.option("--last", type=click.IntRange(1, 100_000), default=500, show_default=True)
 def report_command(slug, last):
     """The filter's figures over the site's recent decisions."""
     site = _site(slug)

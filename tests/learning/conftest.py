@@ -8,12 +8,11 @@ import sys
 import pytest
 from crawl import csrf_from
 from servers import ROOT, app_environment
+from spam.conftest import PASSWORD, logged_in_client
 
 from commentsvc.extensions import db
 from commentsvc.models import Role
 from commentsvc.moderation.accounts import create_moderator
-
-from spam.conftest import PASSWORD, logged_in_client
 
 # One campaign, as a site sees it: the starter model has never heard of it.
 CAMPAIGN = "Glimmerfold"
@@ -49,9 +48,7 @@ def decide(client, comment_ids, action: str):
 
     app = client.application
     with app.app_context():
-        targets = [
-            f"{i}:{db.session.get(Comment, i).version}" for i in comment_ids
-        ]
+        targets = [f"{i}:{db.session.get(Comment, i).version}" for i in comment_ids]
     page = client.get("/moderation/queue").get_data(as_text=True)
     response = client.post(
         "/moderation/decide",

@@ -8,13 +8,13 @@ import pytest
 import sqlalchemy as sa
 from factories import make_site
 from servers import Gunicorn, app_environment, wait_until
+from spam.conftest import API, ORIGIN, PENDING, SPAM, accepted, form_token, post, stored
 
 from commentsvc.extensions import db
 from commentsvc.learning.model import LinearModel
 from commentsvc.learning.trainer import retrain
-from commentsvc.models import CommentStatus, Site, SpamModel
+from commentsvc.models import Site, SpamModel
 
-from spam.conftest import API, ORIGIN, PENDING, SPAM, accepted, form_token, post, stored
 from .conftest import CAMPAIGN, REAL_TEXTS, SPAM_TEXTS, decide, flask_command
 
 
@@ -125,8 +125,7 @@ def test_a_decision_in_one_process_changes_the_next_verdict_in_another(
         assert before["model"] == "starter"
         _teach(app, admin, client)
         after = wait_until(
-            lambda: (s := _learned(app, post_there(probe)))["model"] != "starter"
-            and s,
+            lambda: (s := _learned(app, post_there(probe)))["model"] != "starter" and s,
             timeout=60,
             interval=0.5,
         )
@@ -234,7 +233,7 @@ def test_moderators_see_what_pushed_the_verdict(app, client, admin):
     assert f"{round(signal['probability'] * 100)} % spam" in page
     assert "Pushed towards spam by:" in page
     name, weight = signal["pushed"][0]
-    assert f"<q class=\"feature\">{name}</q> (+{weight:.2f})" in page.replace(
+    assert f'<q class="feature">{name}</q> (+{weight:.2f})' in page.replace(
         "&#34;", '"'
     )
 
@@ -261,8 +260,12 @@ def test_spam_report_shows_the_sites_figures(app, client, admin):
 def test_rejected_comments_teach_real_and_undecided_ones_nothing(app, client, admin):
     with app.app_context():
         make_site()
-    spam_ids = [accepted(post(client, body=f"{t} [{n}]")) for n in range(2) for t in SPAM_TEXTS]
-    real_ids = [accepted(post(client, body=f"{t} [{n}]")) for n in range(2) for t in REAL_TEXTS]
+    spam_ids = [
+        accepted(post(client, body=f"{t} [{n}]")) for n in range(2) for t in SPAM_TEXTS
+    ]
+    real_ids = [
+        accepted(post(client, body=f"{t} [{n}]")) for n in range(2) for t in REAL_TEXTS
+    ]
     accepted(post(client, body="Never decided: waits in the queue"))
     decide(admin, spam_ids, "spam")
     decide(admin, real_ids, "reject")
@@ -278,8 +281,12 @@ def test_the_spam_tab_teaches_rescues_as_real_and_confirmations_as_spam(
 ):
     with app.app_context():
         make_site(spam_threshold=0.0001)  # everything is stored as spam
-    real = [accepted(post(client, body=f"{t} <{n}>")) for n in range(2) for t in REAL_TEXTS]
-    spam = [accepted(post(client, body=f"{t} <{n}>")) for n in range(2) for t in SPAM_TEXTS]
+    real = [
+        accepted(post(client, body=f"{t} <{n}>")) for n in range(2) for t in REAL_TEXTS
+    ]
+    spam = [
+        accepted(post(client, body=f"{t} <{n}>")) for n in range(2) for t in SPAM_TEXTS
+    ]
     assert all(stored(app, i).status == SPAM for i in real + spam)
     with app.app_context():
         site_id = _site_id(app)

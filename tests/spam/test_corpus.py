@@ -3,11 +3,15 @@ through the whole pipeline, over the API, as readers of a news site would post
 them; prints what was caught and what real comments were wrongly marked.
 
 The site is configured as the docs tell a news site to start: default settings
-(hold everything, 2 links, 3 s minimum, the duplicate rules) plus the starter
-word lists of docs/spam.md. Those lists are generic, written for any news site
-before this corpus was run, and must not be tuned to its lines: the numbers
-below are what a new site can expect from the local rules alone (no captcha, no
-Akismet), not a score to optimise.
+(hold everything, 2 links, 3 s minimum, the duplicate rules, the learning
+filter with nothing learned yet: the starter model alone) plus the starter word
+lists of docs/spam.md. Those lists are generic, written for any news site
+before this corpus was run, and must not be tuned to its lines, and the starter
+model never saw this corpus: the numbers below are what a brand-new site can
+expect before its moderators teach it anything (no captcha, no Akismet), not a
+score to optimise. The starter alone must not mark more than 1 % of real
+comments as spam; tests/learning and bench/spam_learning.py show what the
+site's own decisions add.
 """
 
 import csv
@@ -60,9 +64,10 @@ THREADS = 12
 FIRST_IP = ipaddress.ip_address("198.18.0.1")  # one reader per address
 
 # Measured on this corpus (350 comments: 175 spam, 175 real); see docs/spam.md.
-# The floors and ceilings keep a margin of a few comments each way.
-MIN_SPAM_CAUGHT_OR_HELD = 0.03
-MAX_FALSE_POSITIVE_RATE = 0.02
+# The floors and ceilings keep a margin of a few comments each way; real
+# comments marked spam: the issue's target for a new site.
+MIN_SPAM_CAUGHT_OR_HELD = 0.05
+MAX_FALSE_POSITIVE_RATE = 0.01
 MAX_HAM_HELD_RATE = 0.05
 
 

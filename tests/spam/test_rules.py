@@ -96,7 +96,7 @@ def test_a_filled_honeypot_is_spam(app, client, news, website, status, signals):
         pytest.param(
             {"max_links": 1},
             "Ann",
-            "Cheap stuff at moneygq.com and bit.ly/x",
+            "Cheap stuff at moneygq.com and example.co.uk/page",
             2,
             id="bare-domains-count",
         ),
