@@ -6,7 +6,9 @@ unique body, captcha token and form token per request. Baseline, measured in
 the same run: a bare Flask handler in the same gunicorn set-up that reads the
 same JSON and answers the same 202, storing nothing.
 
-Targets: 400 accepted posts/s or more, p99 under 50 ms.
+Targets: 400 accepted posts/s or more, p99 under 50 ms. Each round also posts
+to a second site with the learning spam filter turned off, so the filter's
+cost is measured side by side.
 
     apt-get install -y wrk   # once
     .venv/bin/python bench/post_comments.py [--seconds 10] [--rounds 3]
@@ -68,10 +70,17 @@ request = function()
 end
 """
 PATH = "/api/v1/sites/bench/comments"
+OFF_PATH = "/api/v1/sites/bench-off/comments"
 
 
 def seed(
-    database_url: str, prefix: str, tokens: int, token_files: list, webhook=False
+    database_url: str,
+    prefix: str,
+    tokens: int,
+    token_files: list,
+    webhook=False,
+    slug="bench",
+    **settings,
 ) -> None:
     """Migrate the scratch database; add a site on reCAPTCHA v3 (the stand-in),
     with a webhook endpoint if *webhook*; write *tokens* form tokens to each of
@@ -94,18 +103,19 @@ def seed(
     with app.app_context():
         upgrade()
         site = sites.create_site(
-            "bench",
-            "Bench",
+            slug,
+            slug,
             allowed_origins=[ORIGIN],
             captcha_provider="recaptcha_v3",
             captcha_site_key="key",
             captcha_secret=SECRET,
             # The tokens are minted just before the run: no minimum fill time.
             min_submit_seconds=0,
+            **settings,
         )
         if webhook:
             # No worker runs: each post's delivery row waits in the outbox.
-            endpoints.add_endpoint("bench", "http://127.0.0.1:9/hook")
+            endpoints.add_endpoint(slug, "http://127.0.0.1:9/hook")
         for token_file in token_files:
             token_file.write_text(
                 "\n".join(formtoken.issue(site) for _ in range(tokens)) + "\n"
@@ -161,7 +171,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp())
     script = workdir / "post.lua"
     script.write_text(LUA)
-    bare, ours = [], []
+    bare, ours, off = [], [], []
     with (
         scratch_database() as (database_url, prefix),
         CaptchaStandIn(mode="any") as standin,
@@ -179,6 +189,16 @@ def main() -> None:
         # than a round can post.
         token_files = [workdir / f"form-tokens-{n}.txt" for n in range(args.rounds)]
         seed(database_url, prefix, 1000 * args.seconds, token_files, args.webhook)
+        off_files = [workdir / f"off-tokens-{n}.txt" for n in range(args.rounds)]
+        seed(
+            database_url,
+            prefix,
+            1000 * args.seconds,
+            off_files,
+            args.webhook,
+            slug="bench-off",
+            spam_filter_enabled=False,
+        )
         # At most half of wrk's connections per worker, so both workers get work
         # (a gthread worker would take every keep-alive connection).
         half = str(max(1, args.connections // 2))
@@ -199,6 +219,17 @@ def main() -> None:
                 run["stored"] = _count(conn) - before
                 run["posts"] = run["stored"] / args.seconds
                 ours.append(run)
+                # Its own round label: wrk's random numbers repeat from run to
+                # run, and the stand-in refuses a captcha token used before.
+                off_env = dict(
+                    wrk_env, BENCH_FORM_TOKENS=str(off_files[n]), BENCH_ROUND=f"{n}off"
+                )
+                before = _count(conn)
+                run = run_wrk(
+                    f"http://127.0.0.1:{PORT}{OFF_PATH}", args, script, off_env
+                )
+                run["posts"] = (_count(conn) - before) / args.seconds
+                off.append(run)
             statuses = dict(
                 conn.execute(
                     "SELECT status, count(*) FROM comments GROUP BY status"
@@ -224,6 +255,17 @@ def main() -> None:
             f" p99 {run['p99']:.1f} ms; {run['requests']:,} sent, "
             f"{run['failed']} non-2xx, {run['stored']:,} stored"
         )
+    for n, run in enumerate(off):
+        print(
+            f"  round {n + 1}, filter off: {run['posts']:,.0f} posts/s, p99 "
+            f"{run['p99']:.1f} ms; {run['requests']:,} sent, {run['failed']} non-2xx"
+        )
+    off_rate = median(r["posts"] for r in off)
+    print(
+        f"  without the learning filter (site bench-off): {off_rate:,.0f} posts/s,"
+        f" p99 {median(r['p99'] for r in off):.1f} ms; with it: "
+        f"{rate / off_rate:.3f} of that"
+    )
     print(f"  comments: {statuses}; held or form token reused: {signals}")
     print(
         f"  accepted posts/s: {rate:,.0f} = {rate / bare_rate:.3f} of the bare "

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Bumped whenever what a column means changes: a model of another version is
+# refused (run `flask spam retrain` after such an upgrade).
+VERSION = 2
 N_FEATURES = 1 << 20
 _MASK = np.uint64(N_FEATURES - 1)
 # The longest text read: spam says what it sells early, and a cap bounds the
@@ -69,29 +72,30 @@ def _hash_word(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8", "surrogatepass")) & (N_FEATURES - 1)
 
 
-def _char_hashes(padded: str, n: int) -> np.ndarray:
-    """The column of every character n-gram of *padded* (one per position)."""
+def _char_hashes(padded: str) -> list[np.ndarray]:
+    """The column of every character n-gram of *padded*, one array per n in
+    CHAR_NGRAMS (position i of each is the n-gram starting at i). A polynomial
+    over the code points, rolled from n to n+1, then mixed once."""
     points = np.frombuffer(
         padded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
     ).astype(np.uint64)
-    count = len(points) - n + 1
-    if count <= 0:
-        return np.zeros(0, np.uint64)
-    h = np.full(count, np.uint64(n), dtype=np.uint64)
+    grams, rolled = [], points
     with np.errstate(over="ignore"):
-        for k in range(n):
-            h = h * _BASE + points[k : k + count]
-        h *= _MULT
-        h ^= h >> np.uint64(29)
-        h *= _MULT
-    return (h >> np.uint64(20)) & _MASK
+        for n in range(2, CHAR_NGRAMS[-1] + 1):
+            rolled = rolled[:-1] * _BASE + points[n - 1 :]
+            if n in CHAR_NGRAMS:
+                grams.append(rolled + np.uint64(n) * _MULT)
+        mixed = np.concatenate(grams) * _MULT
+        mixed ^= mixed >> np.uint64(29)
+        mixed *= _MULT
+    columns = ((mixed >> np.uint64(20)) & _MASK).astype(np.int64)
+    return np.split(columns, np.cumsum([len(g) for g in grams])[:-1])
 
 
 def _columns(text: str, words: tuple[str, ...]) -> np.ndarray:
-    padded = f" {text} "
-    parts = [_char_hashes(padded, n) for n in CHAR_NGRAMS]
-    parts.append(np.fromiter((_hash_word(w) for w in words), np.uint64, len(words)))
-    return np.concatenate(parts).astype(np.int64)
+    chars = _char_hashes(f" {text} ")
+    hashed = np.fromiter((_hash_word(w) for w in words), np.int64, len(words))
+    return np.concatenate([*chars, hashed])
 
 
 def extract(author: str, body: str) -> Features:
@@ -114,8 +118,8 @@ def name_of(features: Features, column: int) -> str:
         if _hash_word(word) == column:
             return word
     padded = f" {features.text} "
-    for n in CHAR_NGRAMS:
-        found = np.flatnonzero(_char_hashes(padded, n).astype(np.int64) == column)
+    for n, columns in zip(CHAR_NGRAMS, _char_hashes(padded), strict=True):
+        found = np.flatnonzero(columns == column)
         if len(found):
             start = int(found[0])
             return "“" + padded[start : start + n].replace(" ", "_") + "”"

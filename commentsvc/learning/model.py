@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .features import N_FEATURES, Features
+from .features import VERSION as FEATURES
 
 FORMAT = 1
 
@@ -48,7 +49,7 @@ class LinearModel:
     # -- storage: numbers only -------------------------------------------------
     def to_bytes(self) -> bytes:
         header = np.array(
-            [FORMAT, self.intercept, self.examples, self.spam_examples],
+            [FORMAT, FEATURES, self.intercept, self.examples, self.spam_examples],
             dtype=np.float64,
         )
         buffer = io.BytesIO()
@@ -62,7 +63,8 @@ class LinearModel:
 
         Raises:
             BrokenModel: the bytes are not such a model (truncated, another
-                format, object arrays, columns out of range or unsorted).
+                format or features version, object arrays, columns out of range
+                or unsorted).
         """
         try:
             buffer = io.BytesIO(raw)
@@ -73,8 +75,9 @@ class LinearModel:
             raise BrokenModel(f"unreadable model state: {error}") from None
         if (
             header.dtype != np.float64
-            or header.shape != (4,)
+            or header.shape != (5,)
             or int(header[0]) != FORMAT
+            or int(header[1]) != FEATURES
             or columns.dtype != np.int64
             or weights.dtype != np.float64
             or columns.ndim != 1
@@ -82,10 +85,10 @@ class LinearModel:
             or (len(columns) and (columns.min() < 0 or columns.max() >= N_FEATURES))
             or np.any(np.diff(columns) <= 0)
             or not np.all(np.isfinite(weights))
-            or not math.isfinite(header[1])
+            or not math.isfinite(header[2])
         ):
-            raise BrokenModel("model state has the wrong shape or values")
-        return cls(columns, weights, float(header[1]), int(header[2]), int(header[3]))
+            raise BrokenModel("model state has the wrong shape, version or values")
+        return cls(columns, weights, float(header[2]), int(header[3]), int(header[4]))
 
 
 def _sigmoid(z: float) -> float:

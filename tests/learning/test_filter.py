@@ -167,13 +167,26 @@ def _store_state(app, state: bytes) -> None:
         db.session.commit()
 
 
+def _other_features_version() -> bytes:
+    """A model whose columns meant something else (an older release)."""
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([1.0, 1.0, 0.0, 10.0, 5.0]), allow_pickle=False)
+    np.save(buffer, np.array([1, 2], dtype=np.int64), allow_pickle=False)
+    np.save(buffer, np.array([0.1, 0.2]), allow_pickle=False)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     "state",
     [
         b"",
         b"not a model at all",
         LinearModel(np.array([1, 2]), np.array([0.1, 0.2]), 0.0).to_bytes()[:-9],
+        _other_features_version(),
     ],
+    ids=["empty", "garbage", "truncated", "other-features-version"],
 )
 def test_a_broken_model_state_holds_comments_instead_of_failing(app, client, state):
     with app.app_context():
@@ -200,7 +213,7 @@ def test_no_model_state_is_unpickled(app, client, tmp_path):
 
     marker = tmp_path / "unpickled"
     buffer = io.BytesIO()
-    np.save(buffer, np.array([1.0, 0.0, 0.0, 0.0]), allow_pickle=False)
+    np.save(buffer, np.array([1.0, 2.0, 0.0, 0.0, 0.0]), allow_pickle=False)
     evil = np.empty(1, dtype=object)
     evil[0] = _Payload(marker)
     np.save(buffer, evil, allow_pickle=True)
