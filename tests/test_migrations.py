@@ -117,6 +117,30 @@ def test_check_notices_a_schema_that_drifted_from_the_models(empty_app):
     assert result.exit_code != 0
 
 
+def _insert_site_and_thread(connection) -> None:
+    """A site (id 1) and a thread (id 1) as the schema of 0002/0003 has them."""
+    from commentsvc.models import utcnow
+
+    connection.execute(
+        sa.text(
+            "INSERT INTO sites (slug, name, allowed_origins, captcha_provider,"
+            " captcha_score_threshold, require_email, moderation_policy,"
+            " trusted_author_min_approved, max_length, max_links,"
+            " blocked_words, watch_words, min_submit_seconds, created_at)"
+            " VALUES ('s', 'S', '[]', 'none', 0.5, false, 'hold_all', 1,"
+            " 5000, 2, '', '', 3, :now)"
+        ),
+        {"now": utcnow()},
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO threads (site_id, key, url, created_at)"
+            " VALUES (1, '/a', 'https://x.example/a', :now)"
+        ),
+        {"now": utcnow()},
+    )
+
+
 def test_0003_fills_in_the_body_digest_of_recent_comments(empty_app):
     """The repeat rules look bodies up by digest: the migration that adds it
     computes it for the last day's comments, as the service does."""
@@ -128,24 +152,7 @@ def test_0003_fills_in_the_body_digest_of_recent_comments(empty_app):
     flask_db(empty_app, "upgrade", "0002")
     with empty_app.app_context():
         with db.engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    "INSERT INTO sites (slug, name, allowed_origins, captcha_provider,"
-                    " captcha_score_threshold, require_email, moderation_policy,"
-                    " trusted_author_min_approved, max_length, max_links,"
-                    " blocked_words, watch_words, min_submit_seconds, created_at)"
-                    " VALUES ('s', 'S', '[]', 'none', 0.5, false, 'hold_all', 1,"
-                    " 5000, 2, '', '', 3, :now)"
-                ),
-                {"now": utcnow()},
-            )
-            connection.execute(
-                sa.text(
-                    "INSERT INTO threads (site_id, key, url, created_at)"
-                    " VALUES (1, '/a', 'https://x.example/a', :now)"
-                ),
-                {"now": utcnow()},
-            )
+            _insert_site_and_thread(connection)
             for ident, age in ((1, timedelta(hours=1)), (2, timedelta(days=3))):
                 connection.execute(
                     sa.text(
@@ -174,24 +181,7 @@ def test_0004_adds_the_spam_filter_settings_and_keeps_every_row(empty_app):
     flask_db(empty_app, "upgrade", "0003")
     with empty_app.app_context():
         with db.engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    "INSERT INTO sites (slug, name, allowed_origins, captcha_provider,"
-                    " captcha_score_threshold, require_email, moderation_policy,"
-                    " trusted_author_min_approved, max_length, max_links,"
-                    " blocked_words, watch_words, min_submit_seconds, created_at)"
-                    " VALUES ('s', 'S', '[]', 'none', 0.5, false, 'hold_all', 1,"
-                    " 5000, 2, '', '', 3, :now)"
-                ),
-                {"now": utcnow()},
-            )
-            connection.execute(
-                sa.text(
-                    "INSERT INTO threads (site_id, key, url, created_at)"
-                    " VALUES (1, '/a', 'https://x.example/a', :now)"
-                ),
-                {"now": utcnow()},
-            )
+            _insert_site_and_thread(connection)
             connection.execute(
                 sa.text(
                     "INSERT INTO comments (id, site_id, thread_id, author, body,"

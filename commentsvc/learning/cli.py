@@ -1,8 +1,6 @@
 """``flask --app wsgi spam ...``: retrain, report, and the training worker."""
 
 import logging
-import signal
-import threading
 from collections import Counter
 
 import click
@@ -12,6 +10,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..models import Site
+from ..wakeup import stop_on_signals
 from . import store, thresholds
 from .trainer import REPORT_AT, Worker, retrain
 
@@ -129,17 +128,12 @@ def worker_command(once, poll_interval):
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    previous = {}
-    if not once and threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            previous[signum] = signal.signal(signum, lambda *_: worker.stop.set())
     try:
-        if once:
-            results = worker.run_once()
-            click.echo(f"spam worker: {len(results)} sites trained")
-        else:
-            worker.run()
+        with stop_on_signals(worker.stop, enabled=not once):
+            if once:
+                results = worker.run_once()
+                click.echo(f"spam worker: {len(results)} sites trained")
+            else:
+                worker.run()
     finally:
         worker.close()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

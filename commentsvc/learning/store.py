@@ -73,11 +73,12 @@ def site_model(site_id: int, slug: str) -> SiteModel:
     return found
 
 
-def examples(site_id: int, limit: int = MAX_EXAMPLES) -> list[Example]:
-    """The site's decided comments, newest decisions first: a moderator's
-    spam, approve or reject (comments nobody has looked at are not labels)."""
-    rows = db.session.execute(
-        sa.select(_comments.c.author, _comments.c.body, _comments.c.status)
+def _decided(site_id: int, limit: int, *columns):
+    """*columns* of the site's decided comments, newest decisions first: a
+    moderator's spam, approve or reject (comments nobody has looked at are not
+    labels)."""
+    return db.session.execute(
+        sa.select(_comments.c.status, *columns)
         .where(
             _comments.c.site_id == site_id,
             _comments.c.moderated_at.is_not(None),
@@ -86,6 +87,11 @@ def examples(site_id: int, limit: int = MAX_EXAMPLES) -> list[Example]:
         .order_by(_comments.c.moderated_at.desc(), _comments.c.id.desc())
         .limit(limit)
     )
+
+
+def examples(site_id: int, limit: int = MAX_EXAMPLES) -> list[Example]:
+    """The site's decisions as training examples."""
+    rows = _decided(site_id, limit, _comments.c.author, _comments.c.body)
     return [Example(r.author, r.body, LABELS[r.status]) for r in rows]
 
 
@@ -176,14 +182,5 @@ def site_slug(site_id: int) -> str | None:
 def recent_decisions(site_id: int, limit: int) -> list[tuple[bool, dict]]:
     """The site's newest decided comments: (is spam, the signals they were
     stored with), newest decision first."""
-    rows = db.session.execute(
-        sa.select(_comments.c.status, _comments.c.signals)
-        .where(
-            _comments.c.site_id == site_id,
-            _comments.c.moderated_at.is_not(None),
-            _comments.c.status.in_(list(LABELS)),
-        )
-        .order_by(_comments.c.moderated_at.desc(), _comments.c.id.desc())
-        .limit(limit)
-    )
+    rows = _decided(site_id, limit, _comments.c.signals)
     return [(LABELS[r.status], r.signals or {}) for r in rows]

@@ -9,17 +9,16 @@ of workers may run: a model is only stored over one trained on older
 decisions.
 """
 
-import contextlib
 import logging
 import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from redis.exceptions import RedisError
 
 from ..comments.cache import invalidate_key, spam_model_key
-from ..extensions import db, get_redis
+from ..extensions import db
+from ..wakeup import Wakeup
 from . import channel, store
 from .training import train
 
@@ -116,7 +115,8 @@ class Worker:
         self.settle = settle
         self.stop = threading.Event()
         self.seen = 0  # the newest moderation event looked at
-        self.pubsub = None
+        with app.app_context():
+            self.wakeup = Wakeup(self.stop, channel(), "spam worker")
 
     def _due(self) -> dict[int, int]:
         """Sites to retrain, with the newest event each must cover."""
@@ -153,50 +153,13 @@ class Worker:
                     self.seen = min(self.seen, through - 1)  # try again later
             return results
 
-    def _subscribe(self) -> None:
-        if self.pubsub is not None:
-            return
-        try:
-            with self.app.app_context():
-                pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(channel())
-            self.pubsub = pubsub
-        except (RedisError, OSError):
-            self.pubsub = None
-
-    def _wait(self) -> None:
-        """Until a decision is announced (then a moment more, so a burst of
-        decisions makes one training), the poll interval passes, or stop."""
-        self._subscribe()
-        deadline = time.monotonic() + self.poll_interval
-        while not self.stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            if self.pubsub is None:
-                self.stop.wait(min(remaining, 1.0))
-                continue
-            try:
-                message = self.pubsub.get_message(timeout=min(remaining, 1.0))
-            except (RedisError, OSError):
-                self.close()
-                continue
-            if message is not None:
-                self.stop.wait(self.settle)
-                try:
-                    while self.pubsub.get_message(timeout=0) is not None:
-                        pass
-                except (RedisError, OSError):
-                    self.close()
-                return
-
     def run(self) -> None:
+        """Train what is due, then wait for decisions (or the poll interval),
+        until stopped."""
         while not self.stop.is_set():
             self.run_once()
-            self._wait()
+            with self.app.app_context():
+                self.wakeup.wait(self.poll_interval, settle=self.settle)
 
     def close(self) -> None:
-        if self.pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                self.pubsub.close()
-            self.pubsub = None
+        self.wakeup.close()

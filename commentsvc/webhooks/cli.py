@@ -2,9 +2,7 @@
 
 import contextlib
 import logging
-import signal
 import sys
-import threading
 
 import click
 from flask import current_app
@@ -12,6 +10,7 @@ from flask.cli import AppGroup
 
 from ..comments.errors import SiteNotFound, ValidationFailed
 from ..models import as_utc
+from ..wakeup import stop_on_signals
 from . import endpoints as service
 from .endpoints import DeliveryNotFound, EndpointNotFound
 from .worker import Worker
@@ -178,17 +177,12 @@ def worker_command(once, poll_interval):
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    previous = {}
-    if not once and threading.current_thread() is threading.main_thread():
-        # Finish the batch in flight, then exit: nothing is sent twice needlessly.
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            previous[signum] = signal.signal(signum, lambda *_: worker.stop.set())
+    # Finish the batch in flight, then exit: nothing is sent twice needlessly.
     try:
-        stats = worker.run_until_idle() if once else worker.run()
+        with stop_on_signals(worker.stop, enabled=not once):
+            stats = worker.run_until_idle() if once else worker.run()
     finally:
         worker.close()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
     click.echo(
         f"webhooks worker: {stats.attempts} attempts, {stats.succeeded} delivered, "
         f"{stats.retrying} to retry, {stats.failed} failed"

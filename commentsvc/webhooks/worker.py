@@ -13,20 +13,17 @@ Redis only wakes an idle worker up (a PUBLISH after each commit); the worker als
 polls the database, so with Redis down deliveries are late, never lost.
 """
 
-import contextlib
 import json
 import logging
 import random
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from redis.exceptions import RedisError
 
-from ..extensions import db, get_redis
+from ..extensions import db
 from ..metrics import WEBHOOK_ATTEMPTS
 from ..models import (
     DeliveryStatus,
@@ -37,6 +34,7 @@ from ..models import (
     as_utc,
     utcnow,
 )
+from ..wakeup import Wakeup
 from .delivery import AddressPolicy, Outcome, Sender
 from .signing import signed_headers, signing_secrets
 from .wake import channel
@@ -451,58 +449,6 @@ def next_due(now: datetime | None = None) -> datetime | None:
     return as_utc(value)
 
 
-class Wakeup:
-    """Waits until Redis says there is work or the timeout passes. Without Redis
-    it simply sleeps: polling keeps deliveries going."""
-
-    def __init__(self, stop: threading.Event):
-        self.stop = stop
-        self.pubsub = None
-
-    def _subscribe(self) -> None:
-        pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
-        try:
-            pubsub.subscribe(channel())
-        except (RedisError, OSError) as error:
-            log.info("webhook worker: Redis unavailable (%s); polling only", error)
-            with contextlib.suppress(RedisError, OSError):
-                pubsub.close()
-            return
-        self.pubsub = pubsub
-
-    def wait(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        if self.pubsub is None:
-            self._subscribe()
-        while not self.stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            if self.pubsub is None:
-                self.stop.wait(min(remaining, 1.0))
-                continue
-            try:
-                message = self.pubsub.get_message(timeout=min(remaining, 1.0))
-            except (RedisError, OSError, ValueError) as error:
-                log.info("webhook worker: lost Redis (%s); polling only", error)
-                self.close()
-                continue
-            if message is not None:
-                self._drain()
-                return
-
-    def _drain(self) -> None:
-        with contextlib.suppress(RedisError, OSError, ValueError):
-            while self.pubsub.get_message(timeout=0) is not None:
-                pass
-
-    def close(self) -> None:
-        if self.pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                self.pubsub.close()
-            self.pubsub = None
-
-
 @dataclass
 class Worker:
     """Claims, sends and records in batches until stopped. Needs an app context."""
@@ -518,7 +464,7 @@ class Worker:
         self.pool = ThreadPoolExecutor(
             self.settings.concurrency, thread_name_prefix="webhook-send"
         )
-        self.wakeup = Wakeup(self.stop)
+        self.wakeup = Wakeup(self.stop, channel(), "webhook worker")
 
     @classmethod
     def from_app(cls, app, **overrides) -> "Worker":

@@ -305,6 +305,9 @@ def test_the_spam_tab_teaches_rescues_as_real_and_confirmations_as_spam(
         site_id = _site_id(app)
         # The filter's own verdicts that nobody looked at teach nothing.
         assert retrain(site_id).version is None
+    tab = admin.get("/moderation/queue?status=spam").get_data(as_text=True)
+    assert "Confirm spam selected" in tab
+    assert f'value="spam:{spam[0]}:1" data-action="spam">Confirm spam<' in tab
     decide(admin, real, "approve")  # rescued
     decide(admin, spam, "spam")  # confirmed: no status change, but a decision
     assert all(stored(app, i).status == SPAM for i in spam)
