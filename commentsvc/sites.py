@@ -82,9 +82,15 @@ def _apply(site: Site, changes: dict) -> None:
                 ):
                     value = None  # automatic
                 else:
-                    value = float(value)
-                    if not 0.0 < value <= 1.0:
-                        raise ValueError("A probability above 0.0, at most 1.0.")
+                    try:
+                        value = float(value)
+                    except (TypeError, ValueError):
+                        value = float("nan")
+                    if not 0.0 < value <= 1.0:  # NaN fails too
+                        raise ValueError(
+                            "A probability above 0 and at most 1 (like 0.8), "
+                            "or empty for automatic."
+                        )
             elif name in ("max_length", "trusted_author_min_approved"):
                 value = int(value)
                 if not 1 <= value <= 100_000:

@@ -77,12 +77,10 @@ def _blend(base: LinearModel, site: store.SiteModel, row: features.Features):
 
 
 def _pushed(row: features.Features, contributions) -> tuple:
-    order = contributions.argsort()[::-1][:PUSHED]
-    return tuple(
-        (features.name_of(row, int(row.indices[i])), float(contributions[i]))
-        for i in order
-        if contributions[i] > 0
-    )
+    """The words that pushed hardest towards spam, strongest first."""
+    totals = features.by_word(row, contributions)
+    ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)
+    return tuple((word, weight) for word, weight in ranked[:PUSHED] if weight > 0)
 
 
 def _thresholds(site, base: starter.Starter, own: store.SiteModel):

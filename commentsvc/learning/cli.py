@@ -1,6 +1,5 @@
 """``flask --app wsgi spam ...``: retrain, report, and the training worker."""
 
-import logging
 from collections import Counter
 
 import click
@@ -124,10 +123,6 @@ def worker_command(once, poll_interval):
         poll_interval=poll_interval or config["SPAM_POLL_INTERVAL"],
         settle=config["SPAM_TRAIN_SETTLE"],
     )
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
     try:
         with stop_on_signals(worker.stop, enabled=not once):
             if once:

@@ -111,19 +111,49 @@ def extract(author: str, body: str) -> Features:
     return Features(indices, values, text, words)
 
 
-def name_of(features: Features, column: int) -> str:
-    """A readable name for *column* in this comment: the word or phrase, or the
-    character n-gram (quoted, with _ for a space), that hashed there."""
-    for word in features.words:
-        if _hash_word(word) == column:
-            return word
-    padded = f" {features.text} "
-    for n, columns in zip(CHAR_NGRAMS, _char_hashes(padded), strict=True):
-        found = np.flatnonzero(columns == column)
-        if len(found):
-            start = int(found[0])
-            return "“" + padded[start : start + n].replace(" ", "_") + "”"
-    return f"#{column}"
+def by_word(features: Features, contributions: np.ndarray) -> dict[str, float]:
+    """Each column's push (*contributions*, aligned with ``features.indices``)
+    given back to the words of the comment it came from, so that a moderator
+    reads "free" and "channel", not hashed fragments: a word feature counts for
+    its word, a bigram half for each, a character n-gram for the words its
+    characters belong to; the name's words and the shape marks count as
+    themselves. Returns the total per word (lowercased)."""
+    text = features.text
+    grams = _char_hashes(f" {text} ")
+    hashed = np.fromiter(
+        (_hash_word(w) for w in features.words), np.int64, len(features.words)
+    )
+    every = np.concatenate([*grams, hashed])
+    # A column's push, shared by its occurrences in this comment.
+    at = np.searchsorted(features.indices, every).clip(0, len(features.indices) - 1)
+    found = features.indices[at] == every
+    per_column = np.where(found, contributions[at], 0.0)
+    _, where, occurrences = np.unique(every, return_inverse=True, return_counts=True)
+    share = per_column / occurrences[where]
+
+    spans = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
+    owner = np.full(len(text) + 2, -1)  # over the padded text
+    for number, (start, end, _) in enumerate(spans):
+        owner[start + 1 : end + 1] = number
+    pushed = np.zeros(len(spans) + 1)  # the last slot takes spaces and marks
+    offset = 0
+    for n, gram in zip(CHAR_NGRAMS, grams, strict=True):
+        starts = np.arange(len(gram))
+        for k in range(n):  # each of an n-gram's characters gets 1/n of it
+            np.add.at(pushed, owner[starts + k], share[offset : offset + len(gram)] / n)
+        offset += len(gram)
+    totals: dict[str, float] = {}
+    for number, (_, _, word) in enumerate(spans):
+        totals[word] = totals.get(word, 0.0) + float(pushed[number])
+    for feature, value in zip(features.words, share[offset:].tolist(), strict=True):
+        parts = feature.split(" ") if not feature.startswith(("name:", "[")) else []
+        if len(parts) == 2:
+            for part in parts:
+                totals[part] = totals.get(part, 0.0) + value / 2
+        else:
+            key = feature.replace("name:", "name: ", 1)
+            totals[key] = totals.get(key, 0.0) + value
+    return totals
 
 
 def matrix(rows: list[Features]):

@@ -1,12 +1,14 @@
 """Admin pages: sites and their settings, moderators and their sites."""
 
 import functools
+import logging
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from .. import learning
 from .. import sites as site_service
 from ..comments.errors import ValidationFailed
 from ..comments.queue import pending_count
@@ -15,6 +17,8 @@ from ..models import CaptchaProvider, ModerationPolicy, Moderator, Role, Site
 from . import bp
 from .accounts import create_moderator
 from .forms import EmptyForm, NewModeratorForm, NewSiteForm, SiteSettingsForm
+
+log = logging.getLogger(__name__)
 
 
 def admin_required(view):
@@ -162,7 +166,23 @@ def site_settings(slug: str):
         status = 422
     form.captcha_secret.data = ""
     form.akismet_key.data = ""
-    return _page("moderation/site_settings.html", site=site, form=form), status
+    return _page(
+        "moderation/site_settings.html",
+        site=site,
+        form=form,
+        spam_thresholds=_spam_thresholds(site),
+    ), status
+
+
+def _spam_thresholds(site: Site) -> tuple[float, float] | None:
+    """The learning filter's thresholds in force (None if its models cannot be
+    read: the queue shows why on each comment)."""
+    try:
+        return learning.thresholds(site)
+    except Exception:  # noqa: BLE001 - a settings page must still open
+        db.session.rollback()
+        log.exception("spam filter thresholds unavailable for site %s", site.slug)
+        return None
 
 
 def _moderator_form() -> NewModeratorForm:

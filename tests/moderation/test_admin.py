@@ -69,6 +69,27 @@ def test_bad_settings_are_explained_and_nothing_changes(app, admin_client):
     assert _news(app).allowed_origins == ["https://news.example"]
 
 
+def test_the_spam_filter_settings_are_explained_and_kept(app, admin_client):
+    page = admin_client.get(SETTINGS).get_data(as_text=True)
+    # A new site: the starter model's own thresholds are in force.
+    assert "In force now: stored as spam at <strong>0.95</strong>" in page
+    assert "held at <strong>0.50</strong>" in page
+    response = _form(admin_client, spam_threshold="abc", spam_hold_threshold="2")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert page.count("A probability above 0 and at most 1 (like 0.8)") == 2
+    assert "could not convert" not in page
+    assert _news(app).spam_threshold is None
+    response = _form(admin_client, spam_threshold="0.8", spam_hold_threshold="")
+    assert response.status_code == 302
+    site = _news(app)
+    assert (site.spam_threshold, site.spam_hold_threshold) == (0.8, None)
+    page = admin_client.get(SETTINGS).get_data(as_text=True)
+    assert "In force now: stored as spam at <strong>0.80</strong>" in page
+    assert _form(admin_client, spam_threshold="").status_code == 302
+    assert _news(app).spam_threshold is None
+
+
 def test_moderators_cannot_reach_admin_pages(app, mod_client):
     for path in (SETTINGS, "/moderation/sites", "/moderation/moderators"):
         assert mod_client.get(path).status_code == 403
