@@ -158,11 +158,13 @@ def site_settings(slug: str):
             site_service.update_site(slug, **changes)
         except ValidationFailed as error:
             _show_errors(form, error)
+            flash("Nothing was saved: correct the fields marked below.", "error")
             status = 422
         else:
             flash("Settings saved.", "info")
             return redirect(url_for("moderation.site_settings", slug=slug))
     elif form.is_submitted():
+        flash("Nothing was saved: correct the fields marked below.", "error")
         status = 422
     form.captcha_secret.data = ""
     form.akismet_key.data = ""

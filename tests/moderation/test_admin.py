@@ -78,6 +78,7 @@ def test_the_spam_filter_settings_are_explained_and_kept(app, admin_client):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert page.count("A probability above 0 and at most 1 (like 0.8)") == 2
+    assert "Nothing was saved: correct the fields marked below." in page
     assert "could not convert" not in page
     assert _news(app).spam_threshold is None
     response = _form(admin_client, spam_threshold="0.8", spam_hold_threshold="")
