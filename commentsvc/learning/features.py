@@ -72,30 +72,43 @@ def _hash_word(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8", "surrogatepass")) & (N_FEATURES - 1)
 
 
-def _char_hashes(padded: str) -> list[np.ndarray]:
-    """The column of every character n-gram of *padded*, one array per n in
-    CHAR_NGRAMS (position i of each is the n-gram starting at i). A polynomial
-    over the code points, rolled from n to n+1, then mixed once."""
+# Per n, the constant that keeps n-grams of different lengths apart (computed
+# in Python: a NumPy scalar product would warn on the wrap-around).
+_SEEDS = {n: np.uint64((n * 0x9E3779B97F4A7C15) % 2**64) for n in CHAR_NGRAMS}
+_SHIFT_MIX, _SHIFT_OUT = np.uint64(29), np.uint64(20)
+
+
+def _char_columns(padded: str) -> tuple[np.ndarray, list[int]]:
+    """The column of every character n-gram of *padded*, for each n in
+    CHAR_NGRAMS in turn (within each, the n-gram starting at position i comes
+    i-th), and how many there are of each n. A polynomial over the code
+    points, rolled from n to n+1, then mixed once (array arithmetic wraps
+    around silently)."""
     points = np.frombuffer(
         padded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
     ).astype(np.uint64)
     grams, rolled = [], points
-    with np.errstate(over="ignore"):
-        for n in range(2, CHAR_NGRAMS[-1] + 1):
-            rolled = rolled[:-1] * _BASE + points[n - 1 :]
-            if n in CHAR_NGRAMS:
-                grams.append(rolled + np.uint64(n) * _MULT)
-        mixed = np.concatenate(grams) * _MULT
-        mixed ^= mixed >> np.uint64(29)
-        mixed *= _MULT
-    columns = ((mixed >> np.uint64(20)) & _MASK).astype(np.int64)
-    return np.split(columns, np.cumsum([len(g) for g in grams])[:-1])
+    for n in range(2, CHAR_NGRAMS[-1] + 1):
+        rolled = rolled[:-1] * _BASE + points[n - 1 :]
+        if n in _SEEDS:
+            grams.append(rolled + _SEEDS[n])
+    mixed = np.concatenate(grams) * _MULT
+    mixed ^= mixed >> _SHIFT_MIX
+    mixed *= _MULT
+    columns = ((mixed >> _SHIFT_OUT) & _MASK).astype(np.int64)
+    return columns, [len(g) for g in grams]
+
+
+def _char_hashes(padded: str) -> list[np.ndarray]:
+    """:func:`_char_columns`, one array per n."""
+    columns, lengths = _char_columns(padded)
+    return np.split(columns, np.cumsum(lengths)[:-1])
 
 
 def _columns(text: str, words: tuple[str, ...]) -> np.ndarray:
-    chars = _char_hashes(f" {text} ")
+    chars, _ = _char_columns(f" {text} ")
     hashed = np.fromiter((_hash_word(w) for w in words), np.int64, len(words))
-    return np.concatenate([*chars, hashed])
+    return np.concatenate((chars, hashed))
 
 
 def extract(author: str, body: str) -> Features:
