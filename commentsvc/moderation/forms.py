@@ -13,7 +13,25 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
+
+
+class Submitted:
+    """The field must be in the submitted form (it may be empty): a field left
+    out would otherwise keep the object's value, of another type."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if not field.raw_data:
+            raise StopValidation(self.message)
 
 
 class LoginForm(FlaskForm):
@@ -54,7 +72,10 @@ class SiteSettingsForm(FlaskForm):
     write-only: left empty, they stay as they are."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    allowed_origins = TextAreaField("Allowed origins (one per line)")
+    allowed_origins = TextAreaField(
+        "Allowed origins (one per line)",
+        validators=[Submitted("Enter the allowed origins, one per line.")],
+    )
     captcha_provider = SelectField("Captcha provider")
     captcha_site_key = StringField("Captcha site key", validators=[Length(max=200)])
     captcha_secret = PasswordField(

@@ -131,3 +131,14 @@ def test_admin_creates_a_site_and_a_moderator(app, admin_client):
     )
     assert duplicate.status_code == 422
     assert "is taken" in duplicate.get_data(as_text=True)
+
+
+def test_a_settings_post_without_the_origins_field_is_explained(app, admin_client):
+    page = admin_client.get(SETTINGS).get_data(as_text=True)
+    response = admin_client.post(
+        SETTINGS, data={"csrf_token": csrf_from(page), "name": "Example News"}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Enter the allowed origins, one per line." in page
+    assert _news(app).allowed_origins == ["https://news.example"]
