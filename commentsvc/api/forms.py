@@ -62,6 +62,55 @@ class PlainText:
                 raise StopValidation("Contains control characters.")
 
 
+_ZWJ = "\u200d"
+_EMOJI_PARTS = frozenset(("So", "Sk", "Mn"))  # pictographs, modifiers, VS-16
+
+
+def _hidden(text: str) -> bool:
+    """Whether *text* holds a Unicode format character (bidi control,
+    zero-width space, BOM…), other than the zero-width joiner inside an emoji
+    sequence (👩‍💻)."""
+    for at, char in enumerate(text):
+        if unicodedata.category(char) != "Cf":
+            continue
+        if (
+            char == _ZWJ
+            and 0 < at < len(text) - 1
+            and unicodedata.category(text[at - 1]) in _EMOJI_PARTS
+            and unicodedata.category(text[at + 1]) in _EMOJI_PARTS
+        ):
+            continue
+        return True
+    return False
+
+
+def visible_name(form, field):
+    """Refuse invisible and direction-changing characters in a name (bidi
+    controls, zero-width characters, other Unicode format characters): they
+    let one name pass for another, or reverse the text shown after it."""
+    if _hidden(field.data or ""):
+        raise StopValidation(
+            "Please use visible characters only (no invisible or "
+            "direction-changing ones)."
+        )
+
+
+# Characters an email address may legally hold that would make a mailto: link
+# carry headers or another address (?subject=…&bcc=…, %-escapes, quotes, lists).
+_MAILTO_UNSAFE = frozenset('?&%#<>",;\\ ')
+
+
+def mailto_safe(form, field):
+    """Refuse an email address that a mailto: link would misread."""
+    value = field.data or ""
+    if any(c in _MAILTO_UNSAFE for c in value) or any(
+        unicodedata.category(c) == "Cf" for c in value
+    ):
+        raise StopValidation(
+            "Please enter a plain email address (without ? & % # quotes or spaces)."
+        )
+
+
 def http_url(form, field):
     try:
         parts = urlsplit(field.data or "")
@@ -107,6 +156,7 @@ class CommentForm(FlaskForm):
             PlainText(),
             DataRequired("Please enter your name here"),
             Length(max=100),
+            visible_name,
         ],
         filters=[_strip],
     )
@@ -115,6 +165,7 @@ class CommentForm(FlaskForm):
             PlainText(),
             Optional(),
             Length(max=254),
+            mailto_safe,
             Email("Please enter a valid email address."),
         ],
         filters=[_strip],
@@ -144,6 +195,7 @@ class CommentForm(FlaskForm):
                 PlainText(),
                 DataRequired("Please enter your email address."),
                 Length(max=254),
+                mailto_safe,
                 Email("Please enter a valid email address."),
             ]
 

@@ -441,6 +441,61 @@ def test_invalid_field_is_422_with_its_message(
     assert count_comments(app) == 0
 
 
+PLAIN_EMAIL = "Please enter a plain email address (without ? & % # quotes or spaces)."
+VISIBLE_NAME = (
+    "Please use visible characters only (no invisible or direction-changing ones)."
+)
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        # A mailto: link would carry these as headers or more recipients.
+        ({"email": "ann?subject=hi@example.org"}, "email", PLAIN_EMAIL),
+        ({"email": "ann&bcc=x@example.org"}, "email", PLAIN_EMAIL),
+        ({"email": "ann%0abcc@example.org"}, "email", PLAIN_EMAIL),
+        ({"email": "ann#x@example.org"}, "email", PLAIN_EMAIL),
+        ({"email": '"ann"@example.org'}, "email", PLAIN_EMAIL),
+        ({"email": "ann\u200b@example.org"}, "email", PLAIN_EMAIL),
+        # Bidi controls and zero-width characters make one name pass for another.
+        ({"author": "Ann\u202eenoB"}, "author", VISIBLE_NAME),
+        ({"author": "Ad\u200bmin"}, "author", VISIBLE_NAME),
+        ({"author": "\u2066Ann\u2069"}, "author", VISIBLE_NAME),
+        ({"author": "Ann\ufeff"}, "author", VISIBLE_NAME),
+        ({"author": "A\u200dnn"}, "author", VISIBLE_NAME),
+    ],
+    ids=[
+        "email-query",
+        "email-ampersand",
+        "email-percent",
+        "email-hash",
+        "email-quotes",
+        "email-zero-width",
+        "name-rlo",
+        "name-zero-width-space",
+        "name-isolates",
+        "name-bom",
+        "name-joiner-between-letters",
+    ],
+)
+def test_what_helps_impersonation_or_mailto_injection_is_422(
+    app, client, site, fields, field, message
+):
+    response = post(client, **fields)
+
+    assert_validation_error(response, field, message)
+    assert count_comments(app) == 0
+
+
+def test_ordinary_names_and_addresses_still_pass(app, client, site):
+    for author, email in (
+        ("Zoë O'Brien-Smith", "zoe.obrien+news@example.org"),
+        ("李小龍", "li_xiaolong@example.cn"),
+        ("محمد", "m@example.org"),
+    ):
+        assert post(client, author=author, email=email).status_code == 202
+
+
 def test_every_problem_is_reported_at_once(client, site):
     response = post_raw(client, b"{}")
 
@@ -822,7 +877,8 @@ UNICODE_CASES = {
     "emoji": ("Zoë 👩‍💻", "Great post 🎉👍🏽 🇫🇷 👨‍👩‍👧‍👦 ❤️"),
     "arabic": ("مريم الخطيب", "مرحبا بالعالم! هذا تعليق رائع ١٢٣."),
     "hebrew": ("דוד כהן", "שלום עולם, \u200fזו תגובה (עם סוגריים)."),
-    "mixed-direction": ("Ann \u202eevil\u202c", "English then עברית then العربية."),
+    # Bidi controls are refused in names (impersonation) but kept in bodies.
+    "mixed-direction": ("Ann Lee", "English then עברית \u202eevil\u202c العربية."),
     "combining": (
         "Zoe\u0308 Ame\u0301lie",
         "cafe\u0301 n\u0303 a\u0300\u0301\u0302\u0303",
