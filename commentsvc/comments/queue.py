@@ -131,7 +131,7 @@ def queue_page(
     rows = list(db.session.scalars(query).unique())
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     comments = rows[:limit]
-    return QueuePage(comments, next_cursor, author_history(comments))
+    return QueuePage(comments, next_cursor, author_history(moderator, comments))
 
 
 # Counting stops here: the badge reads "10000+" rather than count a huge backlog
@@ -148,19 +148,21 @@ def pending_count(moderator: Moderator) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(capped))
 
 
-def author_history(comments: list[Comment]) -> dict:
-    """Counts by status for the emails and IPs on a page:
+def author_history(moderator: Moderator, comments: list[Comment]) -> dict:
+    """Counts by status for the emails and IPs on a page, over the sites
+    *moderator* moderates only (another site's activity is not theirs to see):
     ``{"email": {email: {status: n}}, "ip": {ip: {status: n}}}``."""
     history = {"email": {}, "ip": {}}
     for kind, column in (("email", Comment.email), ("ip", Comment.ip)):
         values = {getattr(c, kind) for c in comments if getattr(c, kind)}
         if not values:
             continue
-        rows = db.session.execute(
+        query = (
             sa.select(column, Comment.status, sa.func.count())
             .where(column.in_(values))
             .group_by(column, Comment.status)
         )
+        rows = db.session.execute(visible_to(moderator, query, Comment.site_id))
         for value, status, count in rows:
             history[kind].setdefault(value, {})[status.value] = count
     return history

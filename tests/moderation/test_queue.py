@@ -72,6 +72,24 @@ def test_queue_shows_what_a_moderator_needs(app, mod_client):
     assert 'Pending <span class="count">1</span>' in html
 
 
+def test_a_commenters_history_covers_only_the_moderators_sites(app, two_sites):
+    """A moderator of one site must not learn what a commenter does on sites
+    they do not moderate; an admin sees it all."""
+    with app.app_context():
+        make_comment(_site("news"), status=PENDING, email="sam@example.org")
+        for status in (CommentStatus.SPAM, CommentStatus.SPAM, CommentStatus.REJECTED):
+            make_comment(_site("blog"), status=status, email="sam@example.org")
+    html = _queue(logged_in_client(app, "mod"))
+    history = html[html.index('class="history"') :]
+    history = history[: history.index("</p>")]
+    assert "pending 1" in history
+    assert "spam" not in history and "rejected" not in history
+    html = _queue(logged_in_client(app, "boss"), site="news")
+    history = html[html.index('class="history"') :]
+    history = history[: history.index("</p>")]
+    assert "pending 1" in history and "spam 2" in history and "rejected 1" in history
+
+
 def test_pending_is_oldest_first_and_pages_by_keyset(app, mod_client):
     with app.app_context():
         news = _site("news")
