@@ -20,18 +20,22 @@ _TRAILING_PUNCTUATION = ".,;:!?'\""
 
 
 def _trim_url(url: str) -> tuple[str, str]:
-    """Split trailing punctuation (and an unbalanced ``)``) off a matched URL."""
-    tail = ""
-    while url:
-        last = url[-1]
-        if last in _TRAILING_PUNCTUATION or (
-            last == ")" and url.count("(") < url.count(")")
-        ):
-            tail = last + tail
-            url = url[:-1]
+    """Split trailing punctuation (and an unbalanced ``)``) off a matched URL.
+
+    One pass from the end, with the parentheses counted once: linear in the
+    URL's length (a URL of 60,000 ``)`` must not cost seconds)."""
+    opened, closed = url.count("("), url.count(")")
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING_PUNCTUATION:
+            end -= 1
+        elif last == ")" and opened < closed:
+            closed -= 1
+            end -= 1
         else:
             break
-    return url, tail
+    return url[:end], url[end:]
 
 
 def _clean(html: str) -> str:
