@@ -69,17 +69,12 @@ def _site_slug() -> str:
     return (request.view_args or {}).get("site_slug", "")
 
 
-def site_client_bucket() -> str:
-    """Posts are counted per site and client bucket."""
-    return f"{_site_slug()}|{client_bucket()}"
-
-
-def post_limits() -> str:
-    """The site's own post limit, or the global one."""
+def _request_site():
+    """The site the request names, or None (unknown, or the database failed)."""
     from .api.lookup import request_site
 
     try:
-        site = request_site(_site_slug())
+        return request_site(_site_slug())
     except SQLAlchemyError:
         # The view answers 503; a database error here must not be mistaken by
         # Flask-Limiter for a dead Redis. Roll back: a connection lost here
@@ -88,7 +83,20 @@ def post_limits() -> str:
         from .extensions import db
 
         db.session.rollback()
-        site = None
+        return None
+
+
+def site_client_bucket() -> str:
+    """Posts are counted per site and client bucket. Posts naming a site that
+    does not exist share one bucket per client, whatever the slug: random
+    slugs must leave no state of their own in Redis."""
+    site = _request_site()
+    return f"{site.slug if site is not None else '?'}|{client_bucket()}"
+
+
+def post_limits() -> str:
+    """The site's own post limit, or the global one."""
+    site = _request_site()
     if site is not None and site.post_rate_limit:
         return site.post_rate_limit
     return current_app.config["RATELIMIT_POST"]

@@ -55,6 +55,40 @@ def test_exactly_the_limit_is_admitted_then_429_with_envelope(limited):
     assert _count(limited) == 3
 
 
+def test_posts_to_unknown_sites_leave_no_state_per_slug(limited):
+    """200 random slugs used to leave 600 Redis keys, some for a day: now they
+    share one bucket per client, and that bucket is still limited."""
+    import secrets
+
+    import redis
+
+    client = limited.test_client()
+    slugs = [f"nosuch-{secrets.token_hex(6)}" for _ in range(40)]
+    statuses = [
+        client.post(
+            f"/api/v1/sites/{slug}/comments",
+            json=comment_payload(),
+            environ_base={"REMOTE_ADDR": "198.51.100.99"},
+        ).status_code
+        for slug in slugs
+    ]
+    # One client's posts to nowhere share the default limit (3/minute).
+    assert statuses[:3] == [404, 404, 404]
+    assert set(statuses[3:]) == {429}
+    server = redis.Redis.from_url(limited.config["REDIS_URL"])
+    try:
+        keys = [
+            key.decode()
+            for key in server.scan_iter(
+                match=f"*{limited.config['REDIS_KEY_PREFIX']}*", count=1000
+            )
+        ]
+    finally:
+        server.close()
+    assert not [key for key in keys if "nosuch-" in key], keys
+    assert len(keys) <= 3, keys  # one per window of the limit, at most
+
+
 def test_accepted_posts_carry_no_rate_limit_headers(limited):
     # Computing "remaining" would cost every accepted post a Redis round trip;
     # a refusal says all a client needs.
