@@ -48,6 +48,9 @@ class CaptchaStandIn(InBackground):
     secret: str = SECRET
     tokens: dict = field(default_factory=dict)
     received: list = field(default_factory=list)
+    # hCaptcha's: the site key each token was issued for (a "sitekey" field in
+    # the verification must match it, as the real service checks).
+    sitekeys: dict = field(default_factory=dict)
     clock_offset: float = 0.0
 
     def __post_init__(self):
@@ -152,12 +155,17 @@ class CaptchaStandIn(InBackground):
             if self.now() - issued.issued_at > LIFETIMES[issued.provider]:
                 code = "expired-input-response" if hcaptcha else "timeout-or-duplicate"
                 return {"success": False, "error-codes": [code]}
+        wanted = self.sitekeys.get(token)
+        if hcaptcha and wanted and form.get("sitekey") != wanted:
+            # Solved on a widget of another site key than the one expected.
+            return {"success": False, "error-codes": ["invalid-input-response"]}
         answer = {
             "success": True,
             "challenge_ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "hostname": issued.hostname,
             "error-codes": [],
         }
+        if issued.hostname is not None:  # some answers name none
+            answer["hostname"] = issued.hostname
         if issued.provider == "recaptcha_v3":
             answer.update(score=issued.score, action=issued.action)
         elif issued.provider == "turnstile":

@@ -117,6 +117,9 @@ def verify(site: Site, token: str, remote_ip: str | None) -> CaptchaResult:
     form = {"secret": site.captcha_secret, "response": token}
     if remote_ip:
         form["remoteip"] = remote_ip
+    if provider == CaptchaProvider.HCAPTCHA and site.captcha_site_key:
+        # hCaptcha then refuses a token solved for another site key.
+        form["sitekey"] = site.captcha_site_key
     started = time.monotonic()
     try:
         url = config[spec.url_setting]
@@ -196,9 +199,15 @@ def _judge(site: Site, spec: ProviderSpec, answer: dict, result: CaptchaResult):
         return result
 
     hostnames = _hostnames(site)
-    if hostnames and result.hostname and result.hostname not in hostnames:
+    if hostnames and result.hostname not in hostnames:
+        # An answer that names no hostname cannot show the token was solved on
+        # the site's pages.
         result.outcome = Outcome.INVALID
-        result.detail = f"token issued for another hostname ({result.hostname})"
+        result.detail = (
+            f"token issued for another hostname ({result.hostname})"
+            if result.hostname
+            else "the answer named no hostname"
+        )
         return result
     if spec.checks_action and result.action != ACTION:
         result.outcome = Outcome.INVALID

@@ -145,6 +145,31 @@ def test_token_for_another_hostname_is_invalid(captcha_app, standin, provider):
     assert _comments() == []
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_an_answer_without_a_hostname_is_invalid_for_a_site_with_origins(
+    captcha_app, standin, provider
+):
+    _site(provider)
+    response = _post(captcha_app, standin.issue(provider, hostname=None))
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "captcha_invalid"
+    assert _comments() == []
+
+
+def test_hcaptcha_verification_sends_the_site_key(captcha_app, standin):
+    _site("hcaptcha")
+    token = standin.issue("hcaptcha")
+    standin.sitekeys[token] = "site-key"  # the site's key: accepted
+    assert _post(captcha_app, token).status_code == 202
+    other = standin.issue("hcaptcha")
+    standin.sitekeys[other] = "another-sites-key"
+    # Solved on another site's widget: refused, nothing stored.
+    response = _post(captcha_app, other, body="Another comment.")
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "captcha_invalid"
+    assert len(_comments()) == 1
+
+
 @pytest.mark.parametrize("provider", ["recaptcha_v3", "turnstile"])
 def test_token_for_another_action_is_invalid(captcha_app, standin, provider):
     _site(provider)
