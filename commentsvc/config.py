@@ -57,6 +57,9 @@ DEFAULTS = {
     "RATELIMIT_CAPTCHA": "30/minute",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
     "RATELIMIT_LOGIN_ACCOUNT": "5/minute;50/day",
+    # IPv6 clients are counted per network of this many bits (one subscriber
+    # usually holds a /64; some providers hand out a /56 or a /48).
+    "RATELIMIT_IPV6_PREFIX": 64,
     # Akismet (a per-site setting): where to reach it and how long to wait.
     "AKISMET_API_URL": "https://rest.akismet.com",
     "AKISMET_TIMEOUT": 3.0,
@@ -179,6 +182,13 @@ def _parse_webhook_retry_delays(name: str, raw: str) -> str:
     return _checked(name, raw, parse_retry_delays)
 
 
+def _parse_ipv6_prefix(name: str, raw: str) -> int:
+    value = _parse_number(int, positive=True)(name, raw)
+    if not 16 <= value <= 128:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be from 16 to 128, got {raw!r}")
+    return value
+
+
 PARSERS = {
     "SECRET_KEY": _parse_str,
     "DEV_DEMO": _parse_bool,
@@ -206,6 +216,7 @@ PARSERS = {
     "RATELIMIT_CAPTCHA": _parse_limits,
     "RATELIMIT_LOGIN_IP": _parse_limits,
     "RATELIMIT_LOGIN_ACCOUNT": _parse_limits,
+    "RATELIMIT_IPV6_PREFIX": _parse_ipv6_prefix,
     "AKISMET_API_URL": _parse_str,
     "AKISMET_TIMEOUT": _parse_number(float, positive=True),
     "LOG_FORMAT": _parse_choice("json", "text"),

@@ -22,6 +22,7 @@ from .errors import rate_limited
 
 log = logging.getLogger(__name__)
 
+# One subscriber usually holds a whole /64 (RATELIMIT_IPV6_PREFIX changes it).
 IPV6_BUCKET_PREFIX = 64
 
 
@@ -44,9 +45,9 @@ def client_ip(remote_addr: str | None = None) -> str | None:
     return str(address)
 
 
-def ip_bucket(ip: str | None) -> str:
-    """The rate-limit bucket of an address: itself for IPv4, its /64 for IPv6
-    (one subscriber usually holds a whole /64)."""
+def ip_bucket(ip: str | None, ipv6_prefix: int = IPV6_BUCKET_PREFIX) -> str:
+    """The rate-limit bucket of an address: itself for IPv4, its network of
+    *ipv6_prefix* bits for IPv6 (one subscriber usually holds a whole /64)."""
     if not ip:
         return "unknown"
     try:
@@ -56,13 +57,13 @@ def ip_bucket(ip: str | None) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped:
             return str(address.ipv4_mapped)
-        network = ipaddress.IPv6Network((address, IPV6_BUCKET_PREFIX), strict=False)
+        network = ipaddress.IPv6Network((address, ipv6_prefix), strict=False)
         return str(network)
     return str(address)
 
 
 def client_bucket() -> str:
-    return ip_bucket(client_ip())
+    return ip_bucket(client_ip(), current_app.config["RATELIMIT_IPV6_PREFIX"])
 
 
 def _site_slug() -> str:

@@ -110,6 +110,11 @@ def test_the_test_mapping_overrides_the_environment(environ):
         ("UNAVAILABLE_RETRY_AFTER", "soon"),
         ("DATABASE_URL", "mysql://root@localhost/comments"),
         ("DATABASE_URL", "not a url"),
+        ("RATELIMIT_IPV6_PREFIX", "8"),
+        ("RATELIMIT_IPV6_PREFIX", "129"),
+        ("RATELIMIT_IPV6_PREFIX", "/64"),
+        ("SPAM_POLL_INTERVAL", "0"),
+        ("SPAM_TRAIN_SETTLE", "-1"),
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(environ, name, value):

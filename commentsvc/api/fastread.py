@@ -42,6 +42,7 @@ class FastReads:
         self.cache = app.extensions["commentsvc.read_cache"]
         self.counter = app.extensions["commentsvc.read_limits"]
         self.limits_on = config["RATELIMIT_ENABLED"]
+        self.ipv6_prefix = config["RATELIMIT_IPV6_PREFIX"]
         self.max_age = f"public, max-age={config['API_CACHE_MAX_AGE']}"
         self.served = 0  # answers given here (for tests and curiosity)
 
@@ -80,7 +81,8 @@ class FastReads:
                 return None
         if self.limits_on:
             address = ratelimit.client_ip(environ.get("REMOTE_ADDR") or "")
-            if self.counter.hit(ratelimit.ip_bucket(address)) is not None:
+            bucket = ratelimit.ip_bucket(address, self.ipv6_prefix)
+            if self.counter.hit(bucket) is not None:
                 return None  # the app answers the 429 (and counts it)
 
         offered = environ.get("HTTP_X_REQUEST_ID", "")

@@ -185,6 +185,18 @@ def test_ipv6_addresses_in_one_64_share_a_bucket(limited):
     assert _post(client, ip="2001:db8:1:3::1").status_code == 202
 
 
+def test_the_ipv6_network_counted_is_configurable(make_app):
+    app = make_app(RATELIMIT_POST="3/minute", RATELIMIT_IPV6_PREFIX=48)
+    with app.app_context():
+        make_site()
+    client = app.test_client()
+    # Three /64s of one /48: one subscriber of a provider that hands out /48s.
+    for n in range(3):
+        assert _post(client, ip=f"2001:db8:1:{n + 1}::1").status_code == 202
+    assert _post(client, ip="2001:db8:1:ffff::1").status_code == 429
+    assert _post(client, ip="2001:db8:2::1").status_code == 202
+
+
 def test_ipv4_mapped_ipv6_counts_as_ipv4(limited):
     client = limited.test_client()
     assert _post(client, ip="::ffff:198.51.100.7").status_code == 202
