@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import time
+from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -102,8 +103,10 @@ def check(site: Site, token: str | None, remote_ip: str | None) -> CaptchaResult
     return result
 
 
-def _key(slug: str = "*") -> str:
-    return f"{current_app.config['REDIS_KEY_PREFIX']}captcha:misconfigured:{slug}"
+def _key() -> str:
+    # One hash (site slug -> what the provider said), so that /readyz reads one
+    # key of at most one field per site instead of scanning the keyspace.
+    return f"{current_app.config['REDIS_KEY_PREFIX']}captcha:misconfigured"
 
 
 def _remember_misconfiguration(site: Site, result: CaptchaResult) -> None:
@@ -118,7 +121,10 @@ def _remember_misconfiguration(site: Site, result: CaptchaResult) -> None:
     )
     current_app.extensions.get("commentsvc.captcha_cleared", {}).pop(site.slug, None)
     try:
-        get_redis().set(_key(site.slug), value, ex=MISCONFIGURED_TTL)
+        with get_redis().pipeline() as pipe:
+            pipe.hset(_key(), site.slug, value)
+            pipe.expire(_key(), MISCONFIGURED_TTL)
+            pipe.execute()
     except (RedisError, OSError):
         log.warning("could not record the captcha misconfiguration in Redis")
 
@@ -132,7 +138,7 @@ def _forget_misconfiguration(site: Site) -> None:
         return
     # If Redis is down the warning simply expires by itself.
     with contextlib.suppress(RedisError, OSError):
-        get_redis().delete(_key(site.slug))
+        get_redis().hdel(_key(), site.slug)
         cleared[site.slug] = time.monotonic()
 
 
@@ -143,11 +149,18 @@ def misconfigured_sites() -> dict[str, dict]:
         redis.exceptions.RedisError: Redis is unreachable.
     """
     client = get_redis()
-    found = {}
-    prefix = _key("")
-    for key in client.scan_iter(match=_key(), count=200):
-        raw = client.get(key)
-        if raw:
-            slug = key.decode()[len(prefix) :]
-            found[slug] = json.loads(raw)
+    found, stale = {}, []
+    oldest = utcnow() - timedelta(seconds=MISCONFIGURED_TTL)
+    for slug, raw in client.hgetall(_key()).items():
+        try:
+            info = json.loads(raw)
+            fresh = datetime.fromisoformat(info["at"]) >= oldest
+        except (ValueError, KeyError, TypeError):
+            fresh = False
+        if fresh:
+            found[slug.decode()] = info
+        else:
+            stale.append(slug)
+    if stale:
+        client.hdel(_key(), *stale)
     return found

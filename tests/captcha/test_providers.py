@@ -320,3 +320,32 @@ def test_captcha_secret_never_leaves_the_server(captcha_app, standin):
         "provider": "recaptcha_v2",
         "site_key": "site-key",
     }
+
+
+def _scans(server) -> int:
+    stats = server.info("commandstats")
+    return stats.get("cmdstat_scan", {}).get("calls", 0)
+
+
+def test_readyz_reads_one_key_and_scans_nothing(captcha_app, standin):
+    """The warnings of /readyz used to come from a scan of the whole Redis
+    keyspace on every call: now from one hash of at most a field per site."""
+    import redis
+
+    _site("hcaptcha", captcha_secret="wrong-secret")
+    assert _post(captcha_app, standin.issue("hcaptcha")).status_code == 202
+    server = redis.Redis.from_url(captcha_app.config["REDIS_URL"])
+    try:
+        # Ten thousand unrelated keys in the same Redis cost /readyz nothing.
+        prefix = captcha_app.config["REDIS_KEY_PREFIX"]
+        with server.pipeline() as pipe:
+            for n in range(10_000):
+                pipe.set(f"{prefix}unrelated:{n}", 1, ex=60)
+            pipe.execute()
+        before = _scans(server)
+        ready = captcha_app.test_client().get("/readyz")
+        assert _scans(server) == before
+    finally:
+        server.close()
+    assert ready.status_code == 200
+    assert list(ready.json["warnings"]["captcha_misconfigured"]) == ["news"]
