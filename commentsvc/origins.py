@@ -24,3 +24,17 @@ def normalize_origin(value: str) -> str | None:
     if port is None or port == _DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+def origin_of_url(url: str) -> str | None:
+    """The canonical origin of the http(s) URL *url*, or None."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if not host or parts.username or parts.password:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return normalize_origin(f"{parts.scheme}://{host}" + (f":{port}" if port else ""))

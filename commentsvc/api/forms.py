@@ -20,6 +20,7 @@ from wtforms.validators import (
 from ..comments.service import Submission
 from ..errors import ApiError
 from ..models import Site
+from ..origins import origin_of_url
 
 # Every field the API reads from a posted comment; anything else is ignored.
 STRING_FIELDS = (
@@ -111,6 +112,20 @@ def mailto_safe(form, field):
         )
 
 
+def _on_origins(site: Site):
+    """The page's URL must be on one of the site's allowed origins: a thread's
+    first post fixes the URL every reader is sent back to."""
+    allowed = set(site.allowed_origins)
+
+    def check(form, field):
+        if origin_of_url(field.data or "") not in allowed:
+            raise ValidationError(
+                "The page's URL must be on one of the site's own origins."
+            )
+
+    return check
+
+
 def http_url(form, field):
     try:
         parts = urlsplit(field.data or "")
@@ -183,6 +198,8 @@ class CommentForm(FlaskForm):
 
     def __init__(self, site: Site, **kwargs):
         super().__init__(**kwargs)
+        if site.allowed_origins:
+            self.url.validators = [*self.url.validators, _on_origins(site)]
         self.body.validators = [
             *self.body.validators,
             Length(

@@ -487,6 +487,30 @@ def test_what_helps_impersonation_or_mailto_injection_is_422(
     assert count_comments(app) == 0
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/news/article",
+        "http://news.example/article",  # another scheme is another origin
+        "https://news.example:8443/article",
+        "https://news.example.evil.example/article",
+    ],
+)
+def test_a_page_url_off_the_sites_origins_is_422(app, client, site, url):
+    """The first post to a thread fixes the URL readers are sent back to: it
+    must be one of the site's own pages."""
+    response = post(client, url=url)
+
+    assert_validation_error(
+        response, "url", "The page's URL must be on one of the site's own origins."
+    )
+    assert count_comments(app) == 0
+
+
+def test_a_page_url_on_the_sites_origin_passes_in_any_spelling(app, client, site):
+    assert post(client, url="HTTPS://News.Example:443/article?x=1#c").status_code == 202
+
+
 def test_ordinary_names_and_addresses_still_pass(app, client, site):
     for author, email in (
         ("Zoë O'Brien-Smith", "zoe.obrien+news@example.org"),
