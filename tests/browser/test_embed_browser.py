@@ -391,7 +391,9 @@ def test_dev_token_spent_elsewhere_asks_for_a_tick_then_sends_by_itself(
     token = page.evaluate("commentsvcDevCaptcha.getResponse()")
     spent = server.app.test_client().post(
         "/api/v1/sites/news/comments",
-        json=comment_payload(body="Someone else", captcha_token=token),
+        json=comment_payload(
+            body="Someone else", captcha_token=token, url=f"{article.origin}/other"
+        ),
     )
     assert spent.status_code == 202
 
