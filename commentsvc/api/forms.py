@@ -104,9 +104,7 @@ _MAILTO_UNSAFE = frozenset('?&%#<>",;\\ ')
 def mailto_safe(form, field):
     """Refuse an email address that a mailto: link would misread."""
     value = field.data or ""
-    if any(c in _MAILTO_UNSAFE for c in value) or any(
-        unicodedata.category(c) == "Cf" for c in value
-    ):
+    if any(c in _MAILTO_UNSAFE for c in value) or _hidden(value):
         raise StopValidation(
             "Please enter a plain email address (without ? & % # quotes or spaces)."
         )

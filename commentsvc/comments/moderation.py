@@ -214,20 +214,23 @@ def moderate(
                     created_at=now,
                 )
             )
-            if to_status in STATUS_EVENTS and from_status != to_status:
-                record_comment_event(comment, STATUS_EVENTS[to_status])
+            if from_status != to_status:
+                # A confirmation changes no listing and has no event to send.
+                if to_status in STATUS_EVENTS:
+                    record_comment_event(comment, STATUS_EVENTS[to_status])
+                changed_threads.add((comment.site.slug, comment.thread.key))
             lesson = akismet_check.feedback_for(comment, from_status, to_status)
             if lesson is not None:
                 feedback.append(lesson)
             decision.changed.append(comment.id)
-            changed_threads.add((comment.site.slug, comment.thread.key))
             changed_sites.add(comment.site_id)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     if decision.changed:
-        wake_workers()
+        if changed_threads:
+            wake_workers()
         for site_slug, thread_key in changed_threads:
             invalidate(site_slug, thread_key)
         # The learning filter is taught by a worker: here only a wake-up.

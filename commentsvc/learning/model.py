@@ -8,7 +8,7 @@ never run code (an object array is refused on load).
 
 import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,7 +29,6 @@ class LinearModel:
     intercept: float
     examples: int = 0
     spam_examples: int = 0
-    extra: dict = field(default_factory=dict)
 
     def logit(self, row: Features) -> float:
         return float(self.contributions(row).sum()) + self.intercept
