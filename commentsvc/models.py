@@ -215,6 +215,9 @@ class Comment(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     # A digest of the body, so the spam rules find repeats through an index.
     body_hash: Mapped[str | None] = mapped_column(sa.String(32))
+    # The page title this post offered; the thread shows the title offered by
+    # its latest approved comment, so the first poster cannot claim it.
+    page_title: Mapped[str | None] = mapped_column(sa.String(300))
     # Safe HTML, rendered once when the comment is stored.
     body_html: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[CommentStatus] = mapped_column(
@@ -255,6 +258,9 @@ class Moderator(db.Model):
         _enum(Role, "moderator_role"), default=Role.MODERATOR
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of every session's identity: raising it ends all of this moderator's
+    # sessions (logout, password change, deactivation).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
