@@ -33,9 +33,16 @@ DEFAULTS = {
     # Seconds a CDN or browser may cache a thread listing.
     "API_CACHE_MAX_AGE": 30,
     # The in-process cache of public reads: seconds an entry may live (changes
-    # invalidate it at once; this bounds a lost invalidation), and how many.
+    # invalidate it at once; this bounds a lost invalidation), and how many
+    # bytes of it each process keeps.
     "READ_CACHE_TTL": 30.0,
-    "READ_CACHE_SIZE": 2000,
+    "READ_CACHE_BYTES": 64 * 1024 * 1024,
+    # Thread listings: top-level comments a page carries, replies under each
+    # (the rest through cursors), and how long a process waits for another
+    # one's rebuild of the same page before building it itself.
+    "LISTING_PAGE_SIZE": 50,
+    "LISTING_REPLIES": 10,
+    "LISTING_REBUILD_WAIT": 3.0,
     # Seconds a client is asked to wait when the database is unavailable.
     "UNAVAILABLE_RETRY_AFTER": 5,
     # Captcha verification (see commentsvc/captcha/).
@@ -202,7 +209,10 @@ PARSERS = {
     "API_CACHE_MAX_AGE": _parse_number(int),
     "UNAVAILABLE_RETRY_AFTER": _parse_number(int),
     "READ_CACHE_TTL": _parse_number(float),
-    "READ_CACHE_SIZE": _parse_number(int),
+    "READ_CACHE_BYTES": _parse_number(int),
+    "LISTING_PAGE_SIZE": _parse_number(int, positive=True),
+    "LISTING_REPLIES": _parse_number(int, positive=True),
+    "LISTING_REBUILD_WAIT": _parse_number(float),
     "CAPTCHA_RECAPTCHA_VERIFY_URL": _parse_str,
     "CAPTCHA_HCAPTCHA_VERIFY_URL": _parse_str,
     "CAPTCHA_TURNSTILE_VERIFY_URL": _parse_str,

@@ -53,6 +53,13 @@ CAPTCHA_LATENCY = Histogram(
     ["provider"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8),
 )
+LISTING_BUILDS = Counter(
+    "commentsvc_listing_builds_total",
+    "Listing pages missing from a process's cache, by how they were had: built "
+    "from the database, shared from another process's rebuild, or built alone "
+    "(Redis unavailable).",
+    ["outcome"],
+)
 RATE_LIMITED = Counter(
     "commentsvc_rate_limited_total",
     "Requests refused with 429, by endpoint.",

@@ -195,6 +195,16 @@ class Comment(db.Model):
         ),
         # The queue across every site (admins), oldest first.
         sa.Index("ix_comments_status_created", "status", "created_at", "id"),
+        # Listing pages: a thread's top-level comments in order (root_id NULL),
+        # then the replies under each of them.
+        sa.Index(
+            "ix_comments_thread_root_created",
+            "thread_id",
+            "root_id",
+            "created_at",
+            "id",
+        ),
+        sa.Index("ix_comments_root_created", "root_id", "created_at", "id"),
         # Repeated bodies (spam rules): a site's comments with one body, by time.
         sa.Index(
             "ix_comments_site_body_hash_created", "site_id", "body_hash", "created_at"
@@ -210,6 +220,10 @@ class Comment(db.Model):
     parent_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
     )
+    # The top-level comment a reply hangs under (None for a top-level comment):
+    # pages go by top-level comments, each with its replies. No foreign key
+    # (see migration 0006): the purge clears the roots it deletes.
+    root_id: Mapped[int | None] = mapped_column()
     author: Mapped[str] = mapped_column(sa.String(100))
     email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     body: Mapped[str] = mapped_column(sa.Text)

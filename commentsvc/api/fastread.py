@@ -64,13 +64,17 @@ class FastReads:
         params = parse_qsl(
             environ.get("QUERY_STRING", ""), keep_blank_values=True, errors="replace"
         )
-        if len(params) != 1 or params[0][0] != "thread":
+        query = dict(params)
+        if len(query) != len(params) or not 1 <= len(query) <= 2:
             return None
-        key = params[0][1].strip()
+        if "thread" not in query or set(query) - {"thread", "cursor"}:
+            return None
+        key = query["thread"].strip()
         if thread_key_problem(key):
             return None  # the app answers the 422
+        cursor = query.get("cursor", "")
         site = self.cache.get(site_key(slug))
-        listing = self.cache.get(listing_key(slug, key)) if site else None
+        listing = self.cache.get(listing_key(slug, key, cursor)) if site else None
         if listing is None:
             return None
         origin = environ.get("HTTP_ORIGIN")

@@ -7,6 +7,7 @@ from flask import Response, current_app, g, request
 from ..captcha import CaptchaRefused, dev
 from ..comments import service
 from ..comments.errors import ValidationFailed
+from ..comments.listing import BadCursor
 from ..errors import ApiError
 from ..models import CommentStatus
 from ..ratelimit import client_ip
@@ -66,7 +67,8 @@ def comments_preflight(site_slug: str):
 
 @bp.get("/sites/<site_slug>/comments")
 def list_comments(site_slug: str):
-    """A thread's approved comments, oldest first, and the site's public config.
+    """A page of a thread's approved comments, oldest first, and the site's
+    public config; ``cursor`` names a later page (see comments/listing.py).
 
     Public and cacheable: nothing in it differs per reader. Served from the
     in-process read cache; a moderation decision invalidates it.
@@ -75,7 +77,16 @@ def list_comments(site_slug: str):
     if site is None:
         raise ApiError(404, "unknown_site", f"There is no site {site_slug!r}.")
     check_origin(site)
-    listing = service.thread_listing(site, _thread_key_from_query())
+    cursor = request.args.get("cursor", "")
+    try:
+        listing = service.thread_listing(site, _thread_key_from_query(), cursor)
+    except BadCursor:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "Please correct the highlighted fields.",
+            fields={"cursor": "Not a cursor of this thread: use one a page gave."},
+        ) from None
     response = Response(listing.body, mimetype="application/json")
     response.set_etag(listing.etag)
     response.cache_control.public = True

@@ -6,6 +6,11 @@ The database stays the source of truth. A change that alters a listing
 the entry here and tells every other process through Redis pub/sub; a process
 whose subscription dropped (Redis down) clears everything when it reconnects,
 and entries never outlive CACHE_TTL even if a message was lost.
+
+The cache is bounded by bytes, not entries, in three parts that cannot evict
+one another: first pages of threads with comments (and the small per-site
+entries), later pages, and empty listings. Reading random thread keys, or
+walking every page of a huge thread, only churns its own part.
 """
 
 import json
@@ -35,6 +40,52 @@ class SiteView:
 class Listing:
     body: bytes
     etag: str
+    empty: bool = False
+
+    @property
+    def cache_size(self) -> int:
+        return len(self.body) + 200
+
+
+# What an entry without a size of its own is counted as (site views, settings,
+# thread rows: a few hundred bytes each, counted generously).
+ENTRY_BYTES = 1024
+# The shares of the byte budget: first pages and per-site entries, later pages,
+# empty listings.
+PARTS = {"main": 0.75, "deep": 0.2, "empty": 0.05}
+
+
+def _part(key: tuple, value) -> str:
+    if key[0] == "listing":
+        if getattr(value, "empty", False):
+            return "empty"
+        if len(key) > 3 and key[3]:
+            return "deep"
+    return "main"
+
+
+class _Part:
+    """One least-recently-used part of the cache, bounded by bytes."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.used = 0
+        self.entries: OrderedDict = OrderedDict()
+
+    def pop(self, key) -> None:
+        found = self.entries.pop(key, None)
+        if found is not None:
+            self.used -= found[2]
+
+    def put(self, key, value, size: int) -> None:
+        self.pop(key)
+        if size > self.budget:
+            return  # never worth every other entry
+        self.entries[key] = (time.monotonic(), value, size)
+        self.used += size
+        while self.used > self.budget:
+            _, (_, _, dropped) = self.entries.popitem(last=False)
+            self.used -= dropped
 
 
 def site_key(slug: str) -> tuple:
@@ -53,8 +104,8 @@ def thread_key(slug: str, thread: str) -> tuple:
     return ("thread", slug, thread)
 
 
-def listing_key(slug: str, thread: str) -> tuple:
-    return ("listing", slug, thread)
+def listing_key(slug: str, thread: str, cursor: str = "") -> tuple:
+    return ("listing", slug, thread, cursor)
 
 
 def spam_model_key(slug: str) -> tuple:
@@ -62,12 +113,14 @@ def spam_model_key(slug: str) -> tuple:
 
 
 class ReadCache:
-    def __init__(self, app: Flask, ttl: float, max_entries: int):
+    def __init__(self, app: Flask, ttl: float, max_bytes: int):
         self.app = app
         self.ttl = ttl
-        self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._entries: OrderedDict = OrderedDict()
+        self._parts = {
+            name: _Part(int(max_bytes * share)) for name, share in PARTS.items()
+        }
         # Bumped on every invalidation: a read that began before one must not
         # store what it read.
         self.generation = 0
@@ -86,66 +139,83 @@ class ReadCache:
             return None
         self._ensure_subscriber()
         with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            stored_at, value = found
-            if time.monotonic() - stored_at > self.ttl:
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return value
+            for part in self._parts.values():
+                found = part.entries.get(key)
+                if found is None:
+                    continue
+                stored_at, value, _ = found
+                if time.monotonic() - stored_at > self.ttl:
+                    part.pop(key)
+                    return None
+                part.entries.move_to_end(key)
+                return value
+            return None
 
     def put(self, key, value, generation: int) -> None:
         """Store *value* unless an invalidation came since *generation*."""
         if not self.enabled:
             return  # caching off
+        size = getattr(value, "cache_size", ENTRY_BYTES)
         with self._lock:
             if generation != self.generation:
                 return
-            self._entries[key] = (time.monotonic(), value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            for part in self._parts.values():
+                part.pop(key)  # an entry may change parts (a listing no longer empty)
+            self._parts[_part(key, value)].put(key, value, size)
+
+    def usage(self) -> dict[str, tuple[int, int]]:
+        """Bytes used and entries held, by part."""
+        with self._lock:
+            return {n: (p.used, len(p.entries)) for n, p in self._parts.items()}
 
     # -- invalidation --------------------------------------------------------
     def drop(self, site: str, thread: str | None = None) -> None:
         """Forget the site's view and listings (one thread, or all of them)."""
         with self._lock:
             self.generation += 1
-            for key in list(self._entries):
-                if key[1] != site:
-                    continue
-                if thread is None or key == listing_key(site, thread):
-                    del self._entries[key]
+            for part in self._parts.values():
+                for key in list(part.entries):
+                    if key[1] != site:
+                        continue
+                    if thread is None or (key[0] == "listing" and key[2] == thread):
+                        part.pop(key)
 
     def forget(self, key: tuple) -> None:
         """Drop one entry (another process may hold it too: see publish_key)."""
         with self._lock:
             self.generation += 1
-            self._entries.pop(key, None)
+            for part in self._parts.values():
+                part.pop(key)
 
     def clear(self) -> None:
         with self._lock:
             self.generation += 1
-            self._entries.clear()
+            for part in self._parts.values():
+                part.entries.clear()
+                part.used = 0
 
     def publish(self, site: str, thread: str | None = None) -> None:
-        """Drop here, and tell the other processes (after the commit)."""
+        """Drop here, and tell the other processes (after the commit); rebuilt
+        pages shared through Redis before the change are outdated too."""
         self.drop(site, thread)
-        self._broadcast({"site": site, "thread": thread})
+        self._broadcast({"site": site, "thread": thread}, (site, thread))
 
     def publish_key(self, key: tuple) -> None:
         """Drop one entry here and in the other processes (after the commit)."""
         self.forget(key)
         self._broadcast({"key": list(key)})
 
-    def _broadcast(self, message: dict) -> None:
+    def _broadcast(self, message: dict, outdated: tuple | None = None) -> None:
         try:
             with self.app.app_context():
                 from ..extensions import get_redis
+                from .flight import bump
 
-                get_redis().publish(self._channel, json.dumps(message))
+                with get_redis().pipeline(transaction=False) as pipeline:
+                    if outdated is not None:
+                        bump(pipeline, *outdated)
+                    pipeline.publish(self._channel, json.dumps(message))
+                    pipeline.execute()
         except (RedisError, OSError):
             log.warning("cache invalidation not broadcast (Redis down): TTL applies")
 
@@ -225,5 +295,5 @@ def invalidate_key(key: tuple) -> None:
 
 def init_app(app: Flask) -> None:
     app.extensions["commentsvc.read_cache"] = ReadCache(
-        app, ttl=app.config["READ_CACHE_TTL"], max_entries=app.config["READ_CACHE_SIZE"]
+        app, ttl=app.config["READ_CACHE_TTL"], max_bytes=app.config["READ_CACHE_BYTES"]
     )

@@ -27,13 +27,17 @@ def parse_duration(text: str) -> timedelta:
 def purge_spam(older_than: timedelta, batch_size: int = 1000) -> int:
     """Delete spam created more than *older_than* ago; return how many.
 
-    Replies to a purged comment keep their place (their parent becomes None);
+    Replies to a purged comment keep their place (their parent becomes None,
+    and replies under a purged top-level comment become top-level themselves);
     audit rows of purged comments go with them.
     """
 
     def delete(ids: list[int]) -> None:
         db.session.execute(
             sa.update(Comment).where(Comment.parent_id.in_(ids)).values(parent_id=None)
+        )
+        db.session.execute(
+            sa.update(Comment).where(Comment.root_id.in_(ids)).values(root_id=None)
         )
         db.session.execute(sa.delete(Comment).where(Comment.id.in_(ids)))
 

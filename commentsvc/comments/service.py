@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from .. import captcha, spam
 from ..extensions import db
-from ..models import Comment, CommentStatus, Site, Thread, iso8601, utcnow
+from ..models import Comment, CommentStatus, Site, utcnow
 from ..sites import site_settings
 from ..spam import rules
 from ..spam.verdict import Verdict
 from ..webhooks.outbox import COMMENT_CREATED, comment_payload, record_event
 from ..webhooks.wake import wake_workers
+from . import flight, listing
 from .bans import active_ban
 from .cache import (
     Listing,
@@ -88,6 +90,10 @@ class StoredComment:
     moderated_at: datetime | None = None
 
 
+# The largest formatted comment stored: a page of the listing always has room
+# for one (its JSON escaping and the other fields included).
+MAX_HTML_BYTES = 160 * 1024
+
 # Built once: every post runs it.
 _INSERT_COMMENT = sa.insert(Comment.__table__).returning(Comment.__table__.c.id)
 
@@ -126,14 +132,24 @@ def submit_comment(
     event (see commentsvc.spam). Spam is stored as such, never discarded.
 
     Raises:
-        ValidationFailed: the parent is unknown, unpublished or on another page.
+        ValidationFailed: the parent is unknown, unpublished or on another page,
+            or the formatted body is over MAX_HTML_BYTES.
         captcha.CaptchaExpired: the token expired or was used; nothing stored.
         captcha.CaptchaInvalid: no token, or a bad one; nothing stored.
         sqlalchemy.exc.DBAPIError: the database failed; nothing was stored.
     """
     verdict = verdict or Verdict()
+    body_html = render_body(submission.body)
+    if len(body_html.encode()) > MAX_HTML_BYTES:
+        # Escaping and links can make a long comment several times larger: it
+        # must still fit in one page of the listing (see listing.MAX_PAGE_BYTES).
+        raise ValidationFailed(
+            {"body": "This comment is too long once formatted: please shorten it."}
+        )
+    root_id = None
     if submission.parent_id is not None:
-        _check_parent(site, submission.thread, submission.parent_id)
+        parent = _check_parent(site, submission.thread, submission.parent_id)
+        root_id = parent.root_id or parent.id
     token = spam.assess(site, submission, client, verdict)
     # End any read transaction: no database connection is held while the
     # captcha provider (or Akismet) answers.
@@ -163,7 +179,7 @@ def submit_comment(
             "author": submission.author,
             "email": submission.email or None,
             "body": submission.body,
-            "body_html": render_body(submission.body),
+            "body_html": body_html,
             "status": verdict.status,
             "signals": verdict.signals,
             "created_at": utcnow(),
@@ -175,6 +191,7 @@ def submit_comment(
                 {
                     **values,
                     "body_hash": rules.body_digest(submission.body),
+                    "root_id": root_id,
                     "ip": client.ip,
                     "user_agent": client.user_agent,
                 },
@@ -195,37 +212,6 @@ def submit_comment(
     if comment.status == CommentStatus.APPROVED:
         invalidate(site.slug, submission.thread)
     return comment
-
-
-def approved_comments(site_id: int, thread_key: str) -> list[dict]:
-    """The public fields of a thread's approved comments, oldest first (empty if
-    the thread is unknown). Only the columns served are read."""
-    rows = db.session.execute(
-        sa.select(
-            Comment.id,
-            Comment.parent_id,
-            Comment.author,
-            Comment.body_html,
-            Comment.created_at,
-        )
-        .join(Thread, Thread.id == Comment.thread_id)
-        .where(
-            Thread.site_id == site_id,
-            Thread.key == thread_key,
-            Comment.status == CommentStatus.APPROVED,
-        )
-        .order_by(Comment.created_at, Comment.id)
-    )
-    return [
-        {
-            "id": row.id,
-            "parent_id": row.parent_id,
-            "author": row.author,
-            "html": row.body_html,
-            "created_at": iso8601(row.created_at),
-        }
-        for row in rows
-    ]
 
 
 def public_site_config(site: Site) -> dict:
@@ -261,26 +247,68 @@ def site_view(slug: str) -> SiteView | None:
     return view
 
 
-def thread_listing(site: SiteView, thread_key: str) -> Listing:
-    """The public listing of a thread, serialized once and cached: its approved
-    comments and the site's public config, with an ETag."""
+# In a serialized listing, only the count of an empty thread reads so: inside
+# the JSON strings before it a quotation mark is always escaped.
+_EMPTY = b'"count":0,'
+
+
+def _config(name: str):
+    return current_app.config[name]
+
+
+def thread_listing(site: SiteView, thread_key: str, cursor: str = "") -> Listing:
+    """One page of a thread's public listing (the first, or the one *cursor*
+    names), serialized once and cached, with an ETag: approved comments, the
+    thread's total, the cursors to the rest, and the site's public config.
+    A page missing here is rebuilt once across all processes (see flight).
+
+    Raises:
+        listing.BadCursor: *cursor* is not one of ours, or not of this thread.
+    """
     cache = read_cache()
-    key = listing_key(site.slug, thread_key)
-    listing = cache.get(key)
-    if listing is None:
-        generation = cache.generation
-        comments = approved_comments(site.id, thread_key)
+    key = listing_key(site.slug, thread_key, cursor)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    position = listing.decode_cursor(cursor) if cursor else None
+    generation = cache.generation
+
+    def build() -> tuple[str, bytes]:
+        thread = listing.thread_id(site.id, thread_key)
+        if thread is None:
+            if position is not None:
+                raise listing.BadCursor(cursor)
+            page, count = listing.Page([], None, {}), 0
+        else:
+            page = (
+                listing.replies_page(thread, position, _config("LISTING_PAGE_SIZE"))
+                if position is not None and position.root is not None
+                else listing.top_page(
+                    thread,
+                    position,
+                    _config("LISTING_PAGE_SIZE"),
+                    _config("LISTING_REPLIES"),
+                )
+            )
+            count = listing.approved_count(site.id, thread_key)
+        db.session.commit()  # no connection held while the page is serialized
         body = json.dumps(
             {
                 "site": site.slug,
                 "thread": thread_key,
-                "count": len(comments),
-                "comments": comments,
+                "count": count,
+                "comments": page.comments,
+                "more_replies": page.more_replies,
+                "next": page.next,
                 "config": site.config,
             },
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode()
-        listing = Listing(body, hashlib.sha256(body).hexdigest()[:32])
-        cache.put(key, listing, generation)
-    return listing
+        return hashlib.sha256(body).hexdigest()[:32], body
+
+    etag, body = flight.shared(site.slug, thread_key, cursor, build)
+    # Empty listings (unknown threads too) are cached apart: see cache.PARTS.
+    found = Listing(body, etag, empty=_EMPTY in body)
+    cache.put(key, found, generation)
+    return found

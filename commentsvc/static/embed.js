@@ -27,6 +27,9 @@
     post: "Post Comment",
     posting: "Posting your comment…",
     retry: "Retry",
+    more: "Show more comments",
+    moreReplies: "Show more replies",
+    moreFailed: "They could not be loaded. Try again",
     noComment: "Please enter your comment!",
     noName: "Please enter your name here",
     noEmail: "Please enter your email address.",
@@ -80,7 +83,7 @@
     ".mine>article{background:var(--pb);padding:.5em .75em;border-radius:var(--r)}" +
     ".link{background:none;border:0;padding:0;font:inherit;font-size:.875em;color:var(--a);" +
     "text-decoration:underline;cursor:pointer}" +
-    "h3 .link{margin-left:1em;font-weight:400}" +
+    "h3 .link{margin-left:1em;font-weight:400}.more{margin:.5em 0 1em}" +
     "label{display:block;font-weight:600;margin-bottom:.25em}" +
     "input,textarea{box-sizing:border-box;width:100%;padding:.5em;font:inherit;color:inherit;" +
     "background:var(--fb);border:1px solid var(--bd);border-radius:var(--r)}" +
@@ -176,22 +179,42 @@
     root.append(h("section", {}, count, list, respond, status, retry));
 
     let comments = [];
+    let total = 0;
+    let next = null; // the cursor of the next page of top-level comments
+    let moreReplies = {}; // top-level comment id -> cursor of its other replies
     let config;
     let mine = store.get(mineKey) || [];
     let byId = {};
     let parentId = null;
     let form;
 
+    async function page(cursor) {
+      const query = `thread=${encodeURIComponent(thread)}` +
+        (cursor ? `&cursor=${encodeURIComponent(cursor)}` : "");
+      const res = await fetch(`${api}?${query}`, { credentials: "omit" });
+      const body = await res.json();
+      if (!res.ok) throw Error(res.status);
+      return body;
+    }
+
+    // The reader's own comments that are now published (on any page read so
+    // far) or a month old are forgotten.
+    function settleMine() {
+      const approved = new Set(comments.map((c) => c.id));
+      const month = Date.now() - 30 * 864e5;
+      mine = mine.filter((c) => !approved.has(c.id) && Date.parse(c.created_at) > month);
+      store.set(mineKey, mine.length ? mine : null);
+    }
+
     async function load() {
       retry.hidden = true;
       say(S.loading);
       try {
-        const res = await fetch(`${api}?thread=${encodeURIComponent(thread)}`, {
-          credentials: "omit",
-        });
-        const body = await res.json();
-        if (!res.ok) throw Error(res.status);
+        const body = await page(null);
         comments = body.comments;
+        total = body.count;
+        next = body.next;
+        moreReplies = body.more_replies || {};
         config = body.config;
       } catch (e) {
         say(S.loadFailed, true);
@@ -200,13 +223,49 @@
       }
       status.remove();
       retry.remove();
-      const approved = new Set(comments.map((c) => c.id));
-      const month = Date.now() - 30 * 864e5;
-      mine = mine.filter((c) => !approved.has(c.id) && Date.parse(c.created_at) > month);
-      store.set(mineKey, mine.length ? mine : null);
+      settleMine();
       form = makeForm();
       render();
       form.restore();
+    }
+
+    // "Show more comments" (root null) or "Show more replies" under a
+    // top-level comment: the page the cursor names, added to what is shown.
+    async function more(button, cursor, root) {
+      button.disabled = true;
+      let body;
+      try {
+        body = await page(cursor);
+      } catch (e) {
+        button.disabled = false;
+        button.textContent = S.moreFailed;
+        return;
+      }
+      const known = new Set(comments.map((c) => c.id));
+      const added = body.comments.filter((c) => !known.has(c.id));
+      comments = comments.concat(added);
+      total = body.count;
+      if (root) {
+        if (body.next) moreReplies[root] = body.next;
+        else delete moreReplies[root];
+      } else {
+        next = body.next;
+        Object.assign(moreReplies, body.more_replies || {});
+      }
+      settleMine();
+      render();
+      // Keyboard and screen-reader users carry on from the first new comment.
+      const first = added.length && byId[added[0].id].el;
+      if (first) {
+        first.tabIndex = -1;
+        first.focus();
+      }
+    }
+
+    function moreButton(text, cursor, root) {
+      const button = h("button", { type: "button", class: "link more", part: "more" }, text);
+      button.addEventListener("click", () => more(button, cursor, root));
+      return button;
     }
 
     function render() {
@@ -215,7 +274,7 @@
       for (const c of all) byId[c.id] = c;
       const kids = {};
       for (const c of all) (kids[byId[c.parent_id] ? c.parent_id : 0] ||= []).push(c);
-      const n = comments.length;
+      const n = total;
       count.textContent = n ? (n > 1 ? t("many", { n }) : S.one) : S.none;
       const tree = (id) => kids[id] && h("ol", {}, ...kids[id].map(item));
       const item = (c) => {
@@ -248,6 +307,14 @@
         return c.el;
       };
       list.replaceChildren(tree(0) || "");
+      for (const [root, cursor] of Object.entries(moreReplies)) {
+        const button = moreButton(S.moreReplies, cursor, root);
+        // Under the top-level comment; if it is no longer published, its
+        // replies stand at the top level and the button follows them.
+        if (byId[root] && byId[root].el) byId[root].el.append(button);
+        else list.append(button);
+      }
+      if (next) list.append(moreButton(S.more, next, null));
       form.open(byId[parentId], true);
     }
 

@@ -1,0 +1,256 @@
+"""A thread's public listing, one page at a time.
+
+Pages go by top-level comments in the thread's order (oldest first), each with
+its replies, oldest first. A page carries at most ``page_size`` top-level
+comments, at most ``replies`` replies under each, and never more than
+``MAX_PAGE_BYTES`` of JSON; what did not fit is reached through cursors:
+
+- ``next``: the page after this one (``null`` on the last page);
+- ``more_replies``: for each top-level comment whose replies were cut, a cursor
+  to the rest of them (a page of replies, which has its own ``next``).
+
+Cursors are positions, not offsets: ``(created_at, id)`` of the last comment
+served, so reading every page in turn returns every approved comment exactly
+once even while others are approved in between. A top-level comment that is no
+longer published still holds its place for the published replies under it.
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Comment, CommentStatus, Thread, as_utc, iso8601
+
+# The issue's bound: no page over 256 KB, whatever the comments hold.
+MAX_PAGE_BYTES = 256 * 1024
+# The envelope around the comments (site, thread, count, cursors, config) is
+# small; this much of the budget is kept for it.
+_ENVELOPE_BYTES = 8 * 1024
+
+# Before any reply: where the replies of a top-level comment start.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_COLUMNS = (
+    Comment.id,
+    Comment.parent_id,
+    Comment.root_id,
+    Comment.author,
+    Comment.body_html,
+    Comment.created_at,
+)
+
+
+class BadCursor(ValueError):
+    """A cursor this server did not write (or for another thread)."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts: after (created_at, id), among the top-level comments
+    (root None) or among the replies under the top-level comment *root*."""
+
+    root: int | None
+    created_at: datetime
+    id: int
+
+
+@dataclass
+class Page:
+    comments: list[dict]
+    next: str | None
+    more_replies: dict[str, str]
+
+
+def encode_cursor(root: int | None, created_at: datetime, ident: int) -> str:
+    raw = f"{root or ''}|{as_utc(created_at).isoformat()}|{ident}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """The position a cursor points after.
+
+    Raises:
+        BadCursor: it is not one of ours.
+    """
+    try:
+        if len(cursor) > 200:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        root, when, ident = raw.split("|")
+        created_at = as_utc(datetime.fromisoformat(when))
+        if created_at.tzinfo is None:
+            raise ValueError("naive")
+        return Position(int(root) if root else None, created_at, int(ident))
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+
+
+def _public(row) -> dict:
+    return {
+        "id": row.id,
+        "parent_id": row.parent_id,
+        "author": row.author,
+        "html": row.body_html,
+        "created_at": iso8601(row.created_at),
+    }
+
+
+def serialized_size(item: dict) -> int:
+    return len(json.dumps(item, ensure_ascii=False, separators=(",", ":"))) + 1
+
+
+def approved_count(site_id: int, thread_key: str) -> int:
+    """The thread's approved comments, all pages together (0 if unknown)."""
+    return db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(Comment)
+        .join(Thread, Thread.id == Comment.thread_id)
+        .where(
+            Thread.site_id == site_id,
+            Thread.key == thread_key,
+            Comment.status == CommentStatus.APPROVED,
+        )
+    ).scalar_one()
+
+
+def thread_id(site_id: int, thread_key: str) -> int | None:
+    return db.session.execute(
+        sa.select(Thread.id).where(Thread.site_id == site_id, Thread.key == thread_key)
+    ).scalar()
+
+
+def _after(position: Position | None):
+    if position is None:
+        return sa.true()
+    key = sa.tuple_(Comment.created_at, Comment.id)
+    return key > (position.created_at, position.id)
+
+
+def _top_level(thread: int, position: Position | None, limit: int) -> list:
+    """Top-level comments to show, in order: published ones, and unpublished
+    ones with published replies (the replies keep their place)."""
+    member = sa.orm.aliased(Comment)
+    has_published_reply = (
+        sa.select(member.id)
+        .where(member.root_id == Comment.id, member.status == CommentStatus.APPROVED)
+        .exists()
+    )
+    return list(
+        db.session.execute(
+            sa.select(*_COLUMNS, Comment.status)
+            .where(
+                Comment.thread_id == thread,
+                Comment.root_id.is_(None),
+                _after(position),
+                sa.or_(Comment.status == CommentStatus.APPROVED, has_published_reply),
+            )
+            .order_by(Comment.created_at, Comment.id)
+            .limit(limit)
+        )
+    )
+
+
+def _replies(roots: list[int], position: Position | None, each: int) -> dict:
+    """Up to *each* published replies under each of *roots*, oldest first."""
+    if not roots:
+        return {}
+    ranked = (
+        sa.select(
+            *_COLUMNS,
+            sa.func.row_number()
+            .over(
+                partition_by=Comment.root_id,
+                order_by=(Comment.created_at, Comment.id),
+            )
+            .label("rank"),
+        )
+        .where(
+            Comment.root_id.in_(roots),
+            Comment.status == CommentStatus.APPROVED,
+            _after(position),
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(ranked)
+        .where(ranked.c.rank <= each)
+        .order_by(ranked.c.root_id, ranked.c.created_at, ranked.c.id)
+    )
+    found: dict[int, list] = {}
+    for row in rows:
+        found.setdefault(row.root_id, []).append(row)
+    return found
+
+
+def _fit(rows: list, budget: int, first: bool) -> tuple[list[dict], int]:
+    """The leading *rows* whose JSON fits in *budget* bytes, and their size;
+    the *first* item of a page is taken whatever its size (a comment stored
+    before the size check at posting could be larger than a page)."""
+    items, used = [], 0
+    for row in rows:
+        item = _public(row)
+        size = serialized_size(item)
+        if used + size > budget and not (first and not items):
+            break
+        items.append(item)
+        used += size
+    return items, used
+
+
+def top_page(
+    thread: int, position: Position | None, page_size: int, replies: int
+) -> Page:
+    """A page of top-level comments (after *position*), each with its replies."""
+    units = _top_level(thread, position, page_size + 1)
+    under = _replies([u.id for u in units[:page_size]], None, replies + 1)
+    budget = MAX_PAGE_BYTES - _ENVELOPE_BYTES
+    page = Page([], None, {})
+    last = None
+    for index, unit in enumerate(units):
+        if index == page_size:
+            page.next = encode_cursor(None, last.created_at, last.id)
+            break
+        shown = [unit] if unit.status == CommentStatus.APPROVED else []
+        members = under.get(unit.id, [])
+        items, used = _fit(shown + members[:replies], budget, not page.comments)
+        if len(items) < len(shown) + min(len(members), replies) and page.comments:
+            # The whole top-level comment (with its first replies) goes on the
+            # next page rather than be cut here.
+            page.next = encode_cursor(None, last.created_at, last.id)
+            break
+        page.comments += items
+        budget -= used
+        last = unit
+        served_replies = len(items) - len(shown)
+        if served_replies < len(members):
+            after = members[served_replies - 1] if served_replies else None
+            page.more_replies[str(unit.id)] = encode_cursor(
+                unit.id,
+                after.created_at if after else _EPOCH,
+                after.id if after else 0,
+            )
+    return page
+
+
+def replies_page(thread: int, position: Position, page_size: int) -> Page:
+    """The replies under the top-level comment *position.root*, after it.
+
+    Raises:
+        BadCursor: that comment is not a top-level comment of this thread.
+    """
+    root = db.session.execute(
+        sa.select(Comment.thread_id, Comment.root_id).where(Comment.id == position.root)
+    ).first()
+    if root is None or root.thread_id != thread or root.root_id is not None:
+        raise BadCursor(str(position.root))
+    rows = _replies([position.root], position, page_size + 1).get(position.root, [])
+    items, _ = _fit(rows[:page_size], MAX_PAGE_BYTES - _ENVELOPE_BYTES, True)
+    page = Page(items, None, {})
+    if len(items) < len(rows):
+        last = rows[len(items) - 1]
+        page.next = encode_cursor(position.root, last.created_at, last.id)
+    return page
