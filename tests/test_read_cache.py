@@ -246,3 +246,75 @@ def test_a_thread_made_by_a_post_that_failed_is_not_remembered(make_app, monkeyp
             sa.select(Comment.thread_id).where(Comment.body.like("Stored%"))
         ).all()
     assert len(threads) == 1 and stored == threads * 3
+
+
+# --- bounded by bytes, in parts that cannot evict one another (issue 15) -------
+
+
+def _cached(app, thread: str, cursor: str = "") -> bool:
+    from commentsvc.comments.cache import listing_key
+
+    cache = app.extensions["commentsvc.read_cache"]
+    return cache.get(listing_key("news", thread, cursor)) is not None
+
+
+def test_reads_of_unknown_threads_cannot_evict_a_real_listing(make_app):
+    app = make_app(READ_CACHE_TTL=60, READ_CACHE_BYTES=256 * 1024)
+    with app.app_context():
+        make_comment(make_site(), body="A real comment")
+    client = app.test_client()
+    assert _count(client) == 1
+    assert _cached(app, "/article")
+
+    # An attacker reads thousands of thread keys nobody ever commented on.
+    for n in range(2100):  # more than the 2,000 entries the cache once held
+        assert client.get(LISTING + f"-{n}").json["count"] == 0
+
+    assert _cached(app, "/article")
+    usage = app.extensions["commentsvc.read_cache"].usage()
+    assert usage["empty"][0] <= 256 * 1024 * 0.05
+
+
+def test_walking_the_pages_of_a_huge_thread_keeps_other_first_pages(make_app):
+    app = make_app(READ_CACHE_TTL=60, READ_CACHE_BYTES=400 * 1024, LISTING_PAGE_SIZE=2)
+    with app.app_context():
+        site = make_site(max_length=100_000)
+        make_comment(site, thread="/front-page-story", body="Read by everyone")
+        for n in range(40):
+            make_comment(site, thread="/huge", body=f"{n} " + "x" * 4000)
+    client = app.test_client()
+    assert (
+        client.get(LISTING.replace("/article", "/front-page-story")).status_code == 200
+    )
+
+    path, cursor, pages = LISTING.replace("/article", "/huge"), "", 0
+    while True:
+        page = client.get(path + (f"&cursor={cursor}" if cursor else "")).json
+        pages += 1
+        if not page["next"]:
+            break
+        cursor = page["next"]
+
+    assert pages == 20
+    assert _cached(app, "/front-page-story")
+    usage = app.extensions["commentsvc.read_cache"].usage()
+    assert usage["deep"][0] <= 400 * 1024 * 0.2
+    assert usage["deep"][1] < 19  # the oldest later pages went first
+
+
+def test_the_cache_holds_no_more_bytes_than_configured(make_app):
+    budget = 300 * 1024
+    app = make_app(READ_CACHE_TTL=60, READ_CACHE_BYTES=budget)
+    with app.app_context():
+        site = make_site(max_length=100_000)
+        for n in range(40):
+            make_comment(site, thread=f"/story-{n}", body="y" * 20_000)
+    client = app.test_client()
+
+    for n in range(40):
+        assert client.get(LISTING.replace("/article", f"/story-{n}")).status_code == 200
+
+    usage = app.extensions["commentsvc.read_cache"].usage()
+    assert sum(used for used, _ in usage.values()) <= budget
+    assert _cached(app, "/story-39")  # the most recent stay
+    assert not _cached(app, "/story-0")

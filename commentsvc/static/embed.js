@@ -29,7 +29,6 @@
     retry: "Retry",
     more: "Show more comments",
     moreReplies: "Show more replies",
-    moreFailed: "They could not be loaded. Try again",
     noComment: "Please enter your comment!",
     noName: "Please enter your name here",
     noEmail: "Please enter your email address.",
@@ -83,7 +82,7 @@
     ".mine>article{background:var(--pb);padding:.5em .75em;border-radius:var(--r)}" +
     ".link{background:none;border:0;padding:0;font:inherit;font-size:.875em;color:var(--a);" +
     "text-decoration:underline;cursor:pointer}" +
-    "h3 .link{margin-left:1em;font-weight:400}.more{margin:.5em 0 1em}" +
+    "h3 .link{margin-left:1em;font-weight:400}" +
     "label{display:block;font-weight:600;margin-bottom:.25em}" +
     "input,textarea{box-sizing:border-box;width:100%;padding:.5em;font:inherit;color:inherit;" +
     "background:var(--fb);border:1px solid var(--bd);border-radius:var(--r)}" +
@@ -180,7 +179,7 @@
 
     let comments = [];
     let total = 0;
-    let next = null; // the cursor of the next page of top-level comments
+    let next;
     let moreReplies = {}; // top-level comment id -> cursor of its other replies
     let config;
     let mine = store.get(mineKey) || [];
@@ -189,32 +188,35 @@
     let form;
 
     async function page(cursor) {
-      const query = `thread=${encodeURIComponent(thread)}` +
-        (cursor ? `&cursor=${encodeURIComponent(cursor)}` : "");
-      const res = await fetch(`${api}?${query}`, { credentials: "omit" });
+      const q = encodeURIComponent;
+      const res = await fetch(`${api}?thread=${q(thread)}${cursor ? `&cursor=${q(cursor)}` : ""}`, {
+        credentials: "omit",
+      });
       const body = await res.json();
       if (!res.ok) throw Error(res.status);
       return body;
     }
 
-    // The reader's own comments that are now published (on any page read so
-    // far) or a month old are forgotten.
-    function settleMine() {
+    // Own comments now published, or a month old, are forgotten.
+    function take(body, root) {
+      const added = body.comments.filter((c) => !byId[c.id] || byId[c.id].mine);
+      comments = comments.concat(added);
+      total = body.count;
+      if (!root) (next = body.next), Object.assign(moreReplies, body.more_replies);
+      else if (!(moreReplies[root] = body.next)) delete moreReplies[root];
       const approved = new Set(comments.map((c) => c.id));
       const month = Date.now() - 30 * 864e5;
       mine = mine.filter((c) => !approved.has(c.id) && Date.parse(c.created_at) > month);
       store.set(mineKey, mine.length ? mine : null);
+      return added;
     }
 
     async function load() {
       retry.hidden = true;
       say(S.loading);
       try {
-        const body = await page(null);
-        comments = body.comments;
-        total = body.count;
-        next = body.next;
-        moreReplies = body.more_replies || {};
+        const body = await page();
+        take(body);
         config = body.config;
       } catch (e) {
         say(S.loadFailed, true);
@@ -223,47 +225,27 @@
       }
       status.remove();
       retry.remove();
-      settleMine();
       form = makeForm();
       render();
       form.restore();
     }
 
-    // "Show more comments" (root null) or "Show more replies" under a
-    // top-level comment: the page the cursor names, added to what is shown.
     async function more(button, cursor, root) {
       button.disabled = true;
-      let body;
+      let added;
       try {
-        body = await page(cursor);
+        added = take(await page(cursor), root);
       } catch (e) {
         button.disabled = false;
-        button.textContent = S.moreFailed;
-        return;
+        return (button.textContent = S.retry);
       }
-      const known = new Set(comments.map((c) => c.id));
-      const added = body.comments.filter((c) => !known.has(c.id));
-      comments = comments.concat(added);
-      total = body.count;
-      if (root) {
-        if (body.next) moreReplies[root] = body.next;
-        else delete moreReplies[root];
-      } else {
-        next = body.next;
-        Object.assign(moreReplies, body.more_replies || {});
-      }
-      settleMine();
       render();
-      // Keyboard and screen-reader users carry on from the first new comment.
-      const first = added.length && byId[added[0].id].el;
-      if (first) {
-        first.tabIndex = -1;
-        first.focus();
-      }
+      const first = added[0] && byId[added[0].id].el;
+      if (first) (first.tabIndex = -1), first.focus();
     }
 
     function moreButton(text, cursor, root) {
-      const button = h("button", { type: "button", class: "link more", part: "more" }, text);
+      const button = h("button", { type: "button", class: "link", part: "more" }, text);
       button.addEventListener("click", () => more(button, cursor, root));
       return button;
     }
@@ -309,10 +291,8 @@
       list.replaceChildren(tree(0) || "");
       for (const [root, cursor] of Object.entries(moreReplies)) {
         const button = moreButton(S.moreReplies, cursor, root);
-        // Under the top-level comment; if it is no longer published, its
-        // replies stand at the top level and the button follows them.
-        if (byId[root] && byId[root].el) byId[root].el.append(button);
-        else list.append(button);
+        // An unpublished top-level comment's replies stand at the top level.
+        (byId[root] ? byId[root].el : list).append(button);
       }
       if (next) list.append(moreButton(S.more, next, null));
       form.open(byId[parentId], true);

@@ -187,6 +187,52 @@ def test_first_render_is_the_threaded_list_in_two_requests_and_no_third_party(
     assert page.evaluate("window.grecaptchaCalls") == []  # tokens only at submit
 
 
+def test_a_long_thread_shows_its_first_page_and_the_rest_on_request(
+    service, article, page
+):
+    server = service(LISTING_PAGE_SIZE=2, LISTING_REPLIES=1)
+    with server.app.app_context():
+        site = make_site(min_submit_seconds=0, allowed_origins=[article.origin])
+        ann = make_comment(site, author="Ann", body="Top one")
+        for n in range(3):
+            make_comment(site, author=f"R{n}", body=f"Reply {n}", parent_id=ann.id)
+        for name in ("Bob", "Cy", "Dee", "Eve"):
+            make_comment(site, author=name, body=f"Top by {name}")
+    embed_page = article.add(server, "news")
+
+    page.goto(embed_page)
+    embed = Embed(page)
+    # The count is the thread's total; the first page shows two top-level
+    # comments and the first reply under Ann.
+    expect(embed.root.get_by_role("heading", name="8 Comments")).to_be_visible()
+    expect(embed.root.locator(".who")).to_have_text(["Ann", "R0", "Bob"])
+
+    embed.root.get_by_role("button", name="Show more replies").click()
+    expect(embed.root.locator(".who")).to_have_text(["Ann", "R0", "R1", "R2", "Bob"])
+    expect(embed.root.get_by_role("button", name="Show more replies")).to_have_count(0)
+    ann_item = embed.root.locator("li", has_text="Top one")
+    expect(ann_item.locator("li")).to_have_count(3)
+
+    more = embed.root.get_by_role("button", name="Show more comments")
+    more.click()
+    expect(embed.root.locator(".who")).to_have_text(
+        ["Ann", "R0", "R1", "R2", "Bob", "Cy", "Dee"]
+    )
+    # Keyboard users carry on from the first comment that arrived.
+    expect(embed.root.locator("li", has_text="Top by Cy")).to_be_focused()
+    more.click()
+    expect(embed.root.locator(".who")).to_have_text(
+        ["Ann", "R0", "R1", "R2", "Bob", "Cy", "Dee", "Eve"]
+    )
+    expect(more).to_have_count(0)
+
+    # Replying still works to a comment that came with a later page.
+    embed.root.get_by_role("button", name="Reply to Eve").click()
+    expect(
+        embed.root.get_by_role("heading", name="Leave a Reply to Eve")
+    ).to_be_visible()
+
+
 def test_validation_messages_show_and_nothing_is_sent(service, article, page):
     server = service()
     with server.app.app_context():
