@@ -92,3 +92,26 @@ def test_retention_period_comes_from_configuration(make_app):
         _age(comment.id, 11)
     result = app.test_cli_runner().invoke(args=["comments", "purge-ips"])
     assert "erased the IP address of 1 comment" in result.output
+
+
+def test_replies_under_purged_spam_stay_listed_once(app, runner, client):
+    with app.app_context():
+        site = make_site()
+        top = make_comment(site, body="Later found to be spam")
+        reply = make_comment(site, body="A real reply", parent_id=top.id)
+        deeper = make_comment(site, body="And an answer", parent_id=reply.id)
+        top.status = CommentStatus.SPAM
+        db.session.commit()
+        _age(top.id, 31)
+        ids = (reply.id, deeper.id)
+
+    result = runner.invoke(args=["comments", "purge-spam", "--older-than", "30d"])
+    assert result.exit_code == 0, result.output
+
+    listing = client.get("/api/v1/sites/news/comments?thread=/article").get_json()
+    assert [c["id"] for c in listing["comments"]] == list(ids)
+    with app.app_context():
+        roots = db.session.scalars(
+            sa.select(Comment.root_id).where(Comment.id.in_(ids))
+        )
+        assert set(roots) == {None}

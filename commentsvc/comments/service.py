@@ -291,7 +291,6 @@ def thread_listing(site: SiteView, thread_key: str, cursor: str = "") -> Listing
                 )
             )
             count = listing.approved_count(site.id, thread_key)
-        db.session.commit()  # no connection held while the page is serialized
         body = json.dumps(
             {
                 "site": site.slug,

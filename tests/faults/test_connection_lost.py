@@ -53,7 +53,7 @@ def test_a_session_ended_after_the_last_query_still_answers(own_postgres, fault_
     def end_the_session(conn, cursor, statement, *args):
         # The listing is read; then, before the request ends (and rolls its
         # read-only transaction back), the server ends the session.
-        if not ended and "FROM comments" in statement:
+        if not ended and "FROM threads" in statement:
             pid = conn.connection.dbapi_connection.info.backend_pid
             own_postgres.execute(f"SELECT pg_terminate_backend({pid})")
             ended.append(pid)
