@@ -109,3 +109,27 @@ def test_a_refused_read_is_answered_by_flask_as_429(make_app):
     assert statuses == [200, 200, 200, 429, 429]
     refused = client.get(LISTING, query_string={"thread": "/a"})
     assert refused.json["error"]["code"] == "rate_limited"
+
+
+def test_later_pages_are_served_by_the_fast_path_like_flask(make_app):
+    app = make_app(READ_CACHE_TTL=60, LISTING_PAGE_SIZE=2)
+    with app.app_context():
+        site = make_site()
+        for n in range(5):
+            make_comment(site, body=f"Comment {n}")
+    fast = Client(app.wsgi_app, Response)
+    flask_only = Client(app.wsgi_app.wsgi_app, Response)
+    first = flask_only.open(LISTING, query_string={"thread": "/article"})
+    assert app.extensions["commentsvc.read_cache"].subscribed.wait(5)
+    query = {"thread": "/article", "cursor": first.json["next"]}
+    flask_only.open(LISTING, query_string=query)  # cached now
+    served = app.wsgi_app.served
+
+    a = fast.open(LISTING, query_string=query)
+    b = flask_only.open(LISTING, query_string=query)
+
+    assert app.wsgi_app.served - served == 1
+    assert (a.status_code, a.data, _headers(a)) == (b.status_code, b.data, _headers(b))
+    assert [c["id"] for c in a.json["comments"]] != [
+        c["id"] for c in first.json["comments"]
+    ]
