@@ -9,7 +9,9 @@ the owner's logins give a guesser no fresh free tries. Rate limits per address,
 and per account and address, sit in front (``commentsvc.ratelimit``).
 
 Without a login captcha (``LOGIN_CAPTCHA_PROVIDER=none``) the per-account rate
-limit stands in for it, and with it the risk of a lockout.
+limit stands in for it, and with it the risk of a lockout. While Redis is down
+no captcha is asked (the count is unknown) and only the per-address limits,
+counted in each process, bound guessing.
 """
 
 import logging
@@ -61,7 +63,12 @@ class LoginCaptcha:
 
 
 class CaptchaRequired(Exception):
-    """This account's login needs a captcha answer and none good came with it."""
+    """This account's login needs a captcha answer and none good came with it;
+    ``unavailable`` if the provider could not judge the answer."""
+
+    def __init__(self, detail: str, unavailable: bool = False):
+        super().__init__(detail)
+        self.unavailable = unavailable
 
 
 class WrongCredentials(Exception):
@@ -93,9 +100,11 @@ def captcha_needed(username: str | None) -> bool:
     try:
         failures = int(get_redis().get(_key(username)) or 0)
     except (RedisError, OSError):
-        # Without the count, friction for everyone beats a free run of guesses.
-        log.warning("login failure count unavailable: captcha required")
-        return True
+        # Requiring it of everyone would lock every moderator out while Redis is
+        # down (the dev captcha itself needs Redis): the per-address limits,
+        # counted in each process meanwhile, bound the guessing instead.
+        log.warning("login failure count unavailable: no captcha asked")
+        return False
     return failures >= current_app.config["LOGIN_CAPTCHA_AFTER"]
 
 
@@ -139,7 +148,11 @@ def log_in(
             raise CaptchaRequired(str(error)) from None
         # Provider trouble or a low score: no way to tell a person from a script.
         if result.outcome != Outcome.OK:
-            raise CaptchaRequired(result.outcome.value)
+            raise CaptchaRequired(
+                result.outcome.value,
+                unavailable=result.outcome
+                in (Outcome.UNAVAILABLE, Outcome.MISCONFIGURED),
+            )
     moderator = authenticate(username, password)
     if moderator is None:
         _record_failure(username)

@@ -60,8 +60,13 @@ def login():
                 login_guard.token_from(request.form),
                 client_ip(),
             )
-        except login_guard.CaptchaRequired:
-            flash("Answer the captcha to log in.", "error")
+        except login_guard.CaptchaRequired as refusal:
+            flash(
+                "The captcha could not be checked: try again in a minute."
+                if refusal.unavailable
+                else "Answer the captcha to log in.",
+                "error",
+            )
         except login_guard.WrongCredentials:
             flash("Wrong username or password.", "error")
         else:

@@ -134,3 +134,62 @@ def test_the_captcha_is_needed_again_after_a_login_only_if_still_attacked(make_a
     assert _attempt(client, PASSWORD, "192.0.2.5", token).status_code == 302
     again = _attempt(app.test_client(), "another wrong", "192.0.2.1")
     assert not _checked(again)
+
+
+def test_a_real_provider_guards_the_login_and_its_outage_opens_nothing(make_app):
+    from captcha_standin import SECRET, CaptchaStandIn
+
+    with CaptchaStandIn() as standin:
+        app = _app(
+            make_app,
+            LOGIN_CAPTCHA_PROVIDER="hcaptcha",
+            LOGIN_CAPTCHA_SITE_KEY="login-site-key",
+            LOGIN_CAPTCHA_SECRET=SECRET,
+            LOGIN_CAPTCHA_AFTER=1,
+            **standin.config(),
+        )
+        client = app.test_client()
+        _attempt(client, "a wrong one", "192.0.2.1")
+        asked = _attempt(client, PASSWORD, "192.0.2.2")
+        page = asked.get_data(as_text=True)
+        assert 'class="h-captcha" data-sitekey="login-site-key"' in page
+        assert "https://js.hcaptcha.com/1/api.js" in page
+        assert (
+            "frame-src https://hcaptcha.com" in asked.headers["Content-Security-Policy"]
+        )
+        assert SECRET not in page
+
+        def with_token(token):
+            page = client.get("/moderation/login").get_data(as_text=True)
+            data = {
+                "username": "admin",
+                "password": PASSWORD,
+                "csrf_token": csrf_from(page),
+                "h-captcha-response": token,
+            }
+            return client.post("/moderation/login", data=data)
+
+        standin.mode = "error500"
+        down = with_token(standin.issue("hcaptcha"))
+        assert down.status_code == 401
+        assert "could not be checked" in down.get_data(as_text=True)
+        standin.mode = "normal"
+        assert with_token(standin.issue("hcaptcha")).status_code == 302
+
+
+def test_a_login_captcha_without_its_keys_stops_the_app(make_app):
+    import pytest
+
+    from commentsvc.config import ConfigError
+
+    with pytest.raises(ConfigError, match="LOGIN_CAPTCHA_SITE_KEY"):
+        make_app(LOGIN_CAPTCHA_PROVIDER="turnstile")
+    with pytest.raises(ConfigError, match="CAPTCHA_DEV_ENABLED"):
+        make_app(LOGIN_CAPTCHA_PROVIDER="dev")
+
+
+def test_with_redis_down_moderators_still_log_in(make_app):
+    app = _app(make_app, REDIS_URL="redis://127.0.0.1:1/0", LOGIN_CAPTCHA_AFTER=1)
+    client = app.test_client()
+    assert _checked(_attempt(client, "a wrong one", "192.0.2.1"))
+    assert _attempt(client, PASSWORD, "192.0.2.2").status_code == 302
