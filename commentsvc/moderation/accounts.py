@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..comments.errors import ValidationFailed
 from ..extensions import db
 from ..models import Moderator, Role, Site
+from ..sites import SLUG
 
 MIN_PASSWORD_LENGTH = 10
 # argon2 hashes anything, but a megabyte password is a cheap way to burn CPU.
@@ -50,8 +51,13 @@ def _dummy_hash() -> str:
 
 def authenticate(username: str, password: str) -> Moderator | None:
     """Return the active moderator with these credentials, or None."""
-    moderator = db.session.scalar(
-        sa.select(Moderator).where(Moderator.username == (username or "").strip())
+    username = (username or "").strip()
+    # A name no account can have is not looked up: PostgreSQL refuses a NUL
+    # byte with an error, which would be a 500.
+    moderator = (
+        db.session.scalar(sa.select(Moderator).where(Moderator.username == username))
+        if username.isprintable()
+        else None
     )
     if moderator is None or not moderator.active:
         with contextlib.suppress(VerificationError, InvalidHashError):
@@ -200,6 +206,10 @@ def set_sites(moderator: Moderator, site_slugs: list[str]) -> None:
 
 def _sites(site_slugs: list[str]) -> list[Site]:
     wanted = list(dict.fromkeys(site_slugs))
+    for slug in wanted:
+        # Checked before any query: PostgreSQL refuses a NUL byte with an error.
+        if not SLUG.match(slug):
+            raise ValidationFailed({"sites": f"There is no site {slug!r}."})
     found = {
         site.slug: site
         for site in db.session.scalars(sa.select(Site).where(Site.slug.in_(wanted)))

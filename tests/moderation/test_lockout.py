@@ -193,3 +193,10 @@ def test_with_redis_down_moderators_still_log_in(make_app):
     client = app.test_client()
     assert _checked(_attempt(client, "a wrong one", "192.0.2.1"))
     assert _attempt(client, PASSWORD, "192.0.2.2").status_code == 302
+
+
+def test_a_username_with_a_nul_byte_is_a_wrong_login_not_a_500(make_app):
+    app = _app(make_app)
+    response = _attempt(app.test_client(), PASSWORD, "192.0.2.1", username="ad\x00min")
+    assert response.status_code == 401
+    assert _checked(response)
