@@ -89,7 +89,7 @@ def logout():
     cookie included (a POST with a CSRF token, so no other site can do it)."""
     form = EmptyForm()
     if form.validate_on_submit():
-        end_sessions(current_user)
+        end_sessions(current_user._get_current_object())
         logout_user()
         flash("You are logged out.", "info")
         return redirect(url_for("moderation.login"))
