@@ -63,10 +63,24 @@ DEFAULTS = {
     "RATELIMIT_READ": "600/minute",
     "RATELIMIT_CAPTCHA": "30/minute",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
+    # Per account, from anywhere: applies only when the login has no captcha
+    # (LOGIN_CAPTCHA_PROVIDER "none"), since it lets anyone lock an account.
     "RATELIMIT_LOGIN_ACCOUNT": "5/minute;50/day",
+    # Per account and client address: the owner elsewhere is not affected.
+    "RATELIMIT_LOGIN_ACCOUNT_IP": "5/minute;20/day",
     # IPv6 clients are counted per network of this many bits (one subscriber
     # usually holds a /64; some providers hand out a /56 or a /48).
     "RATELIMIT_IPV6_PREFIX": 64,
+    # The moderators' login: after LOGIN_CAPTCHA_AFTER wrong passwords for an
+    # account within LOGIN_FAILURE_WINDOW seconds, from anywhere, its login needs
+    # a captcha. The provider: "none", "dev" (CAPTCHA_DEV_ENABLED only),
+    # "recaptcha_v2", "hcaptcha" or "turnstile" (with a site key and secret);
+    # empty means "dev" when the dev provider is enabled, else "none".
+    "LOGIN_CAPTCHA_PROVIDER": "",
+    "LOGIN_CAPTCHA_SITE_KEY": None,
+    "LOGIN_CAPTCHA_SECRET": None,
+    "LOGIN_CAPTCHA_AFTER": 5,
+    "LOGIN_FAILURE_WINDOW": 24 * 3600,
     # Akismet (a per-site setting): where to reach it and how long to wait.
     "AKISMET_API_URL": "https://rest.akismet.com",
     "AKISMET_TIMEOUT": 3.0,
@@ -196,6 +210,9 @@ def _parse_ipv6_prefix(name: str, raw: str) -> int:
     return value
 
 
+# Providers the login form can show (v3 has no checkbox to answer).
+LOGIN_CAPTCHA_PROVIDERS = ("", "none", "dev", "recaptcha_v2", "hcaptcha", "turnstile")
+
 PARSERS = {
     "SECRET_KEY": _parse_str,
     "DEV_DEMO": _parse_bool,
@@ -226,6 +243,12 @@ PARSERS = {
     "RATELIMIT_CAPTCHA": _parse_limits,
     "RATELIMIT_LOGIN_IP": _parse_limits,
     "RATELIMIT_LOGIN_ACCOUNT": _parse_limits,
+    "RATELIMIT_LOGIN_ACCOUNT_IP": _parse_limits,
+    "LOGIN_CAPTCHA_PROVIDER": _parse_choice(*LOGIN_CAPTCHA_PROVIDERS),
+    "LOGIN_CAPTCHA_SITE_KEY": _parse_str,
+    "LOGIN_CAPTCHA_SECRET": _parse_str,
+    "LOGIN_CAPTCHA_AFTER": _parse_number(int, positive=True),
+    "LOGIN_FAILURE_WINDOW": _parse_number(int, positive=True),
     "RATELIMIT_IPV6_PREFIX": _parse_ipv6_prefix,
     "AKISMET_API_URL": _parse_str,
     "AKISMET_TIMEOUT": _parse_number(float, positive=True),
@@ -283,6 +306,8 @@ def load(instance_path: str, test_config: Mapping | None = None) -> dict:
             )
         config["SECRET_KEY"] = "dev-demo-secret-not-for-production"  # noqa: S105
 
+    config["LOGIN_CAPTCHA_PROVIDER"] = _login_captcha_provider(config)
+
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = "sqlite:///" + str(
             Path(instance_path) / "commentsvc.sqlite3"
@@ -300,6 +325,36 @@ def load(instance_path: str, test_config: Mapping | None = None) -> dict:
     config["SQLALCHEMY_DATABASE_URI"] = url
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(url, config)
     return config
+
+
+def _login_captcha_provider(config: Mapping) -> str:
+    """The login captcha provider, "auto" resolved.
+
+    Raises:
+        ConfigError: it is unknown, "dev" without the dev provider, or a real
+            provider without its site key and secret.
+    """
+    provider = (config["LOGIN_CAPTCHA_PROVIDER"] or "").strip().lower()
+    if not provider:
+        return "dev" if config["CAPTCHA_DEV_ENABLED"] else "none"
+    if provider not in LOGIN_CAPTCHA_PROVIDERS:
+        raise ConfigError(
+            f"{ENV_PREFIX}LOGIN_CAPTCHA_PROVIDER must be one of "
+            f"{', '.join(p for p in LOGIN_CAPTCHA_PROVIDERS if p)}"
+        )
+    if provider == "dev" and not config["CAPTCHA_DEV_ENABLED"]:
+        raise ConfigError(
+            f"{ENV_PREFIX}LOGIN_CAPTCHA_PROVIDER=dev needs "
+            f"{ENV_PREFIX}CAPTCHA_DEV_ENABLED=1 (and is not for production)"
+        )
+    if provider not in ("none", "dev") and not (
+        config["LOGIN_CAPTCHA_SITE_KEY"] and config["LOGIN_CAPTCHA_SECRET"]
+    ):
+        raise ConfigError(
+            f"{ENV_PREFIX}LOGIN_CAPTCHA_PROVIDER={provider} needs "
+            f"{ENV_PREFIX}LOGIN_CAPTCHA_SITE_KEY and {ENV_PREFIX}LOGIN_CAPTCHA_SECRET"
+        )
+    return provider
 
 
 def _engine_options(url: str, config: Mapping) -> dict:

@@ -295,7 +295,9 @@ class Moderator(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The generation makes every session (and copy of its cookie) die when
+        # it is raised; see moderation.accounts.load_moderator.
+        return f"{self.id}:{self.session_generation}"
 
     @property
     def is_admin(self) -> bool:

@@ -192,9 +192,24 @@ def add_rate_limit_headers(response):
     return response
 
 
+def _login_username() -> str:
+    return (request.form.get("username") or "").strip().lower()[:64]
+
+
 def login_account() -> str:
-    """Login attempts are also counted per account, whatever the IP."""
-    return "account|" + (request.form.get("username") or "").strip().lower()[:64]
+    """Login attempts counted per account, whatever the IP (only without a login
+    captcha: anyone could use this count to lock the account)."""
+    return "account|" + _login_username()
+
+
+def login_account_client() -> str:
+    """Login attempts counted per account and client bucket: tight, and the
+    owner elsewhere is not affected."""
+    return f"account-ip|{_login_username()}|{client_bucket()}"
+
+
+def _login_has_captcha() -> bool:
+    return current_app.config["LOGIN_CAPTCHA_PROVIDER"] != "none"
 
 
 def _config_limit(name: str):
@@ -202,7 +217,7 @@ def _config_limit(name: str):
 
 
 # Which views are limited, how, and by what key; applied per app in init_app.
-# (limits, key function, methods or None for all)
+# (limits, key function, methods or None for all[, exempt when])
 VIEW_LIMITS = {
     "api.post_comment": [(post_limits, site_client_bucket, None)],
     "api.form_token": [(_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],
@@ -211,7 +226,17 @@ VIEW_LIMITS = {
     ],
     "moderation.login": [
         (_config_limit("RATELIMIT_LOGIN_IP"), client_bucket, ["POST"]),
-        (_config_limit("RATELIMIT_LOGIN_ACCOUNT"), login_account, ["POST"]),
+        (
+            _config_limit("RATELIMIT_LOGIN_ACCOUNT_IP"),
+            login_account_client,
+            ["POST"],
+        ),
+        (
+            _config_limit("RATELIMIT_LOGIN_ACCOUNT"),
+            login_account,
+            ["POST"],
+            _login_has_captcha,
+        ),
     ],
 }
 
@@ -325,6 +350,11 @@ def init_app(app: Flask) -> None:
         view = app.view_functions.get(endpoint)
         if view is None:
             continue
-        for limits, key_func, methods in rules:
-            view = limiter.limit(limits, key_func=key_func, methods=methods)(view)
+        for limits, key_func, methods, *exempt in rules:
+            view = limiter.limit(
+                limits,
+                key_func=key_func,
+                methods=methods,
+                exempt_when=exempt[0] if exempt else None,
+            )(view)
         app.view_functions[endpoint] = view

@@ -83,7 +83,11 @@ def add_security_headers(response: Response) -> Response:
         headers.pop("Access-Control-Allow-Credentials", None)
         headers.pop("Set-Cookie", None)
     elif response.mimetype == "text/html":
-        headers["Content-Security-Policy"] = _PAGE_POLICY.format(nonce=csp_nonce())
+        policy = _PAGE_POLICY.format(nonce=csp_nonce())
+        # A page showing a captcha provider's widget lets its frames in.
+        if g.get("csp_frame_src"):
+            policy += f"; frame-src {g.csp_frame_src}"
+        headers["Content-Security-Policy"] = policy
         headers.setdefault("X-Frame-Options", "DENY")
     return response
 

@@ -349,3 +349,99 @@ def test_demo_setup_is_idempotent_and_prints_a_working_login(invoke, app):
             assert [m.username for m in moderators] == [login["username"]]
             assert moderators[0].role == Role.ADMIN
             assert verify_password(moderators[0], login["password"])
+
+
+# --- moderators list / deactivate / reactivate / set-password / sites -----------
+
+
+@pytest.fixture
+def staff(invoke):
+    create_news(invoke)
+    invoke("sites", "create", "blog", "--name", "A Blog")
+    invoke(
+        "moderators", "create", "root", "--admin", "--password-stdin", input=PASSWORD
+    )
+    invoke(
+        "moderators", "create", "alice", "--site", "news", "--password-stdin",
+        input=PASSWORD,
+    )  # fmt: skip
+
+
+def test_moderators_list_shows_role_sites_and_state(invoke, staff):
+    invoke("moderators", "deactivate", "alice")
+    result = invoke("moderators", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split("\t") == ["alice", "moderator", "news", "inactive"]
+    assert lines[1].split("\t") == ["root", "admin", "every site", "active"]
+    assert "argon2" not in result.output
+
+
+def test_deactivate_and_reactivate(invoke, staff, moderator_row):
+    result = invoke("moderators", "deactivate", "alice")
+    assert result.exit_code == 0, result.output
+    assert "deactivated alice" in result.output
+    assert moderator_row("alice").active is False
+    result = invoke("moderators", "reactivate", "alice")
+    assert result.exit_code == 0, result.output
+    assert moderator_row("alice").active is True
+
+
+def test_the_last_active_admin_stays(invoke, staff, moderator_row):
+    result = invoke("moderators", "deactivate", "root")
+    assert result.exit_code != 0
+    assert "last active admin" in result.output
+    assert moderator_row("root").active is True
+
+
+def test_unknown_moderator_is_an_error(invoke, staff):
+    for args in (
+        ["deactivate", "nobody"],
+        ["reactivate", "nobody"],
+        ["sites", "nobody", "--site", "news"],
+        ["end-sessions", "nobody"],
+    ):
+        result = invoke("moderators", *args)
+        assert result.exit_code != 0, args
+        assert "there is no moderator 'nobody'" in result.output
+
+
+def test_set_password_ends_sessions_and_checks_length(
+    invoke, staff, moderator_row, password_works
+):
+    before = moderator_row("alice").session_generation
+    result = invoke(
+        "moderators", "set-password", "alice", "--password-stdin",
+        input="a new long password\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "a new long password" not in result.output
+    assert password_works("alice", "a new long password")
+    assert not password_works("alice", PASSWORD)
+    assert moderator_row("alice").session_generation > before
+    short = invoke(
+        "moderators", "set-password", "alice", "--password-stdin", input="short\n"
+    )
+    assert short.exit_code != 0
+    assert "at least 10 characters" in short.output
+
+
+def test_sites_replaces_adds_and_removes(invoke, staff, moderator_row):
+    result = invoke("moderators", "sites", "alice", "--site", "blog")
+    assert result.exit_code == 0, result.output
+    assert moderator_row("alice").site_slugs == ["blog"]
+    invoke("moderators", "sites", "alice", "--add-site", "news")
+    assert moderator_row("alice").site_slugs == ["blog", "news"]
+    invoke("moderators", "sites", "alice", "--remove-site", "blog")
+    assert moderator_row("alice").site_slugs == ["news"]
+    bad = invoke("moderators", "sites", "alice", "--add-site", "nope")
+    assert bad.exit_code != 0
+    assert "There is no site 'nope'" in bad.output
+    assert moderator_row("alice").site_slugs == ["news"]
+
+
+def test_end_sessions_raises_the_generation(invoke, staff, moderator_row):
+    before = moderator_row("alice").session_generation
+    result = invoke("moderators", "end-sessions", "alice")
+    assert result.exit_code == 0, result.output
+    assert moderator_row("alice").session_generation == before + 1

@@ -1,4 +1,11 @@
-"""Moderator accounts and their argon2 password hashes."""
+"""Moderator accounts: argon2 passwords, sessions, and their management.
+
+Both the admin UI and the ``flask moderators`` commands call these functions.
+A moderator's sessions carry their ``session_generation`` (see
+``Moderator.get_id``): raising it ends every session of that moderator at once,
+copies of the cookie included. Logging out, a password change or reset and a
+deactivation raise it.
+"""
 
 import contextlib
 import functools
@@ -11,8 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from ..comments.errors import ValidationFailed
 from ..extensions import db
 from ..models import Moderator, Role, Site
+from ..sites import SLUG
 
 MIN_PASSWORD_LENGTH = 10
+# argon2 hashes anything, but a megabyte password is a cheap way to burn CPU.
+MAX_PASSWORD_LENGTH = 1024
 _hasher = PasswordHasher()
 
 
@@ -41,8 +51,13 @@ def _dummy_hash() -> str:
 
 def authenticate(username: str, password: str) -> Moderator | None:
     """Return the active moderator with these credentials, or None."""
-    moderator = db.session.scalar(
-        sa.select(Moderator).where(Moderator.username == (username or "").strip())
+    username = (username or "").strip()
+    # A name no account can have is not looked up: PostgreSQL refuses a NUL
+    # byte with an error, which would be a 500.
+    moderator = (
+        db.session.scalar(sa.select(Moderator).where(Moderator.username == username))
+        if username.isprintable()
+        else None
     )
     if moderator is None or not moderator.active:
         with contextlib.suppress(VerificationError, InvalidHashError):
@@ -51,13 +66,158 @@ def authenticate(username: str, password: str) -> Moderator | None:
     return moderator if verify_password(moderator, password or "") else None
 
 
-def load_moderator(moderator_id: str) -> Moderator | None:
-    """Flask-Login's user loader: an active moderator by id, or None."""
+def load_moderator(session_id: str) -> Moderator | None:
+    """Flask-Login's user loader: the active moderator whose session this is
+    (``"id:generation"``, the generation still current), or None."""
     try:
-        moderator = db.session.get(Moderator, int(moderator_id))
+        raw_id, raw_generation = (session_id or "").split(":")
+        moderator = db.session.get(Moderator, int(raw_id))
+        generation = int(raw_generation)
     except (TypeError, ValueError):
         return None
-    return moderator if moderator is not None and moderator.active else None
+    if moderator is None or not moderator.active:
+        return None
+    return moderator if moderator.session_generation == generation else None
+
+
+class ModeratorNotFound(LookupError):
+    """No moderator has the given username or id."""
+
+
+class LastAdmin(ValueError):
+    """The change would leave the instance without an active admin."""
+
+
+def get_moderator(key: int | str) -> Moderator:
+    """The moderator with this id (an int) or username (a str).
+
+    Raises:
+        ModeratorNotFound: there is none.
+    """
+    if isinstance(key, int):
+        moderator = db.session.get(Moderator, key)
+    else:
+        moderator = db.session.scalar(
+            sa.select(Moderator).where(Moderator.username == key)
+        )
+    if moderator is None:
+        raise ModeratorNotFound(key)
+    return moderator
+
+
+def list_moderators() -> list[Moderator]:
+    """Every account, admins included, by username."""
+    return list(db.session.scalars(sa.select(Moderator).order_by(Moderator.username)))
+
+
+def end_sessions(moderator: Moderator, commit: bool = True) -> None:
+    """End every session of *moderator* (all devices, copied cookies too)."""
+    # An increment in SQL: two concurrent calls both count, none is lost.
+    db.session.execute(
+        sa.update(Moderator)
+        .where(Moderator.id == moderator.id)
+        .values(session_generation=Moderator.session_generation + 1)
+    )
+    if commit:
+        db.session.commit()
+    db.session.refresh(moderator)
+
+
+def _check_password(password: str | None, field: str = "password") -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            {field: f"Use at least {MIN_PASSWORD_LENGTH} characters."}
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            {field: f"Use at most {MAX_PASSWORD_LENGTH} characters."}
+        )
+
+
+def set_password(moderator: Moderator, password: str, field: str = "password") -> None:
+    """Give *moderator* a new password (an admin's reset, or the CLI) and end
+    all of their sessions.
+
+    Raises:
+        ValidationFailed: the password is too short or too long (on *field*).
+    """
+    _check_password(password, field)
+    moderator.password_hash = hash_password(password)
+    end_sessions(moderator)
+
+
+def change_own_password(moderator: Moderator, current: str, new: str) -> None:
+    """A moderator's own change: the current password must be right. Ends all
+    of their sessions (the caller logs the current one in again).
+
+    Raises:
+        ValidationFailed: the current password is wrong (``current_password``),
+            or the new one too short or long (``new_password``).
+    """
+    if not verify_password(moderator, current or ""):
+        raise ValidationFailed({"current_password": "Your current password is wrong."})
+    set_password(moderator, new, field="new_password")
+
+
+def deactivate(moderator: Moderator, acting: Moderator | None = None) -> None:
+    """Deactivate *moderator* (they can no longer log in) and end their
+    sessions. *acting* is the admin doing it (None: the command line).
+
+    Raises:
+        ValidationFailed: *acting* is *moderator* (``moderator``).
+        LastAdmin: *moderator* is the last active admin.
+    """
+    if acting is not None and acting.id == moderator.id:
+        raise ValidationFailed({"moderator": "You cannot deactivate your own account."})
+    others = sa.select(sa.func.count(Moderator.id)).where(
+        Moderator.role == Role.ADMIN,
+        Moderator.active.is_(True),
+        Moderator.id != moderator.id,
+    )
+    # One conditional statement, so that two admins deactivating each other at
+    # once cannot both succeed and leave nobody to manage the instance.
+    changed = db.session.execute(
+        sa.update(Moderator)
+        .where(Moderator.id == moderator.id)
+        .where(sa.or_(Moderator.role != Role.ADMIN, others.scalar_subquery() > 0))
+        .values(active=False, session_generation=Moderator.session_generation + 1)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(moderator)
+    if not changed:
+        raise LastAdmin(moderator.username)
+
+
+def reactivate(moderator: Moderator) -> None:
+    """Let *moderator* log in again (old sessions stay ended)."""
+    moderator.active = True
+    db.session.commit()
+
+
+def set_sites(moderator: Moderator, site_slugs: list[str]) -> None:
+    """Replace the sites *moderator* moderates (an admin sees every site anyway).
+
+    Raises:
+        ValidationFailed: a site is unknown (``sites``); nothing changes.
+    """
+    moderator.sites = _sites(site_slugs)
+    db.session.commit()
+
+
+def _sites(site_slugs: list[str]) -> list[Site]:
+    wanted = list(dict.fromkeys(site_slugs))
+    for slug in wanted:
+        # Checked before any query: PostgreSQL refuses a NUL byte with an error.
+        if not SLUG.match(slug):
+            raise ValidationFailed({"sites": f"There is no site {slug!r}."})
+    found = {
+        site.slug: site
+        for site in db.session.scalars(sa.select(Site).where(Site.slug.in_(wanted)))
+    }
+    for slug in wanted:
+        if slug not in found:
+            raise ValidationFailed({"sites": f"There is no site {slug!r}."})
+    return [found[slug] for slug in wanted]
 
 
 def create_moderator(
@@ -77,15 +237,15 @@ def create_moderator(
     errors = {}
     if not username or len(username) > 64 or not username.isprintable():
         errors["username"] = "Use 1-64 printable characters."
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    try:
+        _check_password(password)
+    except ValidationFailed as error:
+        errors.update(error.fields)
     sites = []
-    for slug in site_slugs or []:
-        site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
-        if site is None:
-            errors["sites"] = f"There is no site {slug!r}."
-        else:
-            sites.append(site)
+    try:
+        sites = _sites(site_slugs or [])
+    except ValidationFailed as error:
+        errors.update(error.fields)
     if errors:
         raise ValidationFailed(errors)
     moderator = Moderator(

@@ -1,4 +1,4 @@
-"""Admin pages: sites and their settings, moderators and their sites."""
+"""Admin pages: sites and their settings (moderators: moderator_views)."""
 
 import functools
 import logging
@@ -13,10 +13,9 @@ from .. import sites as site_service
 from ..comments.errors import ValidationFailed
 from ..comments.queue import pending_count
 from ..extensions import db
-from ..models import CaptchaProvider, ModerationPolicy, Moderator, Role, Site
+from ..models import CaptchaProvider, ModerationPolicy, Site
 from . import bp
-from .accounts import create_moderator
-from .forms import EmptyForm, NewModeratorForm, NewSiteForm, SiteSettingsForm
+from .forms import EmptyForm, NewSiteForm, SiteSettingsForm
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ def admin_required(view):
     return wrapped
 
 
-def _page(template: str, **context):
+def page(template: str, **context):
     return render_template(
         template,
         logout_form=EmptyForm(),
@@ -47,7 +46,7 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _show_errors(form, error: ValidationFailed) -> None:
+def show_errors(form, error: ValidationFailed) -> None:
     for name, message in error.fields.items():
         field = getattr(form, name, None)
         if field is not None:
@@ -60,7 +59,7 @@ def _show_errors(form, error: ValidationFailed) -> None:
 @admin_required
 def sites():
     """Every site, with a link to its settings."""
-    return _page(
+    return page(
         "moderation/sites.html", sites=site_service.list_sites(), form=NewSiteForm()
     )
 
@@ -78,11 +77,11 @@ def create_site():
                 allowed_origins=_lines(form.allowed_origins.data),
             )
         except ValidationFailed as error:
-            _show_errors(form, error)
+            show_errors(form, error)
         else:
             flash(f"Created site {site.slug}.", "info")
             return redirect(url_for("moderation.site_settings", slug=site.slug))
-    return _page(
+    return page(
         "moderation/sites.html", sites=site_service.list_sites(), form=form
     ), 422
 
@@ -157,7 +156,7 @@ def site_settings(slug: str):
         try:
             site_service.update_site(slug, **changes)
         except ValidationFailed as error:
-            _show_errors(form, error)
+            show_errors(form, error)
             flash("Nothing was saved: correct the fields marked below.", "error")
             status = 422
         else:
@@ -168,7 +167,7 @@ def site_settings(slug: str):
         status = 422
     form.captcha_secret.data = ""
     form.akismet_key.data = ""
-    return _page(
+    return page(
         "moderation/site_settings.html",
         site=site,
         form=form,
@@ -185,44 +184,3 @@ def _spam_thresholds(site: Site) -> tuple[float, float] | None:
         db.session.rollback()
         log.exception("spam filter thresholds unavailable for site %s", site.slug)
         return None
-
-
-def _moderator_form() -> NewModeratorForm:
-    form = NewModeratorForm()
-    form.sites.choices = [
-        SelectChoice(s.slug, s.name) for s in site_service.list_sites()
-    ]
-    return form
-
-
-@bp.get("/moderators")
-@admin_required
-def moderators():
-    """Moderators and the sites they look after."""
-    people = db.session.scalars(sa.select(Moderator).order_by(Moderator.username))
-    return _page(
-        "moderation/moderators.html", moderators=people, form=_moderator_form()
-    )
-
-
-@bp.post("/moderators")
-@admin_required
-def create_moderator_view():
-    """Create a moderator (or an admin)."""
-    form = _moderator_form()
-    if form.validate_on_submit():
-        try:
-            moderator = create_moderator(
-                form.username.data,
-                form.password.data,
-                role=Role.ADMIN if form.admin.data else Role.MODERATOR,
-                site_slugs=form.sites.data or [],
-                email=form.email.data or None,
-            )
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            flash(f"Created {moderator.role.value} {moderator.username}.", "info")
-            return redirect(url_for("moderation.moderators"))
-    people = db.session.scalars(sa.select(Moderator).order_by(Moderator.username))
-    return _page("moderation/moderators.html", moderators=people, form=form), 422

@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
+    EqualTo,
     Length,
     NumberRange,
     Optional,
@@ -131,4 +132,37 @@ class NewModeratorForm(FlaskForm):
     email = StringField("Email", validators=[Optional(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     admin = BooleanField("Admin (every site; manages sites and moderators)")
+    sites = SelectMultipleField("Sites")
+
+
+class PasswordResetForm(FlaskForm):
+    """An admin sets another moderator's password."""
+
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired("Enter the new password."), Length(max=1024)],
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    """A moderator changes their own password."""
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=1024)],
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired("Enter the new password."), Length(max=1024)],
+    )
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[
+            DataRequired("Enter the new password again."),
+            EqualTo("new_password", "The two new passwords differ."),
+        ],
+    )
+
+
+class ModeratorSitesForm(FlaskForm):
     sites = SelectMultipleField("Sites")

@@ -3,13 +3,14 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import Site
-from . import bp
-from .accounts import authenticate, load_moderator
+from ..ratelimit import client_ip
+from . import bp, login_guard
+from .accounts import end_sessions, load_moderator
 from .forms import EmptyForm, LoginForm
 
 login_manager.user_loader(load_moderator)
@@ -45,19 +46,38 @@ def visible_sites() -> list[Site]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log a moderator in (rate-limited per IP and per account)."""
+    """Log a moderator in: rate-limited per IP and per account and IP; after
+    repeated failures for an account, only with a captcha answered."""
     if current_user.is_authenticated:
         return redirect(url_for("moderation.queue"))
     form = LoginForm()
+    captcha = None
     if form.validate_on_submit():
-        moderator = authenticate(form.username.data, form.password.data)
-        if moderator is not None:
+        try:
+            moderator = login_guard.log_in(
+                form.username.data,
+                form.password.data,
+                login_guard.token_from(request.form),
+                client_ip(),
+            )
+        except login_guard.CaptchaRequired as refusal:
+            flash(
+                "The captcha could not be checked: try again in a minute."
+                if refusal.unavailable
+                else "Answer the captcha to log in.",
+                "error",
+            )
+        except login_guard.WrongCredentials:
+            flash("Wrong username or password.", "error")
+        else:
             login_user(moderator)
             return redirect(
                 safe_next(request.args.get("next")) or url_for("moderation.queue")
             )
-        flash("Wrong username or password.", "error")
-    return render_template("moderation/login.html", form=form), (
+        if login_guard.captcha_needed(form.username.data):
+            captcha = login_guard.widget()
+            g.csp_frame_src = captcha["frame_sources"]
+    return render_template("moderation/login.html", form=form, captcha=captcha), (
         401 if form.is_submitted() and request.method == "POST" else 200
     )
 
@@ -65,9 +85,11 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (a POST with a CSRF token, so no other site can log you out)."""
+    """Log out everywhere: every session of this moderator ends, copies of the
+    cookie included (a POST with a CSRF token, so no other site can do it)."""
     form = EmptyForm()
     if form.validate_on_submit():
+        end_sessions(current_user._get_current_object())
         logout_user()
         flash("You are logged out.", "info")
         return redirect(url_for("moderation.login"))
