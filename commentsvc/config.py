@@ -24,6 +24,9 @@ DEFAULTS = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "REDIS_KEY_PREFIX": "commentsvc:",
     "REDIS_SOCKET_TIMEOUT": 0.5,
+    # After a Redis call fails, Redis is skipped and probed this often (seconds)
+    # until it answers (see commentsvc/redis_circuit.py).
+    "REDIS_PROBE_INTERVAL": 1.0,
     "DATABASE_CONNECT_TIMEOUT": 3,
     # Pooled PostgreSQL connections per process (and as many again in bursts):
     # match gunicorn's --threads.
@@ -196,6 +199,7 @@ PARSERS = {
     "REDIS_URL": _parse_str,
     "REDIS_KEY_PREFIX": _parse_str,
     "REDIS_SOCKET_TIMEOUT": _parse_number(float, positive=True),
+    "REDIS_PROBE_INTERVAL": _parse_number(float, positive=True),
     "DATABASE_CONNECT_TIMEOUT": _parse_number(int, positive=True),
     "DATABASE_POOL_SIZE": _parse_number(int, positive=True),
     "MAX_CONTENT_LENGTH": _parse_number(int),

@@ -1,9 +1,10 @@
 """Per-client-IP rate limits, counted atomically in Redis by Flask-Limiter.
 
 Every app process shares the counters in Redis, so N concurrent posts admit
-exactly the limit however many processes serve them. If Redis is down or slow,
-short socket timeouts fail fast and each process falls back to its own in-memory
-counters (logged, reported by /readyz) until Redis answers again.
+exactly the limit however many processes serve them. If Redis is down or hung,
+the first call that fails opens the app's Redis circuit (commentsvc/
+redis_circuit.py, which logs it) and each process counts in its own memory,
+reported by /readyz, until the circuit's probe finds Redis answering again.
 """
 
 import ipaddress
@@ -14,11 +15,11 @@ import time
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from limits import parse_many
-from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import rate_limited
+from .redis_circuit import get_circuit
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,15 @@ def validate_limits(value: str) -> str:
     return value
 
 
+def get_redis_pool(app: Flask):
+    return app.extensions["commentsvc.redis"].connection_pool
+
+
+def _storage_back(limiter: Limiter) -> None:
+    # Flask-Limiter keeps this state privately (see using_fallback).
+    limiter._storage_dead = False
+
+
 def get_limiter() -> Limiter:
     return current_app.extensions["commentsvc.limiter"]
 
@@ -159,14 +169,8 @@ def retry_after_seconds() -> int:
 
 
 def _redis_reachable(app: Flask) -> bool:
-    from .extensions import get_redis
-
-    with app.app_context():
-        try:
-            get_redis().ping()
-        except (RedisError, OSError):
-            return False
-    return True
+    # The probe's own connection: a demo without Redis is no outage to log.
+    return get_circuit(app).probe()
 
 
 def add_rate_limit_headers(response):
@@ -284,7 +288,6 @@ def init_app(app: Flask) -> None:
     global) because Flask-Limiter keeps its storage on the instance.
     """
 
-    timeout = app.config["REDIS_SOCKET_TIMEOUT"]
     storage_uri = app.config["REDIS_URL"]
     if app.config["DEV_DEMO"] and not _redis_reachable(app):
         log.warning(
@@ -294,10 +297,12 @@ def init_app(app: Flask) -> None:
         storage_uri = "memory://"
     app.config.update(
         RATELIMIT_STORAGE_URI=storage_uri,
+        # The app's own pool (timeouts, and the circuit that makes the limiter
+        # fall back at once while another Redis call has just timed out).
         RATELIMIT_STORAGE_OPTIONS=(
             {}
             if storage_uri == "memory://"
-            else {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+            else {"connection_pool": get_redis_pool(app)}
         ),
         RATELIMIT_KEY_PREFIX=app.config["REDIS_KEY_PREFIX"] + "ratelimit",
         RATELIMIT_STRATEGY="fixed-window",
@@ -312,6 +317,10 @@ def init_app(app: Flask) -> None:
         in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
+    # Flask-Limiter checks a dead storage again only after growing pauses (up
+    # to half a minute), and with a request's time; the circuit's prober knows
+    # sooner, without one.
+    get_circuit(app).on_recovery(lambda: _storage_back(limiter))
     # Reads have their own in-memory counter (below): spare them Flask-Limiter's
     # per-request work entirely.
     limiter.request_filter(lambda: request.endpoint in READ_ENDPOINTS)
