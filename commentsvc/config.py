@@ -6,10 +6,15 @@ Bad configuration fails fast, at start-up, with a message that names the setting
 
 import math
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
 ENV_PREFIX = "COMMENTSVC_"
+# Outside the demo and tests the key must be at least this long; the demo's own
+# key is public and accepted only by the demo.
+MIN_SECRET_KEY_BYTES = 32
+DEMO_SECRET_KEY = "dev-demo-secret-not-for-production"  # noqa: S105
 
 
 class ConfigError(RuntimeError):
@@ -268,14 +273,7 @@ def load(instance_path: str, test_config: Mapping | None = None) -> dict:
     if test_config:
         config.update(test_config)
 
-    testing = bool(config.get("TESTING"))
-    if not config["SECRET_KEY"]:
-        if not (config["DEV_DEMO"] or testing):
-            raise ConfigError(
-                f"{ENV_PREFIX}SECRET_KEY is required (set it to a long random string); "
-                f"only the dev demo ({ENV_PREFIX}DEV_DEMO=1) and tests run without it"
-            )
-        config["SECRET_KEY"] = "dev-demo-secret-not-for-production"  # noqa: S105
+    config["SECRET_KEY"] = _secret_key(config)
 
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = "sqlite:///" + str(
@@ -294,6 +292,39 @@ def load(instance_path: str, test_config: Mapping | None = None) -> dict:
     config["SQLALCHEMY_DATABASE_URI"] = url
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(url, config)
     return config
+
+
+def _secret_key(config: Mapping) -> str:
+    """The key that signs sessions and tokens: at least MIN_SECRET_KEY_BYTES
+    outside the demo and tests, and never the demo's own.
+
+    Raises:
+        ConfigError: it is missing, too short, or the demo's key without the demo.
+    """
+    key = config["SECRET_KEY"]
+    demo, testing = bool(config["DEV_DEMO"]), bool(config.get("TESTING"))
+    if not key:
+        if demo:
+            return DEMO_SECRET_KEY
+        if testing:
+            return secrets.token_urlsafe(MIN_SECRET_KEY_BYTES)
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is required (set it to a long random string, "
+            f"e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'); "
+            f"only the dev demo ({ENV_PREFIX}DEV_DEMO=1) and tests run without it"
+        )
+    if key == DEMO_SECRET_KEY and not demo:
+        # It is in the source: anyone could sign a moderator's session with it.
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is the demo's published key: set your own"
+        )
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES and not (demo or testing):
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes "
+            f"(got {len(key.encode())}): a short key can be guessed offline from "
+            "one signed cookie"
+        )
+    return key
 
 
 def _engine_options(url: str, config: Mapping) -> dict:

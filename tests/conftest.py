@@ -56,7 +56,7 @@ def drop_postgres_database(name: str) -> None:
 def base_config(database_url: str, **overrides) -> dict:
     config = {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-the-suite-0123456789abcdef",
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "REDIS_KEY_PREFIX": REDIS_PREFIX,
