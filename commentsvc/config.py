@@ -61,6 +61,10 @@ DEFAULTS = {
     # counted per site; a site may set its own post limit.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_POST": "5/minute;30/hour;200/day",
+    # Posts per client across every site of the instance (a client spread over
+    # many sites meets this cap too; a site's own limit does not lift it). Each
+    # window costs a post one Redis round trip: one window by default.
+    "RATELIMIT_POST_ALL_SITES": "100/hour",
     "RATELIMIT_READ": "600/minute",
     "RATELIMIT_CAPTCHA": "30/minute",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
@@ -221,6 +225,7 @@ PARSERS = {
     "CAPTCHA_DEV_TOKEN_LIFETIME": _parse_number(int, positive=True),
     "RATELIMIT_ENABLED": _parse_bool,
     "RATELIMIT_POST": _parse_limits,
+    "RATELIMIT_POST_ALL_SITES": _parse_limits,
     "RATELIMIT_READ": _parse_limits,
     "RATELIMIT_CAPTCHA": _parse_limits,
     "RATELIMIT_LOGIN_IP": _parse_limits,

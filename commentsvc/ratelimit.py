@@ -12,13 +12,13 @@ import logging
 import threading
 import time
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, render_template, request
 from flask_limiter import Limiter
 from limits import parse_many
-from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .errors import rate_limited
+from .errors import api_error_response, is_api_request, rate_limited
 from .redis_circuit import get_circuit
 
 log = logging.getLogger(__name__)
@@ -67,54 +67,16 @@ def client_bucket() -> str:
     return ip_bucket(client_ip(), current_app.config["RATELIMIT_IPV6_PREFIX"])
 
 
-def _site_slug() -> str:
-    return (request.view_args or {}).get("site_slug", "")
-
-
-def _request_site():
-    """The site the request names, or None (unknown, or the database failed)."""
-    from .api.lookup import request_site
-
-    try:
-        return request_site(_site_slug())
-    except SQLAlchemyError:
-        # The view answers 503; a database error here must not be mistaken by
-        # Flask-Limiter for a dead Redis. Roll back: a connection lost here
-        # leaves the session unusable until then, and the view's own lookup
-        # would fail with PendingRollbackError (a 500) instead of reconnecting.
-        from .extensions import db
-
-        db.session.rollback()
-        return None
-
-
-def site_client_bucket() -> str:
-    """Posts are counted per site and client bucket. Posts naming a site that
-    does not exist share one bucket per client, whatever the slug: random
-    slugs must leave no state of their own in Redis."""
-    site = _request_site()
-    return f"{site.slug if site is not None else '?'}|{client_bucket()}"
-
-
-def post_limits() -> str:
-    """The site's own post limit, or the global one."""
-    site = _request_site()
-    if site is not None and site.post_rate_limit:
-        return site.post_rate_limit
-    return current_app.config["RATELIMIT_POST"]
-
-
 def read_limits() -> str:
     return current_app.config["RATELIMIT_READ"]
 
 
 def _fallback_limits() -> str:
-    # Flask-Limiter applies the fallback to every endpoint: keep posts strict and
-    # reads loose, as with Redis.
-    if request.endpoint == "api.post_comment":
-        return post_limits()
-    if request.endpoint == "moderation.login":
-        return current_app.config["RATELIMIT_LOGIN_IP"]
+    # Flask-Limiter applies the fallback to every endpoint: keep each limited
+    # view as strict as with Redis (its first rule), and reads loose.
+    rules = current_app.extensions["commentsvc.view_limits"].get(request.endpoint)
+    if rules:
+        return rules[0][0]()
     return read_limits()
 
 
@@ -173,6 +135,19 @@ def _redis_reachable(app: Flask) -> bool:
     return get_circuit(app).probe()
 
 
+def _refused(error: HTTPException):
+    """Flask-Limiter's refusal, in our envelope (or error page) with Retry-After."""
+    refusal = rate_limited(retry_after_seconds())
+    if is_api_request():
+        return api_error_response(refusal)
+    error.description = refusal.message
+    return (
+        render_template("errors/error.html", error=error),
+        429,
+        refusal.headers,
+    )
+
+
 def add_rate_limit_headers(response):
     """X-RateLimit-* on a refusal (429): the limit that refused.
 
@@ -201,21 +176,18 @@ def login_account() -> str:
     return "account|" + (request.form.get("username") or "").strip().lower()[:64]
 
 
-def _config_limit(name: str):
+def config_limit(name: str):
+    """The limits of setting *name*, read when a request is counted."""
     return lambda: current_app.config[name]
 
 
-# Which views are limited, how, and by what key; applied per app in init_app.
+# Which views are limited, how, and by what key; applied per app in init_app,
+# with the views' own (commentsvc.api.limits).
 # (limits, key function, methods or None for all)
 VIEW_LIMITS = {
-    "api.post_comment": [(post_limits, site_client_bucket, None)],
-    "api.form_token": [(_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],
-    "api.dev_captcha_token": [
-        (_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)
-    ],
     "moderation.login": [
-        (_config_limit("RATELIMIT_LOGIN_IP"), client_bucket, ["POST"]),
-        (_config_limit("RATELIMIT_LOGIN_ACCOUNT"), login_account, ["POST"]),
+        (config_limit("RATELIMIT_LOGIN_IP"), client_bucket, ["POST"]),
+        (config_limit("RATELIMIT_LOGIN_ACCOUNT"), login_account, ["POST"]),
     ],
 }
 
@@ -280,9 +252,10 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, view_limits: dict | None = None) -> None:
     """Give *app* its own limiter, configured from our settings, and wrap the
-    limited views.
+    limited views: ours (login) and *view_limits* (endpoint -> rules, as in
+    VIEW_LIMITS).
 
     Call after the blueprints are registered. One limiter per app (not a module
     global) because Flask-Limiter keeps its storage on the instance.
@@ -330,7 +303,10 @@ def init_app(app: Flask) -> None:
         parse_many(app.config["RATELIMIT_READ"])
     )
     app.before_request(_limit_reads)
-    for endpoint, rules in VIEW_LIMITS.items():
+    all_rules = {**VIEW_LIMITS, **(view_limits or {})}
+    app.extensions["commentsvc.view_limits"] = all_rules
+    app.register_error_handler(429, _refused)
+    for endpoint, rules in all_rules.items():
         view = app.view_functions.get(endpoint)
         if view is None:
             continue

@@ -63,6 +63,7 @@ def base_config(database_url: str, **overrides) -> dict:
         # Limits stay on (counted in the real Redis) but out of the way; the rate
         # limit tests set their own.
         "RATELIMIT_POST": "100000/minute",
+        "RATELIMIT_POST_ALL_SITES": "100000/minute",
         "RATELIMIT_READ": "100000/minute",
         "RATELIMIT_CAPTCHA": "100000/minute",
         # Many tests change rows behind the service's back (to set a status, an

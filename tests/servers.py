@@ -72,6 +72,7 @@ def app_environment(app) -> dict:
         "REDIS_URL",
         "REDIS_KEY_PREFIX",
         "RATELIMIT_POST",
+        "RATELIMIT_POST_ALL_SITES",
         "RATELIMIT_READ",
         "RATELIMIT_CAPTCHA",
         "TRUSTED_PROXIES",
