@@ -79,8 +79,13 @@ DEFAULTS = {
     "LOG_FORMAT": "json",
     "LOG_LEVEL": "INFO",
     "LOG_ACCESS": True,
-    # /metrics: when set, scrapers must send "Authorization: Bearer <token>".
+    # /metrics: when set, scrapers must send "Authorization: Bearer <token>";
+    # without it, only scrapers on these networks (comma-separated) are
+    # answered. The database gauges are read at most this often (seconds, for
+    # every instance: shared through Redis; 0 reads them on every scrape).
     "METRICS_TOKEN": None,
+    "METRICS_ALLOW_NETWORKS": "127.0.0.0/8,::1",
+    "METRICS_DATABASE_INTERVAL": 15.0,
     # Days a commenter's IP address is kept (purge-ips erases older ones).
     "IP_RETENTION_DAYS": 90,
     # Proxy hops in front of the app whose X-Forwarded-For may be trusted.
@@ -194,6 +199,12 @@ def _parse_webhook_retry_delays(name: str, raw: str) -> str:
     return _checked(name, raw, parse_retry_delays)
 
 
+def _parse_metrics_networks(name: str, raw: str) -> str:
+    from .metrics import parse_networks
+
+    return _checked(name, raw, parse_networks)
+
+
 def _parse_ipv6_prefix(name: str, raw: str) -> int:
     value = _parse_number(int, positive=True)(name, raw)
     if not 16 <= value <= 128:
@@ -237,6 +248,8 @@ PARSERS = {
     "LOG_LEVEL": _parse_choice("DEBUG", "INFO", "WARNING", "ERROR"),
     "LOG_ACCESS": _parse_bool,
     "METRICS_TOKEN": _parse_str,
+    "METRICS_ALLOW_NETWORKS": _parse_metrics_networks,
+    "METRICS_DATABASE_INTERVAL": _parse_number(float),
     "IP_RETENTION_DAYS": _parse_number(int, positive=True),
     "TRUSTED_PROXIES": _parse_number(int),
     "SESSION_COOKIE_SECURE": _parse_bool,

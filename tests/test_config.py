@@ -222,11 +222,25 @@ def test_an_html_error_page_renders_from_the_templates_folder(client):
     assert "<!doctype html>" in page  # the base template too
 
 
-def test_the_index_page_lists_the_sites(client, app_context):
+def test_the_index_page_names_no_site(client, app_context):
+    """The sites an instance serves are its operators' business: the public
+    front page says what the service is and where moderators log in."""
     make_site("news", "Example News")
     response = client.get("/")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert "Example News" in page
-    assert "/api/v1/sites/news/comments" in page
+    assert "Example News" not in page
+    assert "/api/v1/sites/" not in page
+    assert 'href="/moderation/login"' in page
+
+
+def test_the_demo_index_page_shows_the_demo_site(make_app):
+    app = make_app(DEV_DEMO=True)
+    with app.app_context():
+        make_site("demo", "Demo News")
+        make_site("news", "Example News")
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert "Demo News" in page
+    assert "/api/v1/sites/demo/comments" in page
+    assert "Example News" not in page
