@@ -374,7 +374,7 @@ def main() -> None:
     standin = standin_class()
     standin.delay = args.captcha_delay
     settings = {
-        "SECRET_KEY": f"load-{uuid.uuid4().hex}",
+        "SECRET_KEY": f"load-{uuid.uuid4().hex}{uuid.uuid4().hex}",
         "REDIS_URL": args.redis_url,
         "RATELIMIT_POST": "10000000/minute",
         "RATELIMIT_READ": "10000000/minute",

@@ -25,6 +25,7 @@ import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
+from bench.scratch import BENCH_SECRET  # noqa: E402
 from commentsvc import create_app  # noqa: E402
 from commentsvc.comments.moderation import Target, moderate  # noqa: E402
 from commentsvc.extensions import db  # noqa: E402
@@ -187,7 +188,7 @@ def run(backend: str, args) -> dict:
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": BENCH_SECRET,
             "DATABASE_URL": url,
             "REDIS_KEY_PREFIX": f"bench-{name}:",
             "RATELIMIT_ENABLED": False,

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import psycopg  # noqa: E402
 from captcha_standin import SECRET, CaptchaStandIn  # noqa: E402
 
-from bench.scratch import gunicorn, scratch_database  # noqa: E402
+from bench.scratch import BENCH_SECRET, gunicorn, scratch_database  # noqa: E402
 
 ORIGIN = "https://news.example"
 PORT = 18441
@@ -94,7 +94,7 @@ def seed(
 
     app = create_app(
         {
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": BENCH_SECRET,
             "DATABASE_URL": database_url,
             "REDIS_KEY_PREFIX": prefix,
             "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "127.0.0.1/32",
@@ -178,7 +178,7 @@ def main() -> None:
     ):
         env = dict(
             os.environ,
-            COMMENTSVC_SECRET_KEY="bench",
+            COMMENTSVC_SECRET_KEY=BENCH_SECRET,
             COMMENTSVC_DATABASE_URL=database_url,
             COMMENTSVC_REDIS_KEY_PREFIX=prefix,
             COMMENTSVC_RATELIMIT_POST="100000000/minute",

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import redis  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
+from bench.scratch import BENCH_SECRET  # noqa: E402
 from commentsvc import create_app, sites  # noqa: E402
 from commentsvc.extensions import db  # noqa: E402
 
@@ -38,7 +39,7 @@ def build(database_url: str, prefix: str, enabled: bool):
     return create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": BENCH_SECRET,
             "DATABASE_URL": database_url,
             "REDIS_KEY_PREFIX": prefix,
             "RATELIMIT_ENABLED": enabled,

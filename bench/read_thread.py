@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from bench.scratch import gunicorn, scratch_database  # noqa: E402
+from bench.scratch import BENCH_SECRET, gunicorn, scratch_database  # noqa: E402
 
 THREAD = "/2026/11/the-long-read"
 ORIGIN = "https://news.example"
@@ -98,7 +98,7 @@ def main() -> None:
     with scratch_database() as (database_url, prefix):
         env = dict(
             os.environ,
-            COMMENTSVC_SECRET_KEY="bench",
+            COMMENTSVC_SECRET_KEY=BENCH_SECRET,
             COMMENTSVC_DATABASE_URL=database_url,
             COMMENTSVC_REDIS_KEY_PREFIX=prefix,
             COMMENTSVC_RATELIMIT_READ="100000000/minute",

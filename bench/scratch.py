@@ -14,6 +14,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# Long enough for COMMENTSVC_SECRET_KEY outside tests (32 bytes at least).
+BENCH_SECRET = "bench-secret-not-for-production-0123456789"  # noqa: S105
 
 
 @contextlib.contextmanager

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
+from bench.scratch import BENCH_SECRET  # noqa: E402
 from commentsvc import create_app, sites  # noqa: E402
 from commentsvc.extensions import db  # noqa: E402
 from commentsvc.models import DeliveryStatus, WebhookDelivery  # noqa: E402
@@ -114,7 +115,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
         settings = {
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": BENCH_SECRET,
             "DATABASE_URL": url,
             "REDIS_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}:",
             "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "127.0.0.1/32",

@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     from .api import bp as api_bp
     from .api import fastread
+    from .api import limits as api_limits
     from .api.cors import add_cors_headers
     from .comments import cache as read_cache
     from .embed import bp as embed_bp
@@ -55,7 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(webhooks_bp)
     extensions.csrf.exempt(api_bp)
     app.after_request(add_cors_headers)
-    ratelimit.init_app(app)
+    ratelimit.init_app(app, api_limits.VIEW_LIMITS)
     security.init_app(app)
 
     metrics.init_app(app)

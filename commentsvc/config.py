@@ -6,10 +6,15 @@ Bad configuration fails fast, at start-up, with a message that names the setting
 
 import math
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
 ENV_PREFIX = "COMMENTSVC_"
+# Outside the demo and tests the key must be at least this long; the demo's own
+# key is public and accepted only by the demo.
+MIN_SECRET_KEY_BYTES = 32
+DEMO_SECRET_KEY = "dev-demo-secret-not-for-production"  # noqa: S105
 
 
 class ConfigError(RuntimeError):
@@ -24,6 +29,9 @@ DEFAULTS = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "REDIS_KEY_PREFIX": "commentsvc:",
     "REDIS_SOCKET_TIMEOUT": 0.5,
+    # After a Redis call fails, Redis is skipped and probed this often (seconds)
+    # until it answers (see commentsvc/redis_circuit.py).
+    "REDIS_PROBE_INTERVAL": 1.0,
     "DATABASE_CONNECT_TIMEOUT": 3,
     # Pooled PostgreSQL connections per process (and as many again in bursts):
     # match gunicorn's --threads.
@@ -60,6 +68,10 @@ DEFAULTS = {
     # counted per site; a site may set its own post limit.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_POST": "5/minute;30/hour;200/day",
+    # Posts per client across every site of the instance (a client spread over
+    # many sites meets this cap too; a site's own limit does not lift it). Each
+    # window costs a post one Redis round trip: one window by default.
+    "RATELIMIT_POST_ALL_SITES": "100/hour",
     "RATELIMIT_READ": "600/minute",
     "RATELIMIT_CAPTCHA": "30/minute",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
@@ -88,8 +100,13 @@ DEFAULTS = {
     "LOG_FORMAT": "json",
     "LOG_LEVEL": "INFO",
     "LOG_ACCESS": True,
-    # /metrics: when set, scrapers must send "Authorization: Bearer <token>".
+    # /metrics: when set, scrapers must send "Authorization: Bearer <token>";
+    # without it, only scrapers on these networks (comma-separated) are
+    # answered. The database gauges are read at most this often (seconds, for
+    # every instance: shared through Redis; 0 reads them on every scrape).
     "METRICS_TOKEN": None,
+    "METRICS_ALLOW_NETWORKS": "127.0.0.0/8,::1",
+    "METRICS_DATABASE_INTERVAL": 15.0,
     # Days a commenter's IP address is kept (purge-ips erases older ones).
     "IP_RETENTION_DAYS": 90,
     # Proxy hops in front of the app whose X-Forwarded-For may be trusted.
@@ -203,6 +220,12 @@ def _parse_webhook_retry_delays(name: str, raw: str) -> str:
     return _checked(name, raw, parse_retry_delays)
 
 
+def _parse_metrics_networks(name: str, raw: str) -> str:
+    from .metrics import parse_networks
+
+    return _checked(name, raw, parse_networks)
+
+
 def _parse_ipv6_prefix(name: str, raw: str) -> int:
     value = _parse_number(int, positive=True)(name, raw)
     if not 16 <= value <= 128:
@@ -220,6 +243,7 @@ PARSERS = {
     "REDIS_URL": _parse_str,
     "REDIS_KEY_PREFIX": _parse_str,
     "REDIS_SOCKET_TIMEOUT": _parse_number(float, positive=True),
+    "REDIS_PROBE_INTERVAL": _parse_number(float, positive=True),
     "DATABASE_CONNECT_TIMEOUT": _parse_number(int, positive=True),
     "DATABASE_POOL_SIZE": _parse_number(int, positive=True),
     "MAX_CONTENT_LENGTH": _parse_number(int),
@@ -239,6 +263,7 @@ PARSERS = {
     "CAPTCHA_DEV_TOKEN_LIFETIME": _parse_number(int, positive=True),
     "RATELIMIT_ENABLED": _parse_bool,
     "RATELIMIT_POST": _parse_limits,
+    "RATELIMIT_POST_ALL_SITES": _parse_limits,
     "RATELIMIT_READ": _parse_limits,
     "RATELIMIT_CAPTCHA": _parse_limits,
     "RATELIMIT_LOGIN_IP": _parse_limits,
@@ -256,6 +281,8 @@ PARSERS = {
     "LOG_LEVEL": _parse_choice("DEBUG", "INFO", "WARNING", "ERROR"),
     "LOG_ACCESS": _parse_bool,
     "METRICS_TOKEN": _parse_str,
+    "METRICS_ALLOW_NETWORKS": _parse_metrics_networks,
+    "METRICS_DATABASE_INTERVAL": _parse_number(float),
     "IP_RETENTION_DAYS": _parse_number(int, positive=True),
     "TRUSTED_PROXIES": _parse_number(int),
     "SESSION_COOKIE_SECURE": _parse_bool,
@@ -297,14 +324,7 @@ def load(instance_path: str, test_config: Mapping | None = None) -> dict:
     if test_config:
         config.update(test_config)
 
-    testing = bool(config.get("TESTING"))
-    if not config["SECRET_KEY"]:
-        if not (config["DEV_DEMO"] or testing):
-            raise ConfigError(
-                f"{ENV_PREFIX}SECRET_KEY is required (set it to a long random string); "
-                f"only the dev demo ({ENV_PREFIX}DEV_DEMO=1) and tests run without it"
-            )
-        config["SECRET_KEY"] = "dev-demo-secret-not-for-production"  # noqa: S105
+    config["SECRET_KEY"] = _secret_key(config)
 
     config["LOGIN_CAPTCHA_PROVIDER"] = _login_captcha_provider(config)
 
@@ -355,6 +375,39 @@ def _login_captcha_provider(config: Mapping) -> str:
             f"{ENV_PREFIX}LOGIN_CAPTCHA_SITE_KEY and {ENV_PREFIX}LOGIN_CAPTCHA_SECRET"
         )
     return provider
+
+
+def _secret_key(config: Mapping) -> str:
+    """The key that signs sessions and tokens: at least MIN_SECRET_KEY_BYTES
+    outside the demo and tests, and never the demo's own.
+
+    Raises:
+        ConfigError: it is missing, too short, or the demo's key without the demo.
+    """
+    key = config["SECRET_KEY"]
+    demo, testing = bool(config["DEV_DEMO"]), bool(config.get("TESTING"))
+    if not key:
+        if demo:
+            return DEMO_SECRET_KEY
+        if testing:
+            return secrets.token_urlsafe(MIN_SECRET_KEY_BYTES)
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is required (set it to a long random string, "
+            f"e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'); "
+            f"only the dev demo ({ENV_PREFIX}DEV_DEMO=1) and tests run without it"
+        )
+    if key == DEMO_SECRET_KEY and not demo:
+        # It is in the source: anyone could sign a moderator's session with it.
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is the demo's published key: set your own"
+        )
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES and not (demo or testing):
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes "
+            f"(got {len(key.encode())}): a short key can be guessed offline from "
+            "one signed cookie"
+        )
+    return key
 
 
 def _engine_options(url: str, config: Mapping) -> dict:

@@ -79,18 +79,7 @@ def api_error_response(error: ApiError):
 
 
 def _http_error(error: HTTPException):
-    if error.code == 429:  # Flask-Limiter's refusal
-        from .ratelimit import retry_after_seconds
-
-        refusal = rate_limited(retry_after_seconds())
-        if is_api_request():
-            return api_error_response(refusal)
-        error.description = refusal.message
-        return (
-            render_template("errors/error.html", error=error),
-            429,
-            refusal.headers,
-        )
+    # 429 (Flask-Limiter's refusal) has its own handler: commentsvc.ratelimit.
     if not is_api_request():
         return render_template("errors/error.html", error=error), error.code or 500
     code = _HTTP_CODES.get(error.code or 500, "error")

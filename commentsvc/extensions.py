@@ -13,6 +13,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
+from .redis_circuit import connection_pool
+
 log = logging.getLogger(__name__)
 
 # Named constraints, so that migrations can alter them (SQLite batch mode too).
@@ -51,13 +53,14 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     app.session_interface = HttpsAwareSessionInterface()
-    app.extensions["commentsvc.redis"] = redis.Redis.from_url(
+    # One pool for every Redis call of the app, the rate limiter's included: a
+    # call that times out stops the others for a while (see redis_circuit).
+    pool = connection_pool(
         app.config["REDIS_URL"],
-        # redis-py has no timeouts by default: a hung Redis would hang requests.
-        socket_connect_timeout=app.config["REDIS_SOCKET_TIMEOUT"],
-        socket_timeout=app.config["REDIS_SOCKET_TIMEOUT"],
-        health_check_interval=30,
+        app.config["REDIS_SOCKET_TIMEOUT"],
+        app.config["REDIS_PROBE_INTERVAL"],
     )
+    app.extensions["commentsvc.redis"] = redis.Redis(connection_pool=pool)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)

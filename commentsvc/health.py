@@ -1,4 +1,8 @@
-"""Liveness and readiness probes for load balancers and orchestrators."""
+"""Liveness and readiness probes for load balancers and orchestrators.
+
+/healthz: the process answers (liveness: restart it if not). /readyz: it can
+serve readers (what a load balancer checks): 503 only without the database.
+"""
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
@@ -8,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import captcha
 from .extensions import db, get_redis
 from .ratelimit import limiter_state
+from .redis_circuit import get_circuit
 
 bp = Blueprint("health", __name__)
 
@@ -30,7 +35,12 @@ def check_database() -> str | None:
 
 
 def check_redis() -> str | None:
-    """Return None if Redis answers, else a short reason."""
+    """Return None if Redis answers, else a short reason. While the circuit is
+    open (a Redis call failed moments ago) the reason is known without asking:
+    a hung Redis would cost this probe its socket timeout every time."""
+    state = get_circuit(current_app).state()
+    if state is not None:
+        return state
     try:
         get_redis().ping()
     except (RedisError, OSError) as error:
@@ -40,15 +50,23 @@ def check_redis() -> str | None:
 
 @bp.get("/readyz")
 def readyz():
-    """Ready to serve: the database and Redis answer. 503 names what failed."""
-    checks = {"database": check_database(), "redis": check_redis()}
-    failed = {name: reason for name, reason in checks.items() if reason}
+    """Ready to serve: 503 only for what stops this instance from serving (the
+    database). Without Redis, comments are still read and posted (rate limits
+    counted in memory), so Redis trouble is a warning and the answer stays 200:
+    a Redis outage must not take every instance out of the load balancer."""
+    database, redis_reason = check_database(), check_redis()
     body = {
-        "status": "unavailable" if failed else "ok",
-        "checks": {name: (reason or "ok") for name, reason in checks.items()},
+        "status": "unavailable" if database else "ok",
+        "checks": {"database": database or "ok", "redis": redis_reason or "ok"},
+        "rate_limiter": limiter_state(),
     }
-    body["rate_limiter"] = limiter_state()
-    if not failed:
+    warnings = {}
+    if redis_reason:
+        warnings["redis"] = (
+            f"{redis_reason}: rate limits are counted per process, webhook and "
+            "training workers poll instead of being woken"
+        )
+    else:
         # A site's wrong captcha secret holds its comments unverified; it is worth
         # a warning, not taking every site out of the load balancer.
         try:
@@ -56,14 +74,14 @@ def readyz():
         except (RedisError, OSError):
             misconfigured = {}
         if misconfigured:
-            body["warnings"] = {
-                "captcha_misconfigured": {
-                    slug: info.get("error_codes") or info.get("detail")
-                    for slug, info in misconfigured.items()
-                }
+            warnings["captcha_misconfigured"] = {
+                slug: info.get("error_codes") or info.get("detail")
+                for slug, info in misconfigured.items()
             }
+    if warnings:
+        body["warnings"] = warnings
     response = jsonify(body)
-    if failed:
+    if database:
         response.status_code = 503
         response.headers["Retry-After"] = str(
             current_app.config["UNAVAILABLE_RETRY_AFTER"]

@@ -1,9 +1,10 @@
 """Per-client-IP rate limits, counted atomically in Redis by Flask-Limiter.
 
 Every app process shares the counters in Redis, so N concurrent posts admit
-exactly the limit however many processes serve them. If Redis is down or slow,
-short socket timeouts fail fast and each process falls back to its own in-memory
-counters (logged, reported by /readyz) until Redis answers again.
+exactly the limit however many processes serve them. If Redis is down or hung,
+the first call that fails opens the app's Redis circuit (commentsvc/
+redis_circuit.py, which logs it) and each process counts in its own memory,
+reported by /readyz, until the circuit's probe finds Redis answering again.
 """
 
 import ipaddress
@@ -11,14 +12,14 @@ import logging
 import threading
 import time
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, render_template, request
 from flask_limiter import Limiter
 from limits import parse_many
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .errors import rate_limited
+from .errors import api_error_response, is_api_request, rate_limited
+from .redis_circuit import get_circuit
 
 log = logging.getLogger(__name__)
 
@@ -66,54 +67,16 @@ def client_bucket() -> str:
     return ip_bucket(client_ip(), current_app.config["RATELIMIT_IPV6_PREFIX"])
 
 
-def _site_slug() -> str:
-    return (request.view_args or {}).get("site_slug", "")
-
-
-def _request_site():
-    """The site the request names, or None (unknown, or the database failed)."""
-    from .api.lookup import request_site
-
-    try:
-        return request_site(_site_slug())
-    except SQLAlchemyError:
-        # The view answers 503; a database error here must not be mistaken by
-        # Flask-Limiter for a dead Redis. Roll back: a connection lost here
-        # leaves the session unusable until then, and the view's own lookup
-        # would fail with PendingRollbackError (a 500) instead of reconnecting.
-        from .extensions import db
-
-        db.session.rollback()
-        return None
-
-
-def site_client_bucket() -> str:
-    """Posts are counted per site and client bucket. Posts naming a site that
-    does not exist share one bucket per client, whatever the slug: random
-    slugs must leave no state of their own in Redis."""
-    site = _request_site()
-    return f"{site.slug if site is not None else '?'}|{client_bucket()}"
-
-
-def post_limits() -> str:
-    """The site's own post limit, or the global one."""
-    site = _request_site()
-    if site is not None and site.post_rate_limit:
-        return site.post_rate_limit
-    return current_app.config["RATELIMIT_POST"]
-
-
 def read_limits() -> str:
     return current_app.config["RATELIMIT_READ"]
 
 
 def _fallback_limits() -> str:
-    # Flask-Limiter applies the fallback to every endpoint: keep posts strict and
-    # reads loose, as with Redis.
-    if request.endpoint == "api.post_comment":
-        return post_limits()
-    if request.endpoint == "moderation.login":
-        return current_app.config["RATELIMIT_LOGIN_IP"]
+    # Flask-Limiter applies the fallback to every endpoint: keep each limited
+    # view as strict as with Redis (its first rule), and reads loose.
+    rules = current_app.extensions["commentsvc.view_limits"].get(request.endpoint)
+    if rules:
+        return rules[0][0]()
     return read_limits()
 
 
@@ -130,6 +93,15 @@ def validate_limits(value: str) -> str:
     if not parsed:
         raise ValueError(f"{value!r} is not a rate limit like '5/minute;30/hour'.")
     return value
+
+
+def get_redis_pool(app: Flask):
+    return app.extensions["commentsvc.redis"].connection_pool
+
+
+def _storage_back(limiter: Limiter) -> None:
+    # Flask-Limiter keeps this state privately (see using_fallback).
+    limiter._storage_dead = False
 
 
 def get_limiter() -> Limiter:
@@ -159,14 +131,21 @@ def retry_after_seconds() -> int:
 
 
 def _redis_reachable(app: Flask) -> bool:
-    from .extensions import get_redis
+    # The probe's own connection: a demo without Redis is no outage to log.
+    return get_circuit(app).probe()
 
-    with app.app_context():
-        try:
-            get_redis().ping()
-        except (RedisError, OSError):
-            return False
-    return True
+
+def _refused(error: HTTPException):
+    """Flask-Limiter's refusal, in our envelope (or error page) with Retry-After."""
+    refusal = rate_limited(retry_after_seconds())
+    if is_api_request():
+        return api_error_response(refusal)
+    error.description = refusal.message
+    return (
+        render_template("errors/error.html", error=error),
+        429,
+        refusal.headers,
+    )
 
 
 def add_rate_limit_headers(response):
@@ -212,27 +191,24 @@ def _login_has_captcha() -> bool:
     return current_app.config["LOGIN_CAPTCHA_PROVIDER"] != "none"
 
 
-def _config_limit(name: str):
+def config_limit(name: str):
+    """The limits of setting *name*, read when a request is counted."""
     return lambda: current_app.config[name]
 
 
-# Which views are limited, how, and by what key; applied per app in init_app.
+# Which views are limited, how, and by what key; applied per app in init_app,
+# with the views' own (commentsvc.api.limits).
 # (limits, key function, methods or None for all[, exempt when])
 VIEW_LIMITS = {
-    "api.post_comment": [(post_limits, site_client_bucket, None)],
-    "api.form_token": [(_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],
-    "api.dev_captcha_token": [
-        (_config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)
-    ],
     "moderation.login": [
-        (_config_limit("RATELIMIT_LOGIN_IP"), client_bucket, ["POST"]),
+        (config_limit("RATELIMIT_LOGIN_IP"), client_bucket, ["POST"]),
         (
-            _config_limit("RATELIMIT_LOGIN_ACCOUNT_IP"),
+            config_limit("RATELIMIT_LOGIN_ACCOUNT_IP"),
             login_account_client,
             ["POST"],
         ),
         (
-            _config_limit("RATELIMIT_LOGIN_ACCOUNT"),
+            config_limit("RATELIMIT_LOGIN_ACCOUNT"),
             login_account,
             ["POST"],
             _login_has_captcha,
@@ -301,15 +277,15 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, view_limits: dict | None = None) -> None:
     """Give *app* its own limiter, configured from our settings, and wrap the
-    limited views.
+    limited views: ours (login) and *view_limits* (endpoint -> rules, as in
+    VIEW_LIMITS).
 
     Call after the blueprints are registered. One limiter per app (not a module
     global) because Flask-Limiter keeps its storage on the instance.
     """
 
-    timeout = app.config["REDIS_SOCKET_TIMEOUT"]
     storage_uri = app.config["REDIS_URL"]
     if app.config["DEV_DEMO"] and not _redis_reachable(app):
         log.warning(
@@ -319,10 +295,12 @@ def init_app(app: Flask) -> None:
         storage_uri = "memory://"
     app.config.update(
         RATELIMIT_STORAGE_URI=storage_uri,
+        # The app's own pool (timeouts, and the circuit that makes the limiter
+        # fall back at once while another Redis call has just timed out).
         RATELIMIT_STORAGE_OPTIONS=(
             {}
             if storage_uri == "memory://"
-            else {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+            else {"connection_pool": get_redis_pool(app)}
         ),
         RATELIMIT_KEY_PREFIX=app.config["REDIS_KEY_PREFIX"] + "ratelimit",
         RATELIMIT_STRATEGY="fixed-window",
@@ -337,6 +315,10 @@ def init_app(app: Flask) -> None:
         in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
+    # Flask-Limiter checks a dead storage again only after growing pauses (up
+    # to half a minute), and with a request's time; the circuit's prober knows
+    # sooner, without one.
+    get_circuit(app).on_recovery(lambda: _storage_back(limiter))
     # Reads have their own in-memory counter (below): spare them Flask-Limiter's
     # per-request work entirely.
     limiter.request_filter(lambda: request.endpoint in READ_ENDPOINTS)
@@ -346,7 +328,10 @@ def init_app(app: Flask) -> None:
         parse_many(app.config["RATELIMIT_READ"])
     )
     app.before_request(_limit_reads)
-    for endpoint, rules in VIEW_LIMITS.items():
+    all_rules = {**VIEW_LIMITS, **(view_limits or {})}
+    app.extensions["commentsvc.view_limits"] = all_rules
+    app.register_error_handler(429, _refused)
+    for endpoint, rules in all_rules.items():
         view = app.view_functions.get(endpoint)
         if view is None:
             continue

@@ -56,13 +56,14 @@ def drop_postgres_database(name: str) -> None:
 def base_config(database_url: str, **overrides) -> dict:
     config = {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-the-suite-0123456789abcdef",
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "REDIS_KEY_PREFIX": REDIS_PREFIX,
         # Limits stay on (counted in the real Redis) but out of the way; the rate
         # limit tests set their own.
         "RATELIMIT_POST": "100000/minute",
+        "RATELIMIT_POST_ALL_SITES": "100000/minute",
         "RATELIMIT_READ": "100000/minute",
         "RATELIMIT_CAPTCHA": "100000/minute",
         # Many tests change rows behind the service's back (to set a status, an

@@ -4,6 +4,7 @@ PostgreSQL or Redis."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -71,6 +72,7 @@ def app_environment(app) -> dict:
         "REDIS_URL",
         "REDIS_KEY_PREFIX",
         "RATELIMIT_POST",
+        "RATELIMIT_POST_ALL_SITES",
         "RATELIMIT_READ",
         "RATELIMIT_CAPTCHA",
         "TRUSTED_PROXIES",
@@ -89,7 +91,8 @@ def app_environment(app) -> dict:
 class Gunicorn:
     """``gunicorn wsgi:app`` with *workers* processes on a free port."""
 
-    def __init__(self, env: dict, workers: int = 1, threads: int = 4):
+    def __init__(self, env: dict, workers: int = 1, threads: int = 4, log_path=None):
+        self.log_path = log_path  # the app's log lines (stderr) go there if set
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [
@@ -110,7 +113,10 @@ class Gunicorn:
         self.process = None
 
     def __enter__(self):
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env)
+        self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stderr=self._log
+        )
         wait_until(lambda: requests.get(self.url + "/healthz", timeout=1).ok)
         return self
 
@@ -121,6 +127,8 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self._log is not None:
+            self._log.close()
 
 
 class RedisServer:
@@ -154,8 +162,18 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            self.thaw()  # a stopped process never handles SIGTERM
             self.process.terminate()
             self.process.wait(10)
+
+    def freeze(self) -> None:
+        """Hang the server (SIGSTOP): connections are still accepted by the
+        kernel, but no command is ever answered."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen server go on (SIGCONT)."""
+        self.process.send_signal(signal.SIGCONT)
 
     def __enter__(self) -> "RedisServer":
         return self.start()

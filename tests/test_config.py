@@ -1,12 +1,19 @@
 """Configuration: COMMENTSVC_* environment variables, fail-fast on bad values,
 defaults, and the templates folder the factory points at."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from factories import make_site
 
 from commentsvc import PROJECT_ROOT, create_app
-from commentsvc.config import DEFAULTS, ENV_PREFIX, ConfigError
+from commentsvc.config import DEFAULTS, DEMO_SECRET_KEY, ENV_PREFIX, ConfigError
 from commentsvc.extensions import db, get_redis
+
+# A key long enough for production (32 bytes at least).
+ENV_KEY = "from-the-environment-0123456789abcdef"
 
 
 @pytest.fixture
@@ -31,6 +38,54 @@ def test_an_empty_secret_key_is_missing(environ):
         create_app()
 
 
+@pytest.mark.parametrize("key", ["s", "test-secret", "x" * 31, "é" * 15])
+def test_refuses_a_secret_key_under_32_bytes(environ, key):
+    environ.setenv("COMMENTSVC_SECRET_KEY", key)
+    with pytest.raises(ConfigError, match="COMMENTSVC_SECRET_KEY must be at least 32"):
+        create_app()
+
+
+def test_a_32_byte_secret_key_is_enough(environ):
+    environ.setenv("COMMENTSVC_SECRET_KEY", "é" * 16)
+    assert create_app().config["SECRET_KEY"] == "é" * 16
+
+
+def test_refuses_the_demo_key_without_the_demo(environ):
+    environ.setenv("COMMENTSVC_SECRET_KEY", DEMO_SECRET_KEY)
+    with pytest.raises(ConfigError, match="demo's published key"):
+        create_app()
+    with pytest.raises(ConfigError, match="demo's published key"):
+        create_app({"TESTING": True})
+    environ.setenv("COMMENTSVC_DEV_DEMO", "1")
+    assert create_app().config["SECRET_KEY"] == DEMO_SECRET_KEY
+
+
+def test_the_demo_and_tests_may_use_a_short_key(environ):
+    environ.setenv("COMMENTSVC_SECRET_KEY", "short")
+    assert create_app({"TESTING": True}).config["SECRET_KEY"] == "short"
+    environ.setenv("COMMENTSVC_DEV_DEMO", "1")
+    assert create_app().config["SECRET_KEY"] == "short"
+
+
+def test_a_server_with_a_short_secret_key_does_not_start(environ, tmp_path):
+    """The real entry point, as deployed: the process exits naming the setting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    env.update(
+        COMMENTSVC_SECRET_KEY="changeme",
+        COMMENTSVC_DATABASE_URL=f"sqlite:///{tmp_path / 'short.sqlite3'}",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "routes"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "COMMENTSVC_SECRET_KEY must be at least 32 bytes" in done.stderr
+
+
 @pytest.mark.parametrize("value", ["1", "true", "yes", "on", "TRUE"])
 def test_dev_demo_runs_without_secret_key(environ, value):
     environ.setenv("COMMENTSVC_DEV_DEMO", value)
@@ -45,7 +100,7 @@ def test_tests_run_without_secret_key(environ):
 
 
 def test_settings_are_read_from_the_environment(environ):
-    environ.setenv("COMMENTSVC_SECRET_KEY", "from-the-environment")
+    environ.setenv("COMMENTSVC_SECRET_KEY", ENV_KEY)
     environ.setenv("COMMENTSVC_DATABASE_URL", "postgresql://u@db.internal:6543/c")
     environ.setenv("COMMENTSVC_REDIS_URL", "redis://cache.internal:6380/2")
     environ.setenv("COMMENTSVC_REDIS_KEY_PREFIX", "blog:")
@@ -59,7 +114,7 @@ def test_settings_are_read_from_the_environment(environ):
     app = create_app()
 
     config = app.config
-    assert config["SECRET_KEY"] == "from-the-environment"
+    assert config["SECRET_KEY"] == ENV_KEY
     assert config["SQLALCHEMY_DATABASE_URI"] == (
         "postgresql+psycopg://u@db.internal:6543/c"
     )
@@ -83,10 +138,10 @@ def test_settings_are_read_from_the_environment(environ):
 
 
 def test_the_test_mapping_overrides_the_environment(environ):
-    environ.setenv("COMMENTSVC_SECRET_KEY", "from-the-environment")
+    environ.setenv("COMMENTSVC_SECRET_KEY", ENV_KEY)
     environ.setenv("COMMENTSVC_API_CACHE_MAX_AGE", "60")
     app = create_app({"TESTING": True, "API_CACHE_MAX_AGE": 5})
-    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SECRET_KEY"] == ENV_KEY
     assert app.config["API_CACHE_MAX_AGE"] == 5
 
 
@@ -118,7 +173,7 @@ def test_the_test_mapping_overrides_the_environment(environ):
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(environ, name, value):
-    environ.setenv("COMMENTSVC_SECRET_KEY", "s")
+    environ.setenv("COMMENTSVC_SECRET_KEY", ENV_KEY)
     environ.setenv(ENV_PREFIX + name, value)
     with pytest.raises(ConfigError, match=ENV_PREFIX + name):
         create_app()
@@ -167,11 +222,25 @@ def test_an_html_error_page_renders_from_the_templates_folder(client):
     assert "<!doctype html>" in page  # the base template too
 
 
-def test_the_index_page_lists_the_sites(client, app_context):
+def test_the_index_page_names_no_site(client, app_context):
+    """The sites an instance serves are its operators' business: the public
+    front page says what the service is and where moderators log in."""
     make_site("news", "Example News")
     response = client.get("/")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert "Example News" in page
-    assert "/api/v1/sites/news/comments" in page
+    assert "Example News" not in page
+    assert "/api/v1/sites/" not in page
+    assert 'href="/moderation/login"' in page
+
+
+def test_the_demo_index_page_shows_the_demo_site(make_app):
+    app = make_app(DEV_DEMO=True)
+    with app.app_context():
+        make_site("demo", "Demo News")
+        make_site("news", "Example News")
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert "Demo News" in page
+    assert "/api/v1/sites/demo/comments" in page
+    assert "Example News" not in page

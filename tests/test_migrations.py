@@ -87,7 +87,7 @@ def test_the_readme_deploy_step_on_a_fresh_sqlite_file(tmp_path):
     path = tmp_path / "deploy.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTSVC_")}
     env.update(
-        COMMENTSVC_SECRET_KEY="deploy-secret",
+        COMMENTSVC_SECRET_KEY="deploy-secret-" + "k" * 32,
         COMMENTSVC_DATABASE_URL=f"sqlite:///{path}",
     )
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]

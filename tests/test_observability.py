@@ -6,9 +6,12 @@ import logging
 import re
 
 import pytest
-from factories import ORIGIN, comment_payload, make_site
+from factories import ORIGIN, comment_payload, make_comment, make_site
+from sqlalchemy import event
 
+from commentsvc.extensions import db
 from commentsvc.logs import JsonFormatter, RequestIdFilter
+from commentsvc.models import CommentStatus
 
 URL = "/api/v1/sites/news/comments"
 
@@ -77,7 +80,10 @@ def _metric(text: str, name: str, **labels) -> float:
 
 
 def test_metrics_count_posts_by_outcome_captcha_limits_and_queue(make_app):
-    app = make_app(CAPTCHA_DEV_ENABLED=True, RATELIMIT_POST="3/minute")
+    # The database gauges read afresh on each scrape (see the caching below).
+    app = make_app(
+        CAPTCHA_DEV_ENABLED=True, RATELIMIT_POST="3/minute", METRICS_DATABASE_INTERVAL=0
+    )
     with app.app_context():
         make_site(captcha_provider="dev")
     client = app.test_client()
@@ -125,6 +131,60 @@ def test_metrics_can_require_a_token(make_app):
     assert wrong.status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert ok.status_code == 200
+
+
+def test_metrics_are_private_by_default(make_app):
+    """Without a token, only a scraper on this host (or a configured network)
+    is answered; a request relayed by a local proxy is not that scraper."""
+    client = make_app().test_client()
+    assert client.get("/metrics").status_code == 200  # the test client: loopback
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    assert client.get("/metrics", environ_base=outside).status_code == 403
+    relayed = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert relayed.status_code == 403
+
+    allowed = make_app(METRICS_ALLOW_NETWORKS="10.0.0.0/8").test_client()
+    ok = allowed.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert ok.status_code == 200
+    assert allowed.get("/metrics").status_code == 403
+
+    # A token is wanted from everywhere once set; it opens it from everywhere.
+    tokened = make_app(METRICS_TOKEN="scrape-me").test_client()
+    bearer = {"Authorization": "Bearer scrape-me"}
+    assert tokened.get("/metrics", environ_base=outside).status_code == 401
+    scraped = tokened.get("/metrics", environ_base=outside, headers=bearer)
+    assert scraped.status_code == 200
+
+
+def test_the_database_gauges_are_read_once_per_interval_for_all_instances(
+    make_app,
+):
+    """Two instances scraped back to back: the second reuses the numbers the
+    first read (through Redis) and runs no count of its own."""
+    first = make_app(METRICS_DATABASE_INTERVAL=60)
+    second = make_app(METRICS_DATABASE_INTERVAL=60)
+    with first.app_context():
+        site = make_site()
+    text = first.test_client().get("/metrics").get_data(as_text=True)
+    assert _metric(text, "commentsvc_pending_comments") == 0
+
+    with second.app_context():
+        make_comment(site, status=CommentStatus.PENDING)
+        statements = []
+        event.listen(
+            db.engine,
+            "before_cursor_execute",
+            lambda *args: statements.append(args[2]),
+        )
+    for _ in range(3):
+        text = second.test_client().get("/metrics").get_data(as_text=True)
+        assert _metric(text, "commentsvc_pending_comments") == 0  # the shared one
+        assert 0 <= _metric(text, "commentsvc_database_gauges_age_seconds") < 60
+    assert statements == []
+
+    fresh = make_app(METRICS_DATABASE_INTERVAL=0).test_client()
+    text = fresh.get("/metrics").get_data(as_text=True)
+    assert _metric(text, "commentsvc_pending_comments") == 1
 
 
 def test_metrics_report_the_database_down_instead_of_failing():

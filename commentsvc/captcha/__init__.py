@@ -136,10 +136,11 @@ def _forget_misconfiguration(site: Site) -> None:
     cleared = current_app.extensions.setdefault("commentsvc.captcha_cleared", {})
     if time.monotonic() - cleared.get(site.slug, -FORGET_EVERY) < FORGET_EVERY:
         return
-    # If Redis is down the warning simply expires by itself.
+    # Remembered whether it worked or not: a Redis in trouble is not asked on
+    # every post. If Redis is down the warning simply expires by itself.
+    cleared[site.slug] = time.monotonic()
     with contextlib.suppress(RedisError, OSError):
         get_redis().hdel(_key(), site.slug)
-        cleared[site.slug] = time.monotonic()
 
 
 def misconfigured_sites() -> dict[str, dict]:

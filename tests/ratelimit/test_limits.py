@@ -86,7 +86,8 @@ def test_posts_to_unknown_sites_leave_no_state_per_slug(limited):
     finally:
         server.close()
     assert not [key for key in keys if "nosuch-" in key], keys
-    assert len(keys) <= 3, keys  # one per window of the limit, at most
+    # One per window of the limit, at most, and the all-sites cap's one.
+    assert len(keys) <= 4, keys
 
 
 def test_accepted_posts_carry_no_rate_limit_headers(limited):
@@ -121,6 +122,34 @@ def test_site_limit_overrides_the_default(limited):
         environ_base={"REMOTE_ADDR": "198.51.100.7"},
     )
     assert other.status_code == 202
+
+
+def test_one_client_meets_one_cap_across_all_sites(make_app):
+    """Spreading posts over the sites of an instance gains nothing past the
+    all-sites cap, whatever a site's own limit; other clients are untouched."""
+    app = make_app(RATELIMIT_POST="3/minute", RATELIMIT_POST_ALL_SITES="4/minute")
+    with app.app_context():
+        make_site("news", "News")
+        make_site("blog", "Blog", post_rate_limit="50/minute")
+        make_site("wiki", "Wiki")
+    client = app.test_client()
+
+    def post_to(slug, ip="198.51.100.7"):
+        return client.post(
+            f"/api/v1/sites/{slug}/comments",
+            json=comment_payload(),
+            environ_base={"REMOTE_ADDR": ip},
+        )
+
+    statuses = [post_to(slug).status_code for slug in ("news", "blog") * 2]
+    assert statuses == [202, 202, 202, 202]
+    refused = post_to("wiki")
+    assert refused.status_code == 429
+    assert refused.json["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert post_to("blog").status_code == 429  # its own 50/minute lifts nothing
+    assert post_to("wiki", ip="198.51.100.8").status_code == 202
+    assert _count(app) == 5
 
 
 def test_reads_are_limited_far_more_loosely_and_separately(make_app):
