@@ -7,6 +7,7 @@ import time
 import pytest
 from conftest import base_config
 from tcpproxy import Blackhole, free_port
+from timing import within
 
 from commentsvc import create_app
 from commentsvc.extensions import db
@@ -73,7 +74,7 @@ def test_not_ready_without_the_database(standalone_app):
     assert response.json["checks"]["database"].startswith("unreachable")
     assert response.json["checks"]["redis"] == "ok"
     assert response.headers["Retry-After"] == "7"
-    assert elapsed < 2
+    assert elapsed < within(2)
 
 
 def test_ready_with_a_warning_without_redis(make_app):
@@ -87,7 +88,7 @@ def test_ready_with_a_warning_without_redis(make_app):
     assert response.json["checks"]["database"] == "ok"
     assert "unreachable" in response.json["warnings"]["redis"]
     assert "Retry-After" not in response.headers
-    assert elapsed < 2
+    assert elapsed < within(2)
 
 
 def test_a_hung_redis_does_not_hang_readiness(make_app):
@@ -100,9 +101,10 @@ def test_a_hung_redis_does_not_hang_readiness(make_app):
         again, elapsed_again = timed_get(client, "/readyz")
     assert response.status_code == 200
     assert response.json["checks"]["redis"].startswith("unreachable")
-    assert elapsed < 2
+    assert elapsed < within(2, waits=app.config["REDIS_SOCKET_TIMEOUT"])
     assert again.status_code == 200
     assert again.json["checks"]["redis"].startswith("unreachable")
+    # No wait at all, on any machine: the open circuit answers at once.
     assert elapsed_again < app.config["REDIS_SOCKET_TIMEOUT"] / 2
 
 
@@ -116,4 +118,4 @@ def test_a_hung_database_does_not_hang_readiness(standalone_app):
         response, elapsed = timed_get(app.test_client(), "/readyz")
     assert response.status_code == 503
     assert response.json["checks"]["database"].startswith("unreachable")
-    assert elapsed < 5
+    assert elapsed < within(5, waits=app.config["DATABASE_CONNECT_TIMEOUT"])

@@ -97,8 +97,10 @@ class FastReads:
         not_modified = False
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match:
-            tags = _etags(if_none_match)
-            not_modified = "*" in tags or listing.etag in tags
+            # As Werkzeug reads it: "*" counts only when sent alone.
+            not_modified = if_none_match.strip() == "*" or (
+                listing.etag in _etags(if_none_match)
+            )
         headers = []
         if not not_modified:
             headers.append(("Content-Type", "application/json"))

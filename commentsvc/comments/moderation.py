@@ -25,6 +25,7 @@ from ..spam import akismet_check
 from ..webhooks.outbox import STATUS_EVENTS, record_comment_event
 from ..webhooks.wake import wake_workers
 from .cache import invalidate
+from .threads import approved_title, forget_cached, set_title
 
 ACTIONS = {
     "approve": CommentStatus.APPROVED,
@@ -144,7 +145,8 @@ def moderate(
     Every target must be visible to the moderator, or nothing happens. A target
     whose version changed since the moderator saw it is a conflict and is left
     alone; the others change together, each with an audit row and a webhook event,
-    in one transaction.
+    in one transaction. A thread whose approved comments change takes the title
+    offered by its latest approved comment.
 
     Raises:
         UnknownComment: a target does not exist.
@@ -157,6 +159,7 @@ def moderate(
     decision = Decision()
     feedback = []
     changed_threads = set()
+    retitled = set()
     changed_sites = set()
     try:
         comments = {
@@ -216,9 +219,16 @@ def moderate(
             )
             if from_status != to_status:
                 # A confirmation changes no listing and has no event to send.
+                thread = comment.thread
+                if CommentStatus.APPROVED in (from_status, to_status) and set_title(
+                    thread.id, approved_title(thread.id)
+                ):
+                    # Before the event is recorded: it carries the new title.
+                    db.session.expire(thread)
+                    retitled.add((comment.site.slug, thread.key))
                 if to_status in STATUS_EVENTS:
                     record_comment_event(comment, STATUS_EVENTS[to_status])
-                changed_threads.add((comment.site.slug, comment.thread.key))
+                changed_threads.add((comment.site.slug, thread.key))
             lesson = akismet_check.feedback_for(comment, from_status, to_status)
             if lesson is not None:
                 feedback.append(lesson)
@@ -233,6 +243,8 @@ def moderate(
             wake_workers()
         for site_slug, thread_key in changed_threads:
             invalidate(site_slug, thread_key)
+        for site_slug, thread_key in retitled:
+            forget_cached(site_slug, thread_key)
         # The learning filter is taught by a worker: here only a wake-up.
         learning.decisions_made(changed_sites)
         # After the commit: Akismet's answer never holds up a decision.

@@ -31,7 +31,7 @@ from .cache import (
 )
 from .errors import ValidationFailed
 from .render import render_body
-from .threads import get_or_create_thread
+from .threads import ThreadRef, forget_cached, get_or_create_thread, set_title
 
 ACCEPTED_MESSAGE = "Your comment is awaiting moderation."
 PUBLISHED_MESSAGE = "Your comment has been published."
@@ -124,7 +124,9 @@ def submit_comment(
     """Store a new comment (held for moderation unless the verdict says otherwise).
 
     *site* is the site's row (the model, or the snapshot ``sites.site_settings``
-    returns). The thread is created on its first post.
+    returns). The thread is created on its first post, without a title; the
+    title the post offers is stored with the comment, and becomes the thread's
+    only when the comment is published (here, or by a moderator).
 
     The parent is checked and the rules that need only the submission run;
     then the captcha; then, in one transaction, bans and the rules that read
@@ -169,9 +171,14 @@ def submit_comment(
             db.session.commit()
         spent = spam.after_captcha(site, submission, client, verdict, token)
         spam.publish_if_trusted(site, submission.email, verdict)
-        thread = get_or_create_thread(
-            site, submission.thread, submission.url, submission.title
-        )
+        thread = get_or_create_thread(site, submission.thread, submission.url)
+        retitled = False
+        if verdict.status == CommentStatus.APPROVED and submission.title:
+            # Published at once, so the latest approved post: its title is the
+            # thread's. A held post's title waits for its approval.
+            retitled = set_title(thread.id, submission.title)
+            if retitled:
+                thread = ThreadRef(thread.id, thread.key, thread.url, submission.title)
         values = {
             "site_id": site.id,
             "thread_id": thread.id,
@@ -192,6 +199,7 @@ def submit_comment(
                     **values,
                     "body_hash": rules.body_digest(submission.body),
                     "root_id": root_id,
+                    "page_title": submission.title or None,
                     "ip": client.ip,
                     "user_agent": client.user_agent,
                 },
@@ -209,6 +217,8 @@ def submit_comment(
         raise
     if event.deliveries:
         wake_workers()
+    if retitled:
+        forget_cached(site.slug, submission.thread)
     if comment.status == CommentStatus.APPROVED:
         invalidate(site.slug, submission.thread)
     return comment

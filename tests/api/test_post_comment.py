@@ -175,21 +175,27 @@ def test_pending_comment_is_not_listed_until_approved(app, client, site):
     assert "ann@example.org" not in json.dumps(listing(client))
 
 
-def test_first_post_creates_the_thread_with_url_and_title(app, client, site):
+def test_first_post_creates_the_thread_with_its_url_but_not_its_title(
+    app, client, site
+):
+    """The title a post offers is kept with the comment; the page takes it only
+    when a moderator approves (tests/moderation/test_thread_title.py)."""
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Thread.id))) == 0
 
     first = post(client, thread="/new-page", url=f"{ORIGIN}/new-page", title="New!")
-    second = post(client, thread="/new-page", url=f"{ORIGIN}/new-page", title="New!")
+    second = post(client, thread="/new-page", url=f"{ORIGIN}/new-page", title="Mine")
 
     assert first.status_code == second.status_code == 202
     with app.app_context():
         threads = db.session.scalars(sa.select(Thread)).all()
         assert [(t.key, t.url, t.title) for t in threads] == [
-            ("/new-page", f"{ORIGIN}/new-page", "New!")
+            ("/new-page", f"{ORIGIN}/new-page", None)
         ]
     assert stored(app, first.json["id"]).thread_id == threads[0].id
     assert stored(app, second.json["id"]).thread_id == threads[0].id
+    assert stored(app, first.json["id"]).page_title == "New!"
+    assert stored(app, second.json["id"]).page_title == "Mine"
 
 
 def test_title_and_email_are_optional(app, client, site):
@@ -198,7 +204,7 @@ def test_title_and_email_are_optional(app, client, site):
     assert response.status_code == 202
     comment = stored(app, response.json["id"])
     assert comment.email is None
-    assert comment.thread.title is None
+    assert comment.page_title is None
 
 
 def test_surrounding_whitespace_is_trimmed(app, client, site):
@@ -849,7 +855,7 @@ def test_xss_in_author_title_and_thread_is_stored_and_served_as_plain_text(
     assert comment["author"] == payload[:100]  # a JSON string, not HTML
     assert comment["html"] == "<p>A thoughtful comment.</p>"
     row = stored(app, response.json["id"])
-    assert (row.author, row.thread.key, row.thread.title) == (
+    assert (row.author, row.thread.key, row.page_title) == (
         payload[:100],
         payload,
         payload,
@@ -929,7 +935,7 @@ def test_unicode_round_trips_exactly(app, client, site, author, body):
     assert comment["author"] == author  # no normalisation: combining marks kept
     assert visible_text(comment["html"]) == body
     row = stored(app, response.json["id"])
-    assert (row.author, row.body, row.thread.key, row.thread.title) == (
+    assert (row.author, row.body, row.thread.key, row.page_title) == (
         author,
         body,
         thread,

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from playwright import sync_api
 from servers import InBackground, loopback_http
+from timing import generous
 from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium")
@@ -27,6 +28,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Playwright's own defaults (5 s for an expect, 30 s for an action or a
+# navigation) are bounds on how long a failing run takes, not on how fast the
+# page must be: a busy machine gets more (tests/timing.py). A working run waits
+# only as long as it needs.
+EXPECT_TIMEOUT_MS = generous(10_000)
+ACTION_TIMEOUT_MS = generous(30_000)
 
 
 @pytest.fixture
@@ -44,9 +51,10 @@ def browser():
             "chromium is not installed: run ./scripts/test as root (it installs "
             "Debian's chromium), or `apt-get install -y chromium`"
         )
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=ACTION_TIMEOUT_MS
         )
         yield browser
         browser.close()
@@ -56,6 +64,9 @@ def browser():
 def page(browser):
     """A fresh page in a fresh context: its own localStorage and HTTP cache."""
     context = browser.new_context()
+    # Actions, waits for a URL, a load state or a function, and navigations.
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()

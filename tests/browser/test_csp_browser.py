@@ -3,9 +3,12 @@ its script and stylesheet load, its keyboard shortcuts work, nothing is
 refused, and what the policy forbids (inline script, handlers, framing) is
 refused."""
 
+import time
+
 import sqlalchemy as sa
 from factories import make_comment, make_site
 from playwright.sync_api import expect
+from timing import generous
 
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Site
@@ -70,14 +73,15 @@ def test_the_queue_works_under_its_csp_and_the_csp_bites(service, page, article)
     page.keyboard.press("j")
     assert page.evaluate("document.activeElement.dataset.comment") == str(second.id)
     page.keyboard.press("x")
-    assert page.locator(f"#c{second.id} input[name=selected]").is_checked()
+    expect(page.locator(f"#c{second.id} input[name=selected]")).to_be_checked()
     page.keyboard.press("?")
-    assert page.locator("dialog#help").is_visible()
+    expect(page.locator("dialog#help")).to_be_visible()
     page.keyboard.press("Escape")
     with page.expect_navigation():
         page.keyboard.press("a")
-    assert page.get_by_text("1 comment approved.").is_visible()
-    assert page.locator("article.comment").count() == 1
+    expect(page.get_by_text("1 comment approved.")).to_be_visible()
+    expect(page.locator("article.comment")).to_have_count(1)
+    expect(page.locator(f"#c{first.id}")).to_be_focused()
     with server.app.app_context():
         assert db.session.get(Comment, second.id).status == CommentStatus.APPROVED
 
@@ -98,9 +102,9 @@ def test_the_queue_works_under_its_csp_and_the_csp_bites(service, page, article)
     page.reload()
     page.click("#js-link")
     page.click("#handler")
-    for _ in range(40):  # (no wait_for_function: it uses eval(), refused here)
-        if len(violations) >= 5:
-            break
+    # (No wait_for_function: it uses eval(), refused here.)
+    deadline = time.monotonic() + generous(2)
+    while len(violations) < 5 and time.monotonic() < deadline:
         page.wait_for_timeout(50)
     ran = page.evaluate(
         "[window.__inline, window.__nonce, window.__onerror, "

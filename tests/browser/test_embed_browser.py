@@ -344,7 +344,7 @@ def test_dev_token_expiring_while_the_reader_types_costs_no_retyping(
     embed.write("I ticked the box first")
     embed.tick()
     embed.comment.fill("I ticked the box first, then kept on typing for a while.")
-    expect(embed.status).to_contain_text("The captcha expired", timeout=5000)
+    expect(embed.status).to_contain_text("The captcha expired")
     expect(embed.robot).not_to_be_checked()
     embed.post.click()
     expect(embed.status).to_have_text("Please confirm that you are not a robot.")

@@ -4,6 +4,7 @@ comment is public."""
 import requests
 import sqlalchemy as sa
 from factories import make_comment, make_site
+from playwright.sync_api import expect
 
 from commentsvc.extensions import db
 from commentsvc.models import CommentStatus, Site
@@ -33,19 +34,23 @@ def test_log_in_approve_with_the_keyboard_then_it_is_public(service, page):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/moderation/queue")
-    assert page.locator("article.comment").count() == 2
+    comments = page.locator("article.comment")
+    expect(comments).to_have_count(2)
+    # The queue's script has run: it focuses the first comment.
+    expect(comments.first).to_be_focused()
 
     page.keyboard.press("j")  # from the first (oldest) to the second comment
     focused = page.evaluate("document.activeElement.dataset.comment")
     assert focused == str(target.id)
     with page.expect_navigation():
         page.keyboard.press("a")
-    assert page.get_by_text("1 comment approved.").is_visible()
-    assert page.locator("article.comment").count() == 1
-    assert "older one" in page.locator("article.comment").inner_text()
+    expect(page.get_by_text("1 comment approved.")).to_be_visible()
+    expect(comments).to_have_count(1)
+    expect(comments).to_contain_text("older one")
+    expect(comments.first).to_be_focused()
 
     page.keyboard.press("?")
-    assert page.locator("dialog#help").is_visible()
+    expect(page.locator("dialog#help")).to_be_visible()
 
     public = requests.get(listing, timeout=5).json()
     assert [c["id"] for c in public["comments"]] == [target.id]

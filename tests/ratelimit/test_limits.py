@@ -1,6 +1,9 @@
 """Per-IP limits counted in the real Redis: exact counts, the 429 envelope,
 per-site limits, trusted proxies, IPv6 buckets and the captcha resend."""
 
+import threading
+import time
+
 import pytest
 import sqlalchemy as sa
 from factories import comment_payload, make_site
@@ -300,3 +303,44 @@ def test_the_process_read_counter_windows():
     assert counter.hit("a", now=120.0) is None  # a new minute
     retry = counter.hit("a", now=121.0)
     assert retry is not None and retry > 59  # now the hour refuses
+
+
+class _YieldingBucket(str):
+    """A client bucket whose hashing lets other threads run. CPython switches
+    threads only at function calls and loop back-edges, none of which falls
+    between the counter's read of a count and its write today; a bucket hashed
+    in Python puts one there (as any later line of Python, or an interpreter
+    without the GIL, would), so a count read outside the lock is overwritten."""
+
+    def __hash__(self):
+        time.sleep(0)  # let another thread run here
+        return str.__hash__(self)
+
+
+def test_the_process_read_counter_counts_exactly_under_concurrent_reads():
+    """Threads serving reads at once share one counter: each hit is counted once,
+    so exactly the limit is allowed however the threads interleave."""
+    from limits import parse_many
+
+    from commentsvc.ratelimit import ProcessCounter
+
+    limit, threads, hits_each = 500, 8, 100
+    counter = ProcessCounter(parse_many(f"{limit}/minute;{limit * 10}/hour"))
+    bucket = _YieldingBucket("198.51.100.7")
+    allowed = []
+    start = threading.Barrier(threads)
+
+    def read():
+        start.wait()
+        allowed.append(
+            sum(counter.hit(bucket, now=60.0) is None for _ in range(hits_each))
+        )
+
+    workers = [threading.Thread(target=read) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert sum(allowed) == limit
+    assert counter.hit(bucket, now=60.0) is not None

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from factories import comment_payload, make_site
 from servers import Gunicorn, RedisServer, app_environment, wait_until
 from tcpproxy import Blackhole
+from timing import within
 
 from commentsvc.extensions import db
 from commentsvc.models import Comment
@@ -95,7 +96,7 @@ def test_redis_stopped_mid_test_falls_back_then_recovers(make_app, live_server_f
             results = [_post(server.url, f"while down {n}") for n in range(4)]
             # Posting goes on, fast, under per-process limits of the same size.
             assert [status for status, _ in results] == [202, 202, 202, 429]
-            assert max(elapsed for _, elapsed in results) < 2.5
+            assert max(elapsed for _, elapsed in results) < within(2.5)
             ready = requests.get(server.url + "/readyz", timeout=5)
             # Still ready: it serves without Redis; Redis is a warning.
             assert ready.status_code == 200
@@ -129,4 +130,6 @@ def test_a_hung_redis_neither_hangs_posts_nor_stops_them(make_app, live_server_f
         with live_server_for(app) as server:
             results = [_post(server.url, f"c{n}") for n in range(3)]
     assert [status for status, _ in results] == [202, 202, 429]
-    assert max(elapsed for _, elapsed in results) < 3
+    assert max(elapsed for _, elapsed in results) < within(
+        3, waits=app.config["REDIS_SOCKET_TIMEOUT"]
+    )

@@ -2,9 +2,12 @@
 forged, too old, used twice; and what must not spend it (a captcha refusal, a
 comment the database failed to store)."""
 
+import math
+
 import pytest
-from factories import ORIGIN, make_site
+from factories import ORIGIN, get_site, make_site
 from sqlalchemy.exc import OperationalError
+from timing import within
 
 from commentsvc.comments import service
 
@@ -26,30 +29,37 @@ def _dev_token(client, site="news") -> str:
     return response.json["token"]
 
 
+# A minimum that a form open for a second, then posted, stays under however
+# slow the machine (on an idle one: 3 s, the default).
+MINIMUM = math.ceil(within(3, waits=1))
+
+
 def test_a_form_filled_in_longer_than_the_minimum_passes(app, client, news):
-    news()  # min_submit_seconds: 3 by default
+    news()
+    with app.app_context():
+        assert get_site("news").min_submit_seconds == 3  # the default
     comment = stored(app, accepted(post(client, form_token=form_token(app, age=3.5))))
     assert comment.status == PENDING
     assert comment.signals == {}
 
 
 def test_a_form_sent_faster_than_the_minimum_is_spam(app, client, news):
-    news()
+    news(min_submit_seconds=MINIMUM)
     comment = stored(app, accepted(post(client, form_token=form_token(app, age=1))))
     assert comment.status == SPAM
     assert set(comment.signals) == {"too_fast"}
-    assert 1 <= comment.signals["too_fast"] < 3  # seconds the form was open
+    assert 1 <= comment.signals["too_fast"] < MINIMUM  # seconds the form was open
 
 
 def test_a_token_from_the_api_sent_at_once_is_too_fast(app, client, news):
-    news()
+    news(min_submit_seconds=MINIMUM)
     issued = client.post("/api/v1/sites/news/form-token", headers={"Origin": ORIGIN})
     assert issued.status_code == 200
-    assert issued.json["min_seconds"] == 3
+    assert issued.json["min_seconds"] == MINIMUM
     assert "no-store" in issued.headers["Cache-Control"]
     comment = stored(app, accepted(post(client, form_token=issued.json["token"])))
     assert comment.status == SPAM
-    assert 0 <= comment.signals["too_fast"] < 3
+    assert 0 <= comment.signals["too_fast"] < MINIMUM
 
 
 def test_a_token_from_the_api_passes_on_a_site_without_a_minimum(app, client, news):

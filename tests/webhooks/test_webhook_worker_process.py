@@ -14,6 +14,7 @@ import redis
 import sqlalchemy as sa
 from factories import make_comment, make_site
 from servers import ROOT, RedisServer, app_environment, wait_until
+from timing import generous, within
 
 from commentsvc.extensions import db
 from commentsvc.models import DeliveryStatus, WebhookAttempt
@@ -75,7 +76,7 @@ def test_a_worker_killed_mid_batch_loses_no_event(app, site, tmp_path):
 
     def answer(n, received):
         if n == 24:  # the 25th request hangs, its batch half answered
-            hang.wait(10)
+            hang.wait(generous(10))
         return Answer(200, delay=0.01)
 
     with Receiver(answer=answer) as receiver:
@@ -128,7 +129,7 @@ def test_two_workers_never_send_the_same_delivery_twice(app, site, tmp_path):
             state["in_flight"] += 1
             if state["in_flight"] > concurrency:
                 both_sending.set()
-        both_sending.wait(10)
+        both_sending.wait(generous(10))
         with lock:
             state["in_flight"] -= 1
         return Answer(200, delay=0.005)
@@ -176,9 +177,9 @@ def test_redis_wakes_an_idle_worker(app, site, receiver, endpoint, tmp_path):
         started = time.monotonic()
         with app.app_context():
             make_comment(site)  # commits, then publishes the wake-up
-        wait_until(lambda: len(receiver.requests()) == 1, timeout=10)
+        wait_until(lambda: len(receiver.requests()) == 1, timeout=generous(10))
         # Far sooner than the 60 s poll.
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < within(5)
     finally:
         client.close()
         assert worker.stop() == 0, worker.output()
