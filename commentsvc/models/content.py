@@ -1,97 +1,21 @@
-"""SQLAlchemy models: sites, threads, comments, moderators and the audit trail.
+"""Sites, threads, comments, moderators, the audit trail, bans and spam models."""
 
-The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``.
-"""
-
-import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
-
-JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Return *value* as an aware UTC datetime (SQLite hands back naive ones)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def iso8601(value: datetime | None) -> str | None:
-    """``2026-11-27T01:02:03Z``: how times leave the server (API, webhooks)."""
-    value = as_utc(value)
-    if value is None:
-        return None
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-# The learning filter's default thresholds (docs/spam.md says how they were
-# chosen).
-SPAM_THRESHOLD = 0.6
-SPAM_HOLD_THRESHOLD = 0.35
-
-
-class CommentStatus(enum.StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    SPAM = "spam"
-    DELETED = "deleted"
-
-
-class BanKind(enum.StrEnum):
-    EMAIL = "email"
-    IP = "ip"
-    NETWORK = "network"
-
-
-class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"  # due at next_attempt_at
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"  # gave up: endpoint disabled or out of attempts
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    MODERATOR = "moderator"
-
-
-class CaptchaProvider(enum.StrEnum):
-    NONE = "none"
-    DEV = "dev"
-    RECAPTCHA_V2 = "recaptcha_v2"
-    RECAPTCHA_V3 = "recaptcha_v3"
-    HCAPTCHA = "hcaptcha"
-    TURNSTILE = "turnstile"
-
-
-class ModerationPolicy(enum.StrEnum):
-    HOLD_ALL = "hold_all"
-    TRUST_APPROVED_AUTHORS = "trust_approved_authors"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
-
+from ..extensions import db
+from .base import (
+    BanKind,
+    CaptchaProvider,
+    CommentStatus,
+    JSONType,
+    ModerationPolicy,
+    Role,
+    _enum,
+    utcnow,
+)
 
 moderator_sites = sa.Table(
     "moderator_sites",
@@ -360,108 +284,6 @@ class Ban(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     created_by: Mapped["Moderator | None"] = relationship()
-
-
-class WebhookEndpoint(db.Model):
-    """Where a site owner hears about comments; signed per Standard Webhooks."""
-
-    __tablename__ = "webhook_endpoints"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
-    url: Mapped[str] = mapped_column(sa.String(2048))
-    # Event types to send; empty means all.
-    events: Mapped[list] = mapped_column(JSONType, default=list)
-    # whsec_...; write-only after it is shown once.
-    secret: Mapped[str] = mapped_column(sa.String(200))
-    # The secret before a rotation keeps signing beside the new one until then.
-    previous_secret: Mapped[str | None] = mapped_column(sa.String(200))
-    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(
-        sa.DateTime(timezone=True)
-    )
-    enabled: Mapped[bool] = mapped_column(default=True)
-    disabled_reason: Mapped[str | None] = mapped_column(sa.String(500))
-    # When its deliveries started failing without a success since.
-    failing_since: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-
-    site: Mapped[Site] = relationship()
-
-
-class WebhookEvent(db.Model):
-    """The outbox: one row per event, written in the transaction of the change."""
-
-    __tablename__ = "webhook_events"
-    __table_args__ = (
-        sa.Index("ix_webhook_events_site_created", "site_id", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
-    type: Mapped[str] = mapped_column(sa.String(64))
-    payload: Mapped[dict] = mapped_column(JSONType)
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-
-
-class WebhookDelivery(db.Model):
-    """One event to one endpoint; retried with the same ``webhook-id``."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        # The worker's claim: due pending deliveries, oldest first.
-        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-        sa.Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
-    )
-    event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
-    )
-    # The webhook-id header: the same on every attempt, so receivers dedupe.
-    message_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    status: Mapped[DeliveryStatus] = mapped_column(
-        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
-    )
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-    # While a worker holds it: another worker may take it after this time.
-    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    last_status_code: Mapped[int | None] = mapped_column()
-    last_error: Mapped[str | None] = mapped_column(sa.String(500))
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-    delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-
-    endpoint: Mapped[WebhookEndpoint] = relationship()
-    event: Mapped[WebhookEvent] = relationship()
-
-
-class WebhookAttempt(db.Model):
-    """The delivery log: one row per HTTP attempt."""
-
-    __tablename__ = "webhook_attempts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    delivery_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
-    )
-    attempted_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-    status_code: Mapped[int | None] = mapped_column()
-    latency_ms: Mapped[int | None] = mapped_column()
-    error: Mapped[str | None] = mapped_column(sa.String(500))
-    response_excerpt: Mapped[str | None] = mapped_column(sa.String(1000))
 
 
 class SpamModel(db.Model):

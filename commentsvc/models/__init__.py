@@ -1,0 +1,58 @@
+"""SQLAlchemy models: sites, threads, comments, moderators and the audit trail
+(content.py), webhooks (webhooks.py), and what they share (base.py).
+
+The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``.
+"""
+
+from .base import (
+    SPAM_HOLD_THRESHOLD,
+    SPAM_THRESHOLD,
+    BanKind,
+    CaptchaProvider,
+    CommentStatus,
+    DeliveryStatus,
+    JSONType,
+    ModerationPolicy,
+    Role,
+    as_utc,
+    iso8601,
+    utcnow,
+)
+from .content import (
+    Ban,
+    Comment,
+    ModerationEvent,
+    Moderator,
+    Site,
+    SpamModel,
+    Thread,
+    moderator_sites,
+)
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+__all__ = [
+    "SPAM_HOLD_THRESHOLD",
+    "SPAM_THRESHOLD",
+    "Ban",
+    "BanKind",
+    "CaptchaProvider",
+    "Comment",
+    "CommentStatus",
+    "DeliveryStatus",
+    "JSONType",
+    "ModerationEvent",
+    "ModerationPolicy",
+    "Moderator",
+    "Role",
+    "Site",
+    "SpamModel",
+    "Thread",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "as_utc",
+    "iso8601",
+    "moderator_sites",
+    "utcnow",
+]
