@@ -9,7 +9,6 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 import sqlalchemy as sa
 from factories import make_comment, make_site
 from servers import wait_until
@@ -44,11 +43,19 @@ def _attempts(app, endpoint_id=None) -> list:
         return db.session.execute(query).all()
 
 
-@pytest.mark.parametrize("part", ["headers", "body"])
-def test_an_attempt_ends_at_its_deadline_however_slowly_the_answer_trickles(
-    make_app, part
-):
-    deadline = 2.0
+def _run_worker_within(app, seconds: float):
+    """``run_worker(app)`` in a thread: its Stats, or TimeoutError if it takes
+    longer than *seconds* (before the fix: as long as the drip lasted)."""
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(run_worker, app)
+        try:
+            return future.result(timeout=seconds)
+        finally:
+            if not future.done():
+                pool.shutdown(wait=False)
+
+
+def _slow_app(make_app, deadline: float):
     app = make_app(
         WEBHOOK_ALLOW_PRIVATE_NETWORKS=LOOPBACK,
         WEBHOOK_TIMEOUT=READ_TIMEOUT,
@@ -56,14 +63,19 @@ def test_an_attempt_ends_at_its_deadline_however_slowly_the_answer_trickles(
     )
     with app.app_context():
         site = make_site()
-    with ThreadPoolExecutor(1) as pool, DripReceiver(part=part) as receiver:
+        return app, site
+
+
+def test_an_answer_trickled_from_its_status_line_fails_at_the_deadline(make_app):
+    deadline = 2.0
+    app, site = _slow_app(make_app, deadline)
+    with DripReceiver(part="headers") as receiver:
         add_endpoint(app, receiver.url)
         with app.app_context():
             make_comment(site)
         [delivery] = deliveries(app)
         started = time.monotonic()
-        # Before the fix this waited for the whole answer, ten minutes of drip.
-        stats = pool.submit(run_worker, app).result(timeout=deadline + SLACK)
+        stats = _run_worker_within(app, deadline + SLACK)
         took = time.monotonic() - started
 
         assert (stats.attempts, stats.retrying) == (1, 1)
@@ -84,6 +96,28 @@ def test_an_attempt_ends_at_its_deadline_however_slowly_the_answer_trickles(
         make_due(app)
         assert run_worker(app).succeeded == 1
     assert receiver.ids == [delivery.message_id] * 2
+    assert deliveries(app)[0].status == DeliveryStatus.SUCCEEDED
+
+
+def test_a_body_trickled_after_a_200_is_cut_at_the_deadline(make_app):
+    deadline = 2.0
+    app, site = _slow_app(make_app, deadline)
+    with DripReceiver(part="body") as receiver:
+        add_endpoint(app, receiver.url)
+        with app.app_context():
+            make_comment(site)
+        started = time.monotonic()
+        stats = _run_worker_within(app, deadline + SLACK)
+        took = time.monotonic() - started
+    assert took >= deadline * 0.9
+    # The status line is the receiver's verdict: it took the event, however
+    # its body ends, so the event is not sent again.
+    assert stats.succeeded == 1
+    [attempt] = _attempts(app)
+    assert attempt.status_code == 200
+    assert attempt.error == f"timed out: no complete answer within {deadline:g} s"
+    assert attempt.latency_ms < (deadline + SLACK) * 1000
+    assert len(receiver.ids) == 1
     assert deliveries(app)[0].status == DeliveryStatus.SUCCEEDED
 
 
@@ -156,6 +190,8 @@ def test_sigterm_ends_the_worker_within_the_deadline_and_keeps_the_delivery(
         except subprocess.TimeoutExpired:
             code = None  # before the fix: still waiting for the drip
             first.kill()
+        else:
+            first.stop()  # it has exited: this closes its log
         took = time.monotonic() - signalled
         assert code == 0, first.output()
         assert took < deadline + SLACK
