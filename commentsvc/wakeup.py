@@ -42,7 +42,8 @@ class Wakeup:
         also: threading.Event | None = None,
     ) -> bool:
         """Wait; True if a message came (then *settle* seconds more, so that a
-        burst of messages wakes the worker once) or *also* was set."""
+        burst of messages wakes the worker once). Setting *also* ends the wait
+        too, without a message."""
         deadline = time.monotonic() + timeout
         # Watching *also* as well means looking at it often.
         step = 1.0 if also is None else 0.05
@@ -50,7 +51,7 @@ class Wakeup:
             self._subscribe()
         while not self.stop.is_set():
             if also is not None and also.is_set():
-                return True
+                return False
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False

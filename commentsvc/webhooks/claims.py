@@ -3,9 +3,9 @@
 A claim is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` that
 stamps the rows with a lease (``locked_until``): on PostgreSQL concurrent workers
 skip each other's rows, on SQLite the statement holds the single write lock, so
-no two workers ever hold the same delivery. A claim takes no more deliveries of
-one endpoint than the worker may send to it at once, so a slow endpoint's
-backlog never fills a worker's hands.
+no two workers ever hold the same delivery. A claim takes no more than half a
+batch of one endpoint's deliveries, so a slow endpoint's backlog never fills a
+worker's hands.
 """
 
 import json
@@ -64,16 +64,17 @@ def _claimable(now: datetime) -> list:
 def claim(
     settings: Settings,
     limit: int | None = None,
-    busy: Mapping[int, int] | None = None,
+    held: Mapping[int, int] | None = None,
     now: datetime | None = None,
 ) -> list[Job]:
     """Lease up to *limit* (by default ``batch_size``) due deliveries of enabled
     endpoints, the earliest first, no more of one endpoint than
-    ``settings.per_endpoint`` less its sends already in flight (*busy*: endpoint
-    id to their number)."""
+    ``settings.held_per_endpoint`` less those the worker already holds (*held*:
+    endpoint id to their number)."""
     now = now or utcnow()
     lease = now + settings.lease
-    room = {endpoint: settings.per_endpoint - n for endpoint, n in (busy or {}).items()}
+    most = settings.held_per_endpoint
+    room = {endpoint: most - n for endpoint, n in (held or {}).items()}
     # The first few due of each endpoint; the locking select below re-checks
     # them, skipping rows another worker is claiming right now.
     ranked = (
@@ -90,11 +91,7 @@ def claim(
         .where(*_claimable(now))
         .subquery()
     )
-    allowed = (
-        sa.case(room, value=ranked.c.endpoint_id, else_=settings.per_endpoint)
-        if room
-        else settings.per_endpoint
-    )
+    allowed = sa.case(room, value=ranked.c.endpoint_id, else_=most) if room else most
     fair = sa.select(ranked.c.id).where(ranked.c.rank <= allowed)
     due = (
         sa.select(_deliveries.c.id)

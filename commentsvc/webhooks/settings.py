@@ -39,15 +39,16 @@ class Settings:
     retry_delays: tuple[float, ...]
 
     @property
-    def capacity(self) -> int:
-        """Deliveries a worker holds (claimed and being sent) at once."""
-        return min(self.batch_size, self.concurrency)
+    def per_endpoint(self) -> int:
+        """Sends in flight to one endpoint at most: half the concurrency,
+        rounded up, so a slow endpoint leaves the other half to the others."""
+        return (self.concurrency + 1) // 2
 
     @property
-    def per_endpoint(self) -> int:
-        """Of those, how many may go to one endpoint: half, rounded up, so that
-        a slow endpoint leaves the other half to every other endpoint."""
-        return (self.capacity + 1) // 2
+    def held_per_endpoint(self) -> int:
+        """Deliveries of one endpoint a worker holds at most: half the batch,
+        rounded up, so a slow endpoint's backlog never fills a worker's hands."""
+        return (self.batch_size + 1) // 2
 
     @classmethod
     def from_config(cls, config, **overrides) -> "Settings":

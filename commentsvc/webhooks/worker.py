@@ -1,10 +1,11 @@
 """The webhook worker: claim due deliveries, send them, record every attempt.
 
-The worker keeps up to ``capacity`` deliveries in hand (``WEBHOOK_BATCH_SIZE``,
-at most ``WEBHOOK_CONCURRENCY``) and no more than half of them for one endpoint.
-As each send ends its result is recorded and the freed place is claimed again:
-no batch waits for its slowest send, so a slow endpoint holds up nobody else,
-and every attempt ends by its deadline (see :mod:`.delivery`).
+The worker holds up to ``WEBHOOK_BATCH_SIZE`` claimed deliveries and sends up to
+``WEBHOOK_CONCURRENCY`` of them at once, of one endpoint at most half of each.
+Results are recorded as sends end, and the worker claims more while it could
+send more, or when woken: no batch waits for its slowest send, so a slow
+endpoint holds up nobody else, and every attempt ends by its deadline (see
+:mod:`.delivery`).
 
 Sending happens outside any transaction; results are written each only if the
 lease is still ours (:mod:`.results`). A worker killed mid-send leaves its leases
@@ -19,6 +20,7 @@ polls the database, so with Redis down deliveries are late, never lost.
 
 import logging
 import threading
+import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -35,6 +37,10 @@ from .signing import signed_headers, signing_secrets
 from .wake import channel
 
 log = logging.getLogger(__name__)
+
+# Results of sends that ended are recorded together, the first of them after
+# this many seconds at the latest: far within the lease's margin.
+RECORD_WITHIN = 0.05
 
 
 def _send(sender: Sender, settings: Settings, job: Job) -> Result:
@@ -65,11 +71,14 @@ class Worker:
             deadline=self.settings.deadline,
         )
         self.pool = ThreadPoolExecutor(
-            self.settings.capacity, thread_name_prefix="webhook-send"
+            self.settings.concurrency, thread_name_prefix="webhook-send"
         )
         self.wakeup = Wakeup(self.stop, channel(), "webhook worker")
+        self.waiting: list[Job] = []  # claimed, not yet sent
         self.in_flight: dict[Future, Job] = {}
-        # Set whenever a send ends: its place can be claimed again.
+        self.ended: list[Result] = []  # sent, not yet recorded
+        self.first_ended = 0.0
+        # Set whenever a send ends: its place can be filled again.
         self.send_ended = threading.Event()
 
     @classmethod
@@ -85,53 +94,96 @@ class Worker:
         self.sender.close()
         self.wakeup.close()
 
-    def _busy(self) -> Counter:
-        return Counter(job.endpoint_id for job in self.in_flight.values())
+    def _held(self) -> Counter:
+        return Counter(
+            job.endpoint_id for job in [*self.waiting, *self.in_flight.values()]
+        )
 
-    def _record_ended(self) -> Stats:
-        """Record the sends that ended, in one transaction."""
-        ended = [future for future in self.in_flight if future.done()]
-        for future in ended:
+    def _record_ended(self, force: bool = False) -> Stats:
+        """Record the sends that ended, several to a transaction: once there
+        are enough of them, once the first waited ``RECORD_WITHIN``, or when
+        *force* says so."""
+        for future in [future for future in self.in_flight if future.done()]:
             del self.in_flight[future]
-        if not ended:
+            if not self.ended:
+                self.first_ended = time.monotonic()
+            self.ended.append(future.result())
+        if not self.ended or not (
+            force
+            or len(self.ended) >= self.settings.per_endpoint
+            or time.monotonic() - self.first_ended >= RECORD_WITHIN
+        ):
             return Stats()
-        return record([future.result() for future in ended], self.settings)
+        results, self.ended = self.ended, []
+        return record(results, self.settings)
 
-    def _claim_more(self) -> int:
-        """Claim what fits in the free places and start sending it."""
-        room = self.settings.capacity - len(self.in_flight)
-        if room <= 0 or self.stop.is_set():
-            return 0
-        jobs = claim(self.settings, room, self._busy())
-        for job in jobs:
-            future = self.pool.submit(_send, self.sender, self.settings, job)
-            self.in_flight[future] = job
-            future.add_done_callback(lambda _: self.send_ended.set())
-        return len(jobs)
+    def _dispatch(self) -> None:
+        """Start sending what may be sent now, earliest claimed first."""
+        sending = Counter(job.endpoint_id for job in self.in_flight.values())
+        kept = []
+        for job in self.waiting:
+            if (
+                len(self.in_flight) < self.settings.concurrency
+                and sending[job.endpoint_id] < self.settings.per_endpoint
+            ):
+                future = self.pool.submit(_send, self.sender, self.settings, job)
+                future.add_done_callback(lambda _: self.send_ended.set())
+                self.in_flight[future] = job
+                sending[job.endpoint_id] += 1
+            else:
+                kept.append(job)
+        self.waiting = kept
 
-    def step(self) -> Stats:
-        """Record the sends that ended, then claim what fits."""
+    def _claim(self) -> None:
+        held = self._held()
+        room = self.settings.batch_size - sum(held.values())
+        if room > 0 and len(self.in_flight) < self.settings.concurrency:
+            self.waiting.extend(claim(self.settings, room, held))
+
+    def step(self, look: bool = False) -> Stats:
+        """Record the sends that ended, send what may be sent, and claim more
+        if the worker is running short of work (or *look* says to)."""
         self.send_ended.clear()
-        stats = self._record_ended()
-        self._claim_more()
+        stats = self._record_ended(force=self.stop.is_set() or not self.in_flight)
+        if self.stop.is_set():
+            # Start nothing more; what is held but unsent goes back at once.
+            self._release_waiting()
+            return stats
+        self._dispatch()
+        if look or len(self.waiting) < self._low:
+            self._claim()
+            self._dispatch()
+        if not self.in_flight:  # nothing will end soon: record now
+            stats.add(self._record_ended(force=True))
         return stats
+
+    @property
+    def _low(self) -> int:
+        # Claim again once fewer are waiting than could be sent at once: one
+        # claim serves many sends, and the senders never run dry.
+        return min(self.settings.concurrency, self.settings.batch_size)
 
     def run_until_idle(self) -> Stats:
         """Work until nothing is due (``webhooks worker --once``)."""
         total = Stats()
         while True:
             total.add(self.step())
-            if not self.in_flight:
+            if not (self.in_flight or self.waiting or self.ended):
                 return total
-            wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+            wait(
+                list(self.in_flight),
+                timeout=RECORD_WITHIN if self.ended else None,
+                return_when=FIRST_COMPLETED,
+            )
 
     def run(self) -> Stats:
         """Work until :attr:`stop` is set and the sends in flight have ended,
         waking up on Redis, when a send ends, or by polling."""
         total = Stats()
-        while self.in_flight or not self.stop.is_set():
+        look = True
+        while self.in_flight or self.ended or not self.stop.is_set():
             try:
-                total.add(self.step())
+                total.add(self.step(look))
                 pause = self._idle_wait()
             except sa.exc.OperationalError as error:
                 log.warning("webhook worker: database unavailable: %s", error)
@@ -143,17 +195,37 @@ class Worker:
                     timeout=self.settings.poll_interval,
                     return_when=FIRST_COMPLETED,
                 )
-            elif pause > 0:
-                self.wakeup.wait(pause, also=self.send_ended)
+                continue
+            look = True
+            if self.ended:
+                pause = min(pause, RECORD_WITHIN)
+            if pause > 0:
+                message = self.wakeup.wait(pause, also=self.send_ended)
+                # Woken only because a send ended: no need to look for work.
+                look = message or not self.send_ended.is_set()
         return total
 
+    def _release_waiting(self) -> None:
+        """Give back the deliveries held but not sent (a stopping worker)."""
+        if self.waiting:
+            try:
+                record(
+                    [Result(job, utcnow(), None) for job in self.waiting], self.settings
+                )
+            except sa.exc.OperationalError as error:
+                log.warning("webhook worker: database unavailable: %s", error)
+            self.waiting = []
+
     def _idle_wait(self) -> float:
-        if len(self.in_flight) >= self.settings.capacity:
-            return self.settings.poll_interval  # until a send ends
+        if (
+            len(self.in_flight) >= self.settings.concurrency
+            or len(self.waiting) >= self._low
+        ):
+            return self.settings.poll_interval  # a send ending wakes it first
         full = {
             endpoint
-            for endpoint, n in self._busy().items()
-            if n >= self.settings.per_endpoint
+            for endpoint, n in self._held().items()
+            if n >= self.settings.held_per_endpoint
         }
         due = next_due(exclude=full)
         pause = self.settings.poll_interval
