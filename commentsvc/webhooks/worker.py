@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 # Results of sends that ended are recorded together, the first of them after
 # this many seconds at the latest: far within the lease's margin.
-RECORD_WITHIN = 0.05
+RECORD_WITHIN = 0.1
 
 
 def _send(sender: Sender, settings: Settings, job: Job) -> Result:
@@ -110,7 +110,7 @@ class Worker:
             self.ended.append(future.result())
         if not self.ended or not (
             force
-            or len(self.ended) >= self.settings.per_endpoint
+            or len(self.ended) >= self.settings.concurrency
             or time.monotonic() - self.first_ended >= RECORD_WITHIN
         ):
             return Stats()
@@ -159,9 +159,9 @@ class Worker:
 
     @property
     def _low(self) -> int:
-        # Claim again once fewer are waiting than could be sent at once: one
-        # claim serves many sends, and the senders never run dry.
-        return min(self.settings.concurrency, self.settings.batch_size)
+        # Claim again once fewer are waiting than one endpoint may be sent at
+        # once: one claim serves many sends, and the senders never run dry.
+        return min(self.settings.per_endpoint, self.settings.batch_size)
 
     def run_until_idle(self) -> Stats:
         """Work until nothing is due (``webhooks worker --once``)."""
