@@ -95,9 +95,10 @@ class Worker:
         self.wakeup.close()
 
     def _held(self) -> Counter:
-        return Counter(
-            job.endpoint_id for job in [*self.waiting, *self.in_flight.values()]
-        )
+        """Deliveries held per endpoint: waiting, being sent, or sent but not
+        yet recorded (their leases are still ours)."""
+        jobs = [*self.waiting, *self.in_flight.values()]
+        return Counter(job.endpoint_id for job in jobs + [r.job for r in self.ended])
 
     def _record_ended(self, force: bool = False) -> Stats:
         """Record the sends that ended, several to a transaction: once there
@@ -110,6 +111,7 @@ class Worker:
             self.ended.append(future.result())
         if not self.ended or not (
             force
+            or not self.in_flight  # nothing will end soon
             or len(self.ended) >= self.settings.concurrency
             or time.monotonic() - self.first_ended >= RECORD_WITHIN
         ):
@@ -144,7 +146,7 @@ class Worker:
         """Record the sends that ended, send what may be sent, and claim more
         if the worker is running short of work (or *look* says to)."""
         self.send_ended.clear()
-        stats = self._record_ended(force=self.stop.is_set() or not self.in_flight)
+        stats = self._record_ended(force=self.stop.is_set())
         if self.stop.is_set():
             # Start nothing more; what is held but unsent goes back at once.
             self._release_waiting()
