@@ -117,13 +117,16 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
-    # Webhooks (see docs/webhooks.md): the HTTP timeout of one delivery; networks
-    # and hosts (comma-separated) a delivery may reach although they are private
-    # or loopback, for development and tests only; how often an idle worker looks
-    # for due deliveries (Redis wakes it sooner); deliveries claimed per batch and
-    # sent at once; how long a claim lasts (a killed worker's claims run out);
-    # the retry delays in seconds (jittered).
+    # Webhooks (see docs/webhooks.md): the HTTP timeout of one delivery (to
+    # connect, and each wait for the answer); the deadline on a whole attempt
+    # (None: the timeout), which a receiver answering a byte at a time cannot
+    # stretch; networks and hosts (comma-separated) a delivery may reach although
+    # they are private or loopback, for development and tests only; how often an
+    # idle worker looks for due deliveries (Redis wakes it sooner); deliveries a
+    # worker holds and sends at once; how long a claim lasts (a killed worker's
+    # claims run out); the retry delays in seconds (jittered).
     "WEBHOOK_TIMEOUT": 10.0,
+    "WEBHOOK_ATTEMPT_DEADLINE": None,
     "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "",
     "WEBHOOK_POLL_INTERVAL": 5.0,
     "WEBHOOK_BATCH_SIZE": 50,
@@ -209,13 +212,13 @@ def _parse_limits(name: str, raw: str) -> str:
 
 
 def _parse_webhook_allow_list(name: str, raw: str) -> str:
-    from .webhooks.delivery import parse_allow_list
+    from .webhooks.addresses import parse_allow_list
 
     return _checked(name, raw, parse_allow_list)
 
 
 def _parse_webhook_retry_delays(name: str, raw: str) -> str:
-    from .webhooks.worker import parse_retry_delays
+    from .webhooks.settings import parse_retry_delays
 
     return _checked(name, raw, parse_retry_delays)
 
@@ -287,6 +290,7 @@ PARSERS = {
     "TRUSTED_PROXIES": _parse_number(int),
     "SESSION_COOKIE_SECURE": _parse_bool,
     "WEBHOOK_TIMEOUT": _parse_number(float, positive=True),
+    "WEBHOOK_ATTEMPT_DEADLINE": _parse_number(float, positive=True),
     "WEBHOOK_ALLOW_PRIVATE_NETWORKS": _parse_webhook_allow_list,
     "WEBHOOK_POLL_INTERVAL": _parse_number(float, positive=True),
     "WEBHOOK_BATCH_SIZE": _parse_number(int, positive=True),

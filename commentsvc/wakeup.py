@@ -35,21 +35,31 @@ class Wakeup:
             return
         self.pubsub = pubsub
 
-    def wait(self, timeout: float, settle: float = 0.0) -> bool:
+    def wait(
+        self,
+        timeout: float,
+        settle: float = 0.0,
+        also: threading.Event | None = None,
+    ) -> bool:
         """Wait; True if a message came (then *settle* seconds more, so that a
-        burst of messages wakes the worker once)."""
+        burst of messages wakes the worker once). Setting *also* ends the wait
+        too, without a message."""
         deadline = time.monotonic() + timeout
+        # Watching *also* as well means looking at it often.
+        step = 1.0 if also is None else 0.05
         if self.pubsub is None:
             self._subscribe()
         while not self.stop.is_set():
+            if also is not None and also.is_set():
+                return False
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
             if self.pubsub is None:
-                self.stop.wait(min(remaining, 1.0))
+                self.stop.wait(min(remaining, step))
                 continue
             try:
-                message = self.pubsub.get_message(timeout=min(remaining, 1.0))
+                message = self.pubsub.get_message(timeout=min(remaining, step))
             except (RedisError, OSError, ValueError) as error:
                 log.info("%s: lost Redis (%s); polling only", self.name, error)
                 self.close()

@@ -177,7 +177,8 @@ def worker_command(once, poll_interval):
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    # Finish the batch in flight, then exit: nothing is sent twice needlessly.
+    # Finish the sends in flight (by their deadline at the latest), then exit:
+    # nothing is sent twice needlessly.
     try:
         with stop_on_signals(worker.stop, enabled=not once):
             stats = worker.run_until_idle() if once else worker.run()

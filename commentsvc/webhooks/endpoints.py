@@ -24,8 +24,8 @@ from ..models import (
     as_utc,
     utcnow,
 )
-from . import worker
-from .delivery import AddressPolicy, DeliveryRefused
+from . import results
+from .addresses import AddressPolicy, DeliveryRefused
 from .outbox import EVENT_TYPES, PING, record_event
 from .signing import ROTATION_OVERLAP, new_secret
 from .wake import wake_workers
@@ -166,7 +166,7 @@ def disable(endpoint_id: int, reason: str = "Disabled by an admin.") -> WebhookE
         EndpointNotFound.
     """
     endpoint = get_endpoint(endpoint_id)
-    worker.disable_endpoint(db.session.connection(), endpoint.id, reason)
+    results.disable_endpoint(db.session.connection(), endpoint.id, reason)
     _commit()
     db.session.refresh(endpoint)
     return endpoint

@@ -124,3 +124,14 @@ def test_worker_refuses_a_lease_shorter_than_the_timeout(make_app):
     result = app.test_cli_runner().invoke(args=["webhooks", "worker", "--once"])
     assert result.exit_code == 1
     assert "WEBHOOK_LEASE_SECONDS must be longer" in result.output
+
+
+def test_worker_refuses_a_lease_shorter_than_the_attempt_deadline(make_app):
+    app = make_app(
+        WEBHOOK_TIMEOUT=5, WEBHOOK_ATTEMPT_DEADLINE=30, WEBHOOK_LEASE_SECONDS=20
+    )
+    result = app.test_cli_runner().invoke(args=["webhooks", "worker", "--once"])
+    assert result.exit_code == 1
+    assert "WEBHOOK_LEASE_SECONDS must be longer than WEBHOOK_ATTEMPT_DEADLINE" in (
+        result.output
+    )

@@ -9,6 +9,7 @@ def test_webhook_settings_are_read_from_the_environment():
     found = from_environment(
         {
             "COMMENTSVC_WEBHOOK_TIMEOUT": "2.5",
+            "COMMENTSVC_WEBHOOK_ATTEMPT_DEADLINE": "7.5",
             "COMMENTSVC_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8, ::1, localhost",
             "COMMENTSVC_WEBHOOK_POLL_INTERVAL": "0.5",
             "COMMENTSVC_WEBHOOK_BATCH_SIZE": "20",
@@ -18,6 +19,7 @@ def test_webhook_settings_are_read_from_the_environment():
         }
     )
     assert found["WEBHOOK_TIMEOUT"] == 2.5
+    assert found["WEBHOOK_ATTEMPT_DEADLINE"] == 7.5
     assert found["WEBHOOK_BATCH_SIZE"] == 20
     assert found["WEBHOOK_RETRY_DELAYS"] == "1,2,3"
 
@@ -29,6 +31,8 @@ def test_webhook_settings_are_read_from_the_environment():
         ("WEBHOOK_RETRY_DELAYS", "5,soon", "not a number of seconds"),
         ("WEBHOOK_RETRY_DELAYS", "", "at least one"),
         ("WEBHOOK_TIMEOUT", "0", "above zero"),
+        ("WEBHOOK_ATTEMPT_DEADLINE", "0", "above zero"),
+        ("WEBHOOK_ATTEMPT_DEADLINE", "inf", "finite"),
         ("WEBHOOK_BATCH_SIZE", "many", "must be a int"),
     ],
 )
