@@ -275,7 +275,7 @@ def metrics():
             abort(401)
     elif not _allowed_without_token():
         abort(403)
-    return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 
 
 def parse_networks(value: str) -> list:

@@ -137,7 +137,9 @@ def test_metrics_are_private_by_default(make_app):
     """Without a token, only a scraper on this host (or a configured network)
     is answered; a request relayed by a local proxy is not that scraper."""
     client = make_app().test_client()
-    assert client.get("/metrics").status_code == 200  # the test client: loopback
+    local = client.get("/metrics")
+    assert local.status_code == 200  # the test client: loopback
+    assert local.headers["Content-Type"].count("charset") == 1
     outside = {"REMOTE_ADDR": "203.0.113.9"}
     assert client.get("/metrics", environ_base=outside).status_code == 403
     relayed = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})

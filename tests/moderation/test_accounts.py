@@ -173,3 +173,11 @@ def test_a_moderator_changes_their_own_password(app, mod_client):
     )
     assert ok.status_code == 302
     log_in(app, "mod", NEW_PASSWORD)
+
+
+def test_your_own_account_page_offers_no_deactivation(app, admin_client):
+    own = admin_client.get(_page(app, "boss")).get_data(as_text=True)
+    assert "Deactivate</button>" not in own
+    assert 'href="/moderation/account/password"' in own
+    other = admin_client.get(_page(app, "mod")).get_data(as_text=True)
+    assert "Deactivate</button>" in other
