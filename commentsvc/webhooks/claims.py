@@ -13,6 +13,7 @@ Every step reads a bounded number of rows by index, never the whole backlog: a
 claim must stay far shorter than the lease it takes (see :func:`claim`).
 """
 
+import collections
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -84,47 +85,70 @@ def claim(
     Raises:
         sqlalchemy.exc.OperationalError: the database is unavailable.
     """
-    started = now or utcnow()
     limit = limit or settings.batch_size
+    holding = collections.Counter(held or {})
+    jobs: list[Job] = []
+    # Deliveries picked from a read can be leased by another worker before this
+    # one locks them (its lease was not yet committed when we read): read again
+    # rather than come back empty-handed while others wait.
+    for _ in range(_ATTEMPTS):
+        got, lost = _claim_once(settings, limit - len(jobs), holding, now)
+        jobs += got
+        holding.update(job.endpoint_id for job in got)
+        if not lost or len(jobs) >= limit:
+            break
+    return jobs
+
+
+# Reads a claim may make when other workers take what it picked.
+_ATTEMPTS = 3
+
+
+def _claim_once(
+    settings: Settings, limit: int, held: Mapping[int, int], now: datetime | None
+) -> tuple[list[Job], bool]:
+    """One read and one lease: the jobs leased, and whether some deliveries
+    picked were leased by another worker first."""
+    started = now or utcnow()
     most = settings.held_per_endpoint
-    room = {endpoint: most - n for endpoint, n in (held or {}).items()}
+    room = {endpoint: most - n for endpoint, n in held.items()}
     full = [endpoint for endpoint, n in room.items() if n <= 0]
     # Ranking the whole backlog per endpoint in SQL (a window function) made a
     # claim cost grow with the backlog, quadratically once the backlog outgrew
     # the planner's statistics: seconds, so the leases it took ran short before
-    # a send could start, and the worker gave back everything it claimed.
-    with db.engine.connect() as connection:
+    # a send could start, and the worker gave back everything it claimed. The
+    # earliest due deliveries are read instead, locked as they are read
+    # (PostgreSQL; rows another worker is claiming are skipped, not waited
+    # for), and the per-endpoint share is taken from them here.
+    with db.engine.begin() as connection:
         candidates = connection.execute(
             sa.select(_deliveries.c.id, _deliveries.c.endpoint_id)
             .where(*_claimable(started), _deliveries.c.endpoint_id.not_in(full))
             .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
             .limit(limit * CANDIDATES_PER_CLAIM)
+            .with_for_update(skip_locked=True, of=_deliveries)
         ).all()
-    picked = []
-    for delivery_id, endpoint_id in candidates:
-        if len(picked) == limit:
-            break
-        if room.setdefault(endpoint_id, most) > 0:
-            room[endpoint_id] -= 1
-            picked.append(delivery_id)
-    if not picked:
-        return []
-    now = now or utcnow()  # the lease runs from after the read
-    lease = now + settings.lease
-    due = (
-        sa.select(_deliveries.c.id)
-        .where(_deliveries.c.id.in_(picked), *_claimable(now))
-        .with_for_update(skip_locked=True, of=_deliveries)
-    )
-    with db.engine.begin() as connection:
+        picked = []
+        for delivery_id, endpoint_id in candidates:
+            if len(picked) == limit:
+                break
+            if room.setdefault(endpoint_id, most) > 0:
+                room[endpoint_id] -= 1
+                picked.append(delivery_id)
+        if not picked:
+            return [], False
+        now = now or utcnow()  # the lease runs from after the read
+        lease = now + settings.lease
+        # Claimable is checked again in the update itself: SQLite has no row
+        # locks, and another worker may have leased a row since the read.
         ids = connection.scalars(
             sa.update(_deliveries)
-            .where(_deliveries.c.id.in_(due))
+            .where(_deliveries.c.id.in_(picked), *_claimable(now))
             .values(locked_until=lease)
             .returning(_deliveries.c.id)
         ).all()
         if not ids:
-            return []
+            return [], True
         rows = connection.execute(
             sa.select(
                 _deliveries.c.id,
@@ -145,7 +169,7 @@ def claim(
             .where(_deliveries.c.id.in_(ids))
             .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
         ).all()
-    return [
+    jobs = [
         Job(
             delivery_id=row.id,
             endpoint_id=row.endpoint_id,
@@ -160,6 +184,7 @@ def claim(
         )
         for row in rows
     ]
+    return jobs, len(ids) < len(picked)
 
 
 def next_due(

@@ -52,3 +52,49 @@ def test_a_worker_full_of_one_endpoint_reaches_the_deliveries_behind_it(app):
     with app.app_context():
         jobs = claim(_settings(app), held={busy: BATCH // 2})
     assert [job.endpoint_id for job in jobs] == [other, other]
+
+
+def test_a_claim_skips_deliveries_another_worker_is_claiming(app, backend):
+    """Another worker's claim, not yet committed, holds the first deliveries:
+    this claim takes the next ones instead of coming back empty (a worker run
+    with --once then ended with the queue full)."""
+    import sqlalchemy as sa
+
+    from commentsvc.extensions import db
+    from commentsvc.models import WebhookDelivery
+
+    busy, _ = _backlog(app)
+    with app.app_context():
+        first_five = list(
+            db.session.scalars(
+                sa.select(WebhookDelivery.id)
+                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                .limit(BATCH // 2)
+            )
+        )
+        db.session.rollback()
+        with db.engine.connect() as other_worker:
+            transaction = other_worker.begin()
+            if backend == "postgresql":
+                other_worker.execute(
+                    sa.select(WebhookDelivery.id)
+                    .where(WebhookDelivery.id.in_(first_five))
+                    .with_for_update()
+                ).all()
+            else:
+                # SQLite has no row locks: the other worker's lease is in.
+                other_worker.execute(
+                    sa.update(WebhookDelivery)
+                    .where(WebhookDelivery.id.in_(first_five))
+                    .values(locked_until=sa.func.datetime("now", "+1 hour"))
+                )
+                transaction.commit()
+                transaction = other_worker.begin()
+            try:
+                jobs = claim(_settings(app))
+            finally:
+                transaction.rollback()
+
+    assert len(jobs) == BATCH // 2
+    assert not {job.delivery_id for job in jobs} & set(first_five)
+    assert {job.endpoint_id for job in jobs} == {busy}

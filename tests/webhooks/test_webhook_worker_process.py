@@ -118,16 +118,21 @@ def test_a_worker_killed_mid_batch_loses_no_event(app, site, tmp_path):
 def test_two_workers_never_send_the_same_delivery_twice(app, site, tmp_path):
     total = 150
     concurrency = 5
+    # What one worker sends to one endpoint at once (half its concurrency,
+    # rounded up: see WorkerSettings.per_endpoint).
+    one_worker = (concurrency + 1) // 2
     both_sending = threading.Event()
     state = {"in_flight": 0}
     lock = threading.Lock()
 
     def answer(n, received):
-        # More requests in flight than one worker can make at once: both are
-        # sending, and claiming, at the same time.
+        # More requests in flight than one worker makes to an endpoint at once:
+        # both are sending, and claiming, at the same time. Until then the
+        # first worker's requests wait here, so the second one, however slow
+        # to start, finds work left.
         with lock:
             state["in_flight"] += 1
-            if state["in_flight"] > concurrency:
+            if state["in_flight"] > one_worker:
                 both_sending.set()
         both_sending.wait(generous(10))
         with lock:
@@ -139,14 +144,23 @@ def test_two_workers_never_send_the_same_delivery_twice(app, site, tmp_path):
         with app.app_context():
             for _ in range(total):
                 make_comment(site)
-        env = worker_env(app, BATCH_SIZE=10, CONCURRENCY=concurrency)
+        # No attempt may reach its deadline while it waits for the second
+        # worker: a cut attempt is retried, and counted twice.
+        deadline = generous(10) + 30
+        env = worker_env(
+            app,
+            BATCH_SIZE=10,
+            CONCURRENCY=concurrency,
+            TIMEOUT=deadline,
+            LEASE_SECONDS=int(deadline) + 30,
+        )
         workers = [
             WorkerProcess(env, "--once", log_path=tmp_path / f"worker{n}.log")
             for n in (1, 2)
         ]
         try:
             for worker in workers:
-                worker.process.wait(60)
+                worker.process.wait(60 + deadline)
         finally:
             codes = [worker.stop() for worker in workers]
     outputs = [worker.output() for worker in workers]
