@@ -7,6 +7,9 @@ Set COMMENTSVC_TEST_BACKENDS=sqlite (or postgresql) to run against one only, and
 COMMENTSVC_TEST_POSTGRES_URL to use another PostgreSQL server.
 """
 
+import io
+import json
+import logging
 import os
 import uuid
 
@@ -20,6 +23,7 @@ from werkzeug.serving import make_server
 
 from commentsvc import create_app
 from commentsvc.extensions import db
+from commentsvc.logs import JsonFormatter, RequestIdFilter
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "COMMENTSVC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -200,3 +204,16 @@ def live_server(app):
 def live_server_for():
     """Serve an app of the test's choosing: ``with live_server_for(app) as s:``."""
     return LiveServer
+
+
+@pytest.fixture
+def log_lines():
+    """Everything the commentsvc loggers write during the test, parsed as JSON."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("commentsvc")
+    logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)

@@ -1,32 +1,15 @@
 """Structured JSON logs with a request id, and Prometheus metrics."""
 
-import io
 import json
-import logging
 import re
 
-import pytest
 from factories import ORIGIN, comment_payload, make_comment, make_site
 from sqlalchemy import event
 
 from commentsvc.extensions import db
-from commentsvc.logs import JsonFormatter, RequestIdFilter
 from commentsvc.models import CommentStatus
 
 URL = "/api/v1/sites/news/comments"
-
-
-@pytest.fixture
-def log_lines():
-    """Everything the commentsvc loggers write during the test, parsed as JSON."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
-    logger = logging.getLogger("commentsvc")
-    logger.addHandler(handler)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
 
 
 def test_every_response_carries_a_request_id_and_logs_name_it(client, log_lines):

@@ -300,7 +300,7 @@ def thread_listing(site: SiteView, thread_key: str, cursor: str = "") -> Listing
                     _config("LISTING_REPLIES"),
                 )
             )
-            count = listing.approved_count(site.id, thread_key)
+            count = listing.approved_count(thread)
         body = json.dumps(
             {
                 "site": site.slug,
