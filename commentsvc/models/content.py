@@ -72,6 +72,9 @@ class Site(db.Model):
     )
     spam_threshold: Mapped[float | None] = mapped_column()
     spam_hold_threshold: Mapped[float | None] = mapped_column()
+    # Threads stop taking comments this many days after their first comment
+    # (a thread's created_at); None: never by age.
+    close_after_days: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
@@ -92,6 +95,9 @@ class Thread(db.Model):
     key: Mapped[str] = mapped_column(sa.String(512))
     url: Mapped[str] = mapped_column(sa.String(2048))
     title: Mapped[str | None] = mapped_column(sa.String(300))
+    # A moderator's choice: True open, False closed; None follows the site's
+    # close_after_days.
+    comments_open: Mapped[bool | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
@@ -133,6 +139,8 @@ class Comment(db.Model):
         sa.Index(
             "ix_comments_site_body_hash_created", "site_id", "body_hash", "created_at"
         ),
+        # Imports: the source's id of an imported comment, once per site.
+        sa.Index("ix_comments_site_import_key", "site_id", "import_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,6 +181,8 @@ class Comment(db.Model):
     moderated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("moderators.id", ondelete="SET NULL")
     )
+    # Where an imported comment came from ("wordpress:123"); None when posted here.
+    import_key: Mapped[str | None] = mapped_column(sa.String(200))
     # Bumped on every status change; conditional updates compare it.
     version: Mapped[int] = mapped_column(default=1)
 
