@@ -1,11 +1,13 @@
-"""Serve the embed's JavaScript: a stable URL, a content-hash ETag, cacheable,
-gzipped for every browser that accepts it (gunicorn compresses nothing)."""
+"""Serve the embed's JavaScript: minified, a stable URL, a content-hash ETag,
+cacheable, gzipped for every browser that accepts it (gunicorn compresses
+nothing)."""
 
 import gzip
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import rjsmin
 from flask import Response, abort, current_app, request
 
 from . import bp
@@ -25,13 +27,16 @@ class Asset:
 
 
 def _asset(name: str) -> Asset:
-    """A static script, its gzipped bytes and ETag; re-read when the file changes."""
+    """A static script, minified, its gzipped bytes and ETag; re-read when the
+    file changes."""
     path = STATIC / name
     mtime_ns = path.stat().st_mtime_ns
     cache = current_app.extensions.setdefault("commentsvc.embed_assets", {})
     asset = cache.get(name)
     if asset is None or asset.mtime_ns != mtime_ns:
-        body = path.read_bytes()
+        # The source stays readable (comments, no build step); readers get it
+        # without comments and indentation: a fifth less, gzipped.
+        body = minify(path.read_bytes())
         asset = cache[name] = Asset(
             mtime_ns=mtime_ns,
             body=body,
@@ -40,6 +45,11 @@ def _asset(name: str) -> Asset:
             etag=hashlib.sha256(body).hexdigest()[:32],
         )
     return asset
+
+
+def minify(source: bytes) -> bytes:
+    """JavaScript without comments and spare whitespace (``/*!`` notices kept)."""
+    return rjsmin.jsmin(source.decode(), keep_bang_comments=True).encode()
 
 
 def _script(name: str) -> Response:
