@@ -34,6 +34,8 @@ class SiteView:
     slug: str
     allowed_origins: tuple[str, ...]
     config: dict
+    # Threads close this many days after their first comment (None: never).
+    close_after_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,21 @@ ENTRY_BYTES = 1024
 PARTS = {"main": 0.75, "deep": 0.2, "empty": 0.05}
 
 
+@dataclass(frozen=True)
+class Count:
+    """A thread's approved comments, for the counts of article lists."""
+
+    n: int
+
+    @property
+    def cache_size(self) -> int:
+        return 120  # the key (a thread key of up to 512 bytes, usually short) and this
+
+
 def _part(key: tuple, value) -> str:
+    if key[0] == "count":
+        # Unknown (or empty) threads asked for by a list page churn their own part.
+        return "empty" if value.n == 0 else "main"
     if key[0] == "listing":
         if getattr(value, "empty", False):
             return "empty"
@@ -106,6 +122,10 @@ def thread_key(slug: str, thread: str) -> tuple:
 
 def listing_key(slug: str, thread: str, cursor: str = "") -> tuple:
     return ("listing", slug, thread, cursor)
+
+
+def count_key(slug: str, thread: str) -> tuple:
+    return ("count", slug, thread)
 
 
 def spam_model_key(slug: str) -> tuple:
@@ -170,14 +190,16 @@ class ReadCache:
 
     # -- invalidation --------------------------------------------------------
     def drop(self, site: str, thread: str | None = None) -> None:
-        """Forget the site's view and listings (one thread, or all of them)."""
+        """Forget the site's view, listings and counts (one thread's, or all)."""
         with self._lock:
             self.generation += 1
             for part in self._parts.values():
                 for key in list(part.entries):
                     if key[1] != site:
                         continue
-                    if thread is None or (key[0] == "listing" and key[2] == thread):
+                    if thread is None or (
+                        key[0] in ("listing", "count") and key[2] == thread
+                    ):
                         part.pop(key)
 
     def forget(self, key: tuple) -> None:
