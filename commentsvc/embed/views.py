@@ -1,4 +1,4 @@
-"""Serve the embed's JavaScript: minified, a stable URL, a content-hash ETag,
+"""Serve the embed's JavaScript (embed.js, count.js): minified, a stable URL, a content-hash ETag,
 cacheable, gzipped for every browser that accepts it (gunicorn compresses
 nothing)."""
 
@@ -74,6 +74,13 @@ def _script(name: str) -> Response:
 def embed_js():
     """The embed script: comments and the reply form on any page of a site."""
     return _script("embed.js")
+
+
+@bp.get("/count.js")
+def count_js():
+    """Comment counts for lists of articles: fills every data-commentsvc-count
+    element of a page with one request (per 100 threads)."""
+    return _script("count.js")
 
 
 @bp.get("/captcha-dev.js")

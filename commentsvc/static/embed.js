@@ -47,6 +47,7 @@
       "The comment service could not be reached. Your comment is kept in this " +
       "browser: retry in a moment.",
     failed: "Your comment could not be posted.",
+    closed: "Comments are closed.",
   };
 
   // Captcha providers: the script to load on the reader's first interaction.
@@ -186,6 +187,7 @@
     let byId = {};
     let parentId = null;
     let form;
+    let closed;
 
     async function page(cursor) {
       const q = encodeURIComponent;
@@ -218,6 +220,7 @@
         const body = await page();
         take(body);
         config = body.config;
+        closed = body.closed;
       } catch (e) {
         say(S.loadFailed, true);
         retry.hidden = false;
@@ -225,9 +228,17 @@
       }
       status.remove();
       retry.remove();
-      form = makeForm();
+      // A closed thread: its comments, no form and no Reply (a draft stays stored).
+      if (closed) close();
+      else form = makeForm();
       render();
-      form.restore();
+      if (form) form.restore();
+    }
+
+    function close() {
+      closed = true;
+      parentId = form = null;
+      respond.replaceChildren(h("p", { class: "note", role: "status", part: "closed" }, S.closed));
     }
 
     async function more(button, cursor, root) {
@@ -281,7 +292,7 @@
             body,
             c.mine
               ? h("p", { class: "note" }, c.status === "approved" ? S.published : S.pending)
-              : h("button", { type: "button", class: "link", "aria-label": label,
+              : closed ? null : h("button", { type: "button", class: "link", "aria-label": label,
                   onclick: () => form.open(c) }, S.reply)
           ),
           tree(c.id)
@@ -295,7 +306,8 @@
         (byId[root] ? byId[root].el : list).append(button);
       }
       if (next) list.append(moreButton(S.more, next, null));
-      form.open(byId[parentId], true);
+      if (form) form.open(byId[parentId], true);
+      else list.after(respond);
     }
 
     function makeForm() {
@@ -456,6 +468,8 @@
         }
         // A token is good once: anything but a refusal before verification spends it.
         if (captcha && res.status !== 422 && res.status !== 429) captcha.reset();
+        // Closed meanwhile: nothing was spent or stored; the draft stays.
+        if (error.code === "thread_closed") return close(), render();
         if (res.status === 202) {
           formToken = ft = null; // good for one comment
           return posted(payload, answer);
@@ -619,7 +633,7 @@
   }
 
   const start = () =>
-    document.querySelectorAll("[data-commentsvc-site]").forEach((el) => el.shadowRoot || mount(el));
+    document.querySelectorAll(":not(script)[data-commentsvc-site]").forEach((el) => el.shadowRoot || mount(el));
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
