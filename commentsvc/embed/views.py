@@ -1,6 +1,6 @@
-"""Serve the embed's JavaScript (embed.js, count.js): minified, a stable URL, a content-hash ETag,
-cacheable, gzipped for every browser that accepts it (gunicorn compresses
-nothing)."""
+"""Serve the embed's JavaScript (embed.js, count.js): minified, a stable URL,
+a content-hash ETag, cacheable, gzipped for every browser that accepts it
+(gunicorn compresses nothing)."""
 
 import gzip
 import hashlib
