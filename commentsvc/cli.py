@@ -13,6 +13,7 @@ from .comments import purge
 from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
 from .learning.cli import spam_cli
+from .mail.cli import mail_cli
 from .models import CaptchaProvider, Moderator, Role
 from .moderation import accounts
 from .moderation.accounts import create_moderator
@@ -60,6 +61,12 @@ def _site_options(command):
             "--spam-hold-threshold",
             help="Spam probability at which a comment is held (looks like spam), "
             "or 'auto' (the default: 0.35; 0.5 while only the starter model judges).",
+        ),
+        click.option(
+            "--mail-own-approval/--no-mail-own-approval",
+            default=None,
+            help="Mail subscribed readers when their own comment is approved "
+            "(off by default; replies are always mailed).",
         ),
         click.option(
             "--post-rate-limit",
@@ -349,3 +356,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_setup_command)
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(spam_cli)
+    app.cli.add_command(mail_cli)

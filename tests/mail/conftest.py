@@ -1,0 +1,127 @@
+"""Mail tests: a real SMTP server (aiosmtpd) on a free port, an app that sends
+to it, and helpers to run the real worker and read what arrived."""
+
+import email
+import email.policy
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from crawl import csrf_from
+from factories import make_site
+from tcpproxy import free_port
+
+from commentsvc.models import Role
+from commentsvc.moderation.accounts import create_moderator
+
+PUBLIC_URL = "https://comments.example"
+SENDER = "Example Comments <comments@news.example>"
+PASSWORD = "correct horse battery"
+
+
+class SmtpSink:
+    """aiosmtpd keeping every message it accepts; stop() and start() again on
+    the same port play an SMTP server that goes down and comes back."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes = []
+        self.lock = threading.Lock()
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd
+        message = email.message_from_bytes(
+            envelope.content, policy=email.policy.default
+        )
+        with self.lock:
+            self.messages.append(message)
+            self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp():
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp):
+    """An app that mails to the sink, with a site 'news', moderator 'mod'
+    (with an address) of it, and an admin 'boss' without one."""
+    app = make_app(
+        MAIL_URL=f"smtp://127.0.0.1:{smtp.port}",
+        MAIL_FROM=SENDER,
+        PUBLIC_URL=PUBLIC_URL,
+        MAIL_RETRY_DELAYS="0.3,0.3",
+        MAIL_TIMEOUT=3.0,
+    )
+    with app.app_context():
+        make_site()
+        make_site("blog", "A Blog", allowed_origins=["https://blog.example"])
+        create_moderator("mod", PASSWORD, site_slugs=["news"], email="mod@news.example")
+        create_moderator("boss", PASSWORD, role=Role.ADMIN)
+    return app
+
+
+def run_worker(app) -> str:
+    """The real worker, once: sends what is due, then exits."""
+    result = app.test_cli_runner().invoke(args=["mail", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def path_of(url: str) -> str:
+    assert url.startswith(PUBLIC_URL + "/"), url
+    return urlsplit(url).path
+
+
+def text_part(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def html_part(message) -> str:
+    return message.get_body(("html",)).get_content()
+
+
+def link(message, label: str) -> str:
+    """The URL after 'label: ' in the plain-text part."""
+    for line in text_part(message).splitlines():
+        if line.startswith(f"{label}: {PUBLIC_URL}"):
+            return line.split(": ", 1)[1].strip()
+    raise AssertionError(f"no {label!r} link in:\n{text_part(message)}")
+
+
+def click_button(client, url: str):
+    """Open a mail link's page (a GET) and press its button (a POST with the
+    page's CSRF token), as a person would."""
+    page = client.get(path_of(url))
+    assert page.status_code == 200, page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    data = {"csrf_token": csrf_from(html)} if "csrf_token" in html else {}
+    return client.post(path_of(url), data=data)
+
+
+def wait_for(check, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
