@@ -11,7 +11,6 @@ from ..models import (
     CommentStatus,
     ModeratorMailSetting,
     as_utc,
-    iso8601,
     utcnow,
 )
 from . import outbox
@@ -79,7 +78,7 @@ def _one(row, now) -> int:
             outbox.MODERATOR_DIGEST,
             row.site_id,
             moderator_id=row.moderator_id,
-            data={"since": iso8601(since), "until": iso8601(now)},
+            data={"since": since.isoformat(), "until": now.isoformat()},
         )
     db.session.commit()
     return 1 if waiting and mailable else 0

@@ -1,17 +1,13 @@
 """Mail tests: a real SMTP server (aiosmtpd) on a free port, an app that sends
 to it, and helpers to run the real worker and read what arrived."""
 
-import email
-import email.policy
-import threading
 import time
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from crawl import csrf_from
 from factories import make_site
-from tcpproxy import free_port
+from smtp_sink import SmtpSink
 
 from commentsvc.models import Role
 from commentsvc.moderation.accounts import create_moderator
@@ -19,40 +15,6 @@ from commentsvc.moderation.accounts import create_moderator
 PUBLIC_URL = "https://comments.example"
 SENDER = "Example Comments <comments@news.example>"
 PASSWORD = "correct horse battery"
-
-
-class SmtpSink:
-    """aiosmtpd keeping every message it accepts; stop() and start() again on
-    the same port play an SMTP server that goes down and comes back."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes = []
-        self.lock = threading.Lock()
-        self.controller = None
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd
-        message = email.message_from_bytes(
-            envelope.content, policy=email.policy.default
-        )
-        with self.lock:
-            self.messages.append(message)
-            self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def start(self):
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def to(self, address: str) -> list:
-        with self.lock:
-            return [m for m in self.messages if m["To"] == address]
 
 
 @pytest.fixture
