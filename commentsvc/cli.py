@@ -23,6 +23,7 @@ sites_cli = AppGroup("sites", help="Create, list and change sites.")
 moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
 comments_cli = AppGroup("comments", help="Housekeeping of stored comments.")
 
+DEMO_EMAIL = "demo@example.org"
 PROVIDERS = click.Choice([p.value for p in CaptchaProvider])
 
 
@@ -296,8 +297,13 @@ def demo_setup_command(origins):
         db.select(Moderator).where(Moderator.username == "demo")
     )
     if moderator is None:
-        create_moderator("demo", password, role=Role.ADMIN)
+        # An address, so that the demo's mail (printed by the worker) reaches
+        # the demo moderator.
+        create_moderator("demo", password, role=Role.ADMIN, email=DEMO_EMAIL)
     else:
+        if not moderator.email:
+            moderator.email = DEMO_EMAIL
+            db.session.commit()
         accounts.set_password(moderator, password)
     click.echo("demo site: demo")
     click.echo(f"demo moderator login: username 'demo', password '{password}'")

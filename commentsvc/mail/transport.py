@@ -55,8 +55,7 @@ class Connection:
             MailRefused: the server refused this message permanently (5xx).
         """
         if self.transport.scheme == "console":
-            sys.stdout.write(f"{message.as_string()}\n{'=' * 72}\n")
-            sys.stdout.flush()
+            self._print(message)
             return
         try:
             if self.smtp is None:
@@ -78,6 +77,15 @@ class Connection:
         except (smtplib.SMTPException, OSError) as error:
             self.close()
             raise MailUnavailable(f"{type(error).__name__}: {error}") from None
+
+    @staticmethod
+    def _print(message: EmailMessage) -> None:
+        # Readable in a terminal: the headers and the plain-text part decoded
+        # (as_string() would show it quoted-printable or base64).
+        headers = "".join(f"{name}: {value}\n" for name, value in message.items())
+        text = message.get_body(("plain",)).get_content()
+        sys.stdout.write(f"{'=' * 72}\n{headers}\n{text}\n")
+        sys.stdout.flush()
 
     def close(self) -> None:
         if self.smtp is not None:

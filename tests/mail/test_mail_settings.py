@@ -12,8 +12,9 @@ from commentsvc import create_app
 from commentsvc.config import ConfigError
 from commentsvc.extensions import db
 from commentsvc.models import ModeratorMailSetting
+from commentsvc.moderation.accounts import get_moderator
 
-from .conftest import PASSWORD, link, path_of, run_worker, text_part
+from .conftest import PASSWORD, PUBLIC_URL, link, path_of, run_worker, text_part
 
 
 def post(client, body):
@@ -113,3 +114,26 @@ def test_the_environment_is_checked_too(monkeypatch):
     monkeypatch.setenv("COMMENTSVC_MAIL_URL", "smtps://mail.example?starttls=1")
     with pytest.raises(ConfigError, match="COMMENTSVC_MAIL_URL: smtps is TLS"):
         create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
+
+
+def test_the_demo_prints_mail_with_working_links(make_app):
+    app = make_app(
+        MAIL_URL="console:", MAIL_FROM="comments@demo.example", PUBLIC_URL=PUBLIC_URL
+    )
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo-setup"]).exit_code == 0
+    with app.app_context():
+        assert get_moderator("demo").email == "demo@example.org"
+    response = app.test_client().post(
+        "/api/v1/sites/demo/comments",
+        json=comment_payload(url="http://127.0.0.1:8001/article", body="Hello demo"),
+    )
+    assert response.status_code == 202
+    output = runner.invoke(args=["mail", "worker", "--once"]).output
+    assert "To: demo@example.org" in output and "Hello demo" in output
+    approve = next(
+        line.split(": ", 1)[1]
+        for line in output.splitlines()
+        if line.startswith("Approve: ")
+    )
+    assert app.test_client().get(path_of(approve)).status_code == 200
