@@ -175,7 +175,8 @@ def compose(row: MailMessage) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
+    # A site's name is an admin's free text: no line break may reach a header.
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = format_datetime(as_utc(utcnow()))
     message["Message-ID"] = row.message_id
     message["Auto-Submitted"] = "auto-generated"
@@ -183,7 +184,7 @@ def compose(row: MailMessage) -> EmailMessage:
         # RFC 8058: a mail client's "Unsubscribe" POSTs to the URL at once.
         message["List-Unsubscribe"] = f"<{context['unsubscribe_all']}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message["List-Id"] = f"{site.name} <{site.slug}.{_domain()}>".replace("\n", " ")
+        message["List-Id"] = " ".join(f"{site.name} <{site.slug}.{_domain()}>".split())
     message.set_content(render_template(f"mail/{row.kind}.txt", **context))
     message.add_alternative(
         render_template(f"mail/{row.kind}.html", **context), subtype="html"

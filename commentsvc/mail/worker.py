@@ -167,6 +167,19 @@ class Worker:
                 last_error=f"not sent: {reason}"[:500],
             )
             return None
+        except sa.exc.OperationalError:
+            raise  # the database is down: the worker waits and tries again
+        except Exception as error:  # noqa: BLE001 - one bad row must not stop the rest
+            log.exception("mail %s could not be rendered", message_id)
+            db.session.rollback()
+            stats.failed += 1
+            _finish(
+                message_id,
+                lease,
+                status=DeliveryStatus.FAILED.value,
+                last_error=f"could not be rendered: {type(error).__name__}"[:500],
+            )
+            return None
         attempts = row.attempts + 1
         db.session.rollback()  # no transaction held while the server answers
         try:

@@ -221,3 +221,11 @@ def test_after_the_last_retry_a_mail_is_failed(mail_app, smtp):
         row = db.session.scalar(sa.select(MailMessage))
         assert row.status == DeliveryStatus.FAILED
         assert row.attempts == 3
+
+
+def test_the_webhooks_worker_sends_mail_too(mail_app, smtp):
+    post(mail_app.test_client())
+    result = mail_app.test_cli_runner().invoke(args=["webhooks", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    [message] = smtp.messages
+    assert message["To"] == "mod@news.example"
