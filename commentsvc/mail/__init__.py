@@ -53,7 +53,7 @@ def comment_posted(
         outbox.subscribe(site_id, email, thread_id)
         queued = True
     if status == CommentStatus.APPROVED:
-        queued |= _published(site_id, comment_id, thread_id, parent_id, email, None)
+        queued |= _published(site_id, comment_id, thread_id, parent_id, email)
     return queued
 
 
@@ -66,25 +66,17 @@ def comment_decided(comment, from_status: CommentStatus, to_status) -> bool:
         return False
     if from_status == CommentStatus.APPROVED:
         return False
-    parent = comment.parent
     return _published(
-        comment.site_id,
-        comment.id,
-        comment.thread_id,
-        comment.parent_id,
-        comment.email,
-        parent.email if parent is not None else None,
-        own_approval=comment.site.mail_own_approval,
+        comment.site_id, comment.id, comment.thread_id, comment.parent_id, comment.email
     )
 
 
-def _published(
-    site_id, comment_id, thread_id, parent_id, email, parent_email, own_approval=None
-) -> bool:
+def _published(site_id, comment_id, thread_id, parent_id, email) -> bool:
+    """Queue the mails of a comment that was just published."""
     queued = False
-    if parent_id is not None and parent_email is None:
-        parent = db.session.get(Comment, parent_id)
-        parent_email = parent.email if parent is not None else None
+    parent = db.session.get(Comment, parent_id) if parent_id is not None else None
+    parent_email = parent.email if parent is not None else None
+    # Replying to yourself sends you nothing.
     if parent_email and parent_email != email:
         recipient = outbox.subscribed_recipient(site_id, parent_email, thread_id)
         if recipient is not None:
@@ -92,9 +84,7 @@ def _published(
                 outbox.REPLY, site_id, recipient_id=recipient, comment_id=comment_id
             )
             queued = True
-    if own_approval is None:
-        own_approval = db.session.get(Site, site_id).mail_own_approval
-    if own_approval:
+    if db.session.get(Site, site_id).mail_own_approval:
         recipient = outbox.subscribed_recipient(site_id, email, thread_id)
         if recipient is not None:
             outbox.queue(

@@ -48,8 +48,10 @@ def confirm(token: str) -> Outcome:
     Raises:
         links.LinkExpired, links.LinkInvalid: see :func:`links.verify`.
     """
-    outcome = check_confirm(token)
-    recipient = _recipient(links.verify(links.CONFIRM, token))
+    payload = links.verify(links.CONFIRM, token)
+    recipient = _recipient(payload)
+    if payload.get("e") != recipient.email:
+        raise links.LinkInvalid
     try:
         if recipient.confirmed_at is None:
             recipient.confirmed_at = utcnow()
@@ -58,7 +60,7 @@ def confirm(token: str) -> Outcome:
     except BaseException:
         db.session.rollback()
         raise
-    return outcome
+    return Outcome(_site_name(recipient))
 
 
 def check_unsubscribe(token: str) -> Outcome:
@@ -79,9 +81,9 @@ def unsubscribe(token: str) -> Outcome:
     Raises:
         links.LinkInvalid: not one of our links.
     """
-    outcome = check_unsubscribe(token)
     payload = links.verify(links.UNSUBSCRIBE, token, expires=False)
     recipient = _recipient(payload)
+    outcome = Outcome(_site_name(recipient), whole_site=payload.get("t") is None)
     thread_id = payload.get("t")
     try:
         if thread_id is None:
