@@ -10,7 +10,9 @@ from crawl import csrf_from
 from factories import comment_payload
 from itsdangerous import TimestampSigner
 
+from commentsvc.comments.moderation import Target, moderate
 from commentsvc.extensions import db
+from commentsvc.mail.compose import decision_links
 from commentsvc.models import (
     Comment,
     CommentStatus,
@@ -20,7 +22,12 @@ from commentsvc.models import (
     as_utc,
     utcnow,
 )
-from commentsvc.moderation.accounts import deactivate, get_moderator, set_sites
+from commentsvc.moderation.accounts import (
+    deactivate,
+    get_moderator,
+    reactivate,
+    set_sites,
+)
 
 from .conftest import (
     PUBLIC_URL,
@@ -111,8 +118,6 @@ def test_a_comment_decided_before_the_worker_runs_sends_no_mail(mail_app, smtp):
     client = mail_app.test_client()
     comment_id = post(client)
     with mail_app.app_context():
-        from commentsvc.comments.moderation import Target, moderate
-
         comment = db.session.get(Comment, comment_id)
         moderate(
             get_moderator("boss"),
@@ -143,8 +148,6 @@ def test_links_that_are_tampered_expired_or_whose_moderator_left(
         TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 8 * 86400
     )
     with mail_app.test_request_context():
-        from commentsvc.mail.compose import decision_links
-
         comment = db.session.get(Comment, first)
         old = decision_links(comment, get_moderator("mod"))["approve"]
     monkeypatch.setattr(TimestampSigner, "get_timestamp", real)
@@ -170,8 +173,6 @@ def test_links_that_are_tampered_expired_or_whose_moderator_left(
 
     # The POST needs the page's CSRF token.
     with mail_app.app_context():
-        from commentsvc.moderation.accounts import reactivate
-
         reactivate(get_moderator("mod"))
     assert client.post(path_of(approve)).status_code == 400
     assert status_of(mail_app, first) == CommentStatus.PENDING

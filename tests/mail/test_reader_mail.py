@@ -135,10 +135,10 @@ def test_a_subscribed_reader_hears_of_an_approved_reply_once_confirmed(mail_app,
 
 def test_unsubscribing_from_everything_stops_queued_mail_too(mail_app, smtp):
     client = mail_app.test_client()
-    with mail_app.app_context():
-        from commentsvc.sites import update_site
-
-        update_site("news", mail_own_approval=True)
+    result = mail_app.test_cli_runner().invoke(
+        args=["sites", "update", "news", "--mail-own-approval"]
+    )
+    assert result.exit_code == 0, result.output
     parent = post(client, body="Subscribed here.", notify=True)
     run_worker(mail_app)
     [confirm] = smtp.to(ANN)
