@@ -3,6 +3,7 @@ and mail prefetch open every link): it shows a page whose button POSTs."""
 
 from flask import Blueprint, abort, render_template, request
 
+from ..comments.moderation import ACTIONS
 from ..extensions import csrf
 from ..moderation.forms import EmptyForm
 from . import links, readers
@@ -10,9 +11,6 @@ from .moderators import MailDecisionRefused, check_link, decide_by_link
 from .strings import STRINGS, t
 
 bp = Blueprint("mail", __name__, url_prefix="/mail")
-
-_ACTION_WORDS = {"approve": "Approve", "spam": "Spam", "reject": "Reject"}
-_DONE = {"approve": "approved", "spam": "spam", "reject": "rejected"}
 
 
 def _message(text: str, status: int, title: str | None = None):
@@ -52,12 +50,14 @@ def decide(token: str):
     if decision.conflict is not None:
         return _conflict_page(decision)
     if request.method == "POST":
-        return _message(t("page_decide_done", status=_DONE[decision.action]), 200)
+        return _message(
+            t("page_decide_done", status=ACTIONS[decision.action].value), 200
+        )
     page = render_template(
         "mail/pages/decide.html",
         decision=decision,
-        action_word=_ACTION_WORDS[decision.action],
-        title=t("page_decide_title", action=_ACTION_WORDS[decision.action]),
+        action_word=STRINGS[decision.action],
+        title=t("page_decide_title", action=STRINGS[decision.action]),
         form=form,
         s=STRINGS,
     )
