@@ -53,7 +53,8 @@ STRINGS = {
 }
 
 # The reasons a comment was held or marked, in readable words (the signal's
-# name in the comment's signals; its value follows in brackets).
+# name in the comment's signals; its value follows in brackets, or takes the
+# place of {}).
 SIGNALS = {
     "too_many_links": "too many links",
     "url_shortener": "a link through a URL shortener",
@@ -67,6 +68,10 @@ SIGNALS = {
     "captcha_low_score": "a low captcha score",
     "honeypot": "a hidden field was filled in",
     "form_token_reused": "the form was sent twice",
+    "no_form_token": "sent without the form's token (not from the page's form)",
+    "form_token_invalid": "the form's token was not valid",
+    "form_token_too_old": "the form was left open for too long",
+    "too_fast": "filled in too fast for a person ({} s)",
     "banned": "the author is banned",
     "akismet": "Akismet says spam",
 }
@@ -101,4 +106,6 @@ def _describe(name: str, value) -> str:
         return words
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value[:5])
+    if "{}" in words:  # the value has its own place in the words
+        return words.format(value)
     return f"{words} ({value})"
