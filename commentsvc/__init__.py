@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api.cors import add_cors_headers
     from .comments import cache as read_cache
     from .embed import bp as embed_bp
+    from .mail.views import bp as mail_bp
     from .moderation import bp as moderation_bp
     from .webhooks.views import bp as webhooks_bp
 
@@ -54,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(mail_bp)
     extensions.csrf.exempt(api_bp)
     app.after_request(add_cors_headers)
     ratelimit.init_app(app, api_limits.VIEW_LIMITS)

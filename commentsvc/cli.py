@@ -13,6 +13,7 @@ from .comments import closing, purge
 from .comments.errors import SiteNotFound, ThreadNotFound, ValidationFailed
 from .extensions import db
 from .learning.cli import spam_cli
+from .mail.cli import mail_cli
 from .models import CaptchaProvider, Moderator, Role
 from .moderation import accounts
 from .moderation.accounts import create_moderator
@@ -23,6 +24,7 @@ moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
 comments_cli = AppGroup("comments", help="Housekeeping of stored comments.")
 threads_cli = AppGroup("threads", help="List threads; open and close them to comments.")
 
+DEMO_EMAIL = "demo@example.org"
 PROVIDERS = click.Choice([p.value for p in CaptchaProvider])
 
 
@@ -66,6 +68,12 @@ def _site_options(command):
             "--close-after-days",
             help="Close each thread to new comments this many days after its "
             "first comment; 0 or 'off' never closes threads by age (the default).",
+        ),
+        click.option(
+            "--mail-own-approval/--no-mail-own-approval",
+            default=None,
+            help="Mail subscribed readers when their own comment is approved "
+            "(off by default; replies are always mailed).",
         ),
         click.option(
             "--post-rate-limit",
@@ -296,8 +304,13 @@ def demo_setup_command(origins):
         db.select(Moderator).where(Moderator.username == "demo")
     )
     if moderator is None:
-        create_moderator("demo", password, role=Role.ADMIN)
+        # An address, so that the demo's mail (printed by the worker) reaches
+        # the demo moderator.
+        create_moderator("demo", password, role=Role.ADMIN, email=DEMO_EMAIL)
     else:
+        if not moderator.email:
+            moderator.email = DEMO_EMAIL
+            db.session.commit()
         accounts.set_password(moderator, password)
     click.echo("demo site: demo")
     click.echo(f"demo moderator login: username 'demo', password '{password}'")
@@ -423,3 +436,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_setup_command)
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(spam_cli)
+    app.cli.add_command(mail_cli)

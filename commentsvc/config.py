@@ -16,6 +16,8 @@ from .envparse import (
     _parse_choice,
     _parse_ipv6_prefix,
     _parse_limits,
+    _parse_mail_retry_delays,
+    _parse_mail_url,
     _parse_metrics_networks,
     _parse_number,
     _parse_str,
@@ -148,6 +150,21 @@ DEFAULTS = {
     "SPAM_POLL_INTERVAL": 5.0,
     "SPAM_TRAIN_SETTLE": 0.5,
     "SPAM_STARTER_MODEL": None,
+    # Mail (see docs/email.md): the SMTP server as a URL (None: no mail), the
+    # From address, and the service's public address that links in mail point
+    # to; the SMTP timeout; the worker's lease, batch and poll interval; the
+    # retry delays (seconds); how long a moderator's decision link and a
+    # reader's confirmation link last; how long an unconfirmed address is kept.
+    "MAIL_URL": None,
+    "MAIL_FROM": None,
+    "PUBLIC_URL": None,
+    "MAIL_TIMEOUT": 10.0,
+    "MAIL_LEASE_SECONDS": 120,
+    "MAIL_BATCH_SIZE": 20,
+    "MAIL_POLL_INTERVAL": 5.0,
+    "MAIL_RETRY_DELAYS": "30,120,600,1800,3600,7200,21600,43200,86400",
+    "MAIL_LINK_DAYS": 7,
+    "MAIL_UNCONFIRMED_DAYS": 7,
 }
 
 # Settings read from the environment and how to parse them.
@@ -214,6 +231,16 @@ PARSERS = {
     "SPAM_POLL_INTERVAL": _parse_number(float, positive=True),
     "SPAM_TRAIN_SETTLE": _parse_number(float),
     "SPAM_STARTER_MODEL": _parse_str,
+    "MAIL_URL": _parse_mail_url,
+    "MAIL_FROM": _parse_str,
+    "PUBLIC_URL": _parse_str,
+    "MAIL_TIMEOUT": _parse_number(float, positive=True),
+    "MAIL_LEASE_SECONDS": _parse_number(int, positive=True),
+    "MAIL_BATCH_SIZE": _parse_number(int, positive=True),
+    "MAIL_POLL_INTERVAL": _parse_number(float, positive=True),
+    "MAIL_RETRY_DELAYS": _parse_mail_retry_delays,
+    "MAIL_LINK_DAYS": _parse_number(int, positive=True),
+    "MAIL_UNCONFIRMED_DAYS": _parse_number(int, positive=True),
 }
 
 
@@ -245,6 +272,7 @@ def load(instance_path: str, test_config: Mapping | None = None) -> dict:
     config["SECRET_KEY"] = _secret_key(config)
 
     config["LOGIN_CAPTCHA_PROVIDER"] = _login_captcha_provider(config)
+    _check_mail(config)
 
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = "sqlite:///" + str(
@@ -293,6 +321,36 @@ def _login_captcha_provider(config: Mapping) -> str:
             f"{ENV_PREFIX}LOGIN_CAPTCHA_SITE_KEY and {ENV_PREFIX}LOGIN_CAPTCHA_SECRET"
         )
     return provider
+
+
+def _check_mail(config: Mapping) -> None:
+    """Mail needs a valid URL, a From address and the public URL links use.
+
+    Raises:
+        ConfigError: one of them is missing or malformed.
+    """
+    from urllib.parse import urlsplit
+
+    from .mail.settings import parse_mail_url
+
+    if not config["MAIL_URL"]:
+        return
+    try:
+        parse_mail_url(config["MAIL_URL"])
+    except ValueError as error:
+        raise ConfigError(f"{ENV_PREFIX}MAIL_URL: {error}") from None
+    sender = config["MAIL_FROM"] or ""
+    if "@" not in sender or any(c in sender for c in "\r\n"):
+        raise ConfigError(
+            f"{ENV_PREFIX}MAIL_FROM must be the address mail is sent from "
+            "(comments@example.com, or 'Example Comments <comments@example.com>')"
+        )
+    public = urlsplit(config["PUBLIC_URL"] or "")
+    if public.scheme not in ("http", "https") or not public.netloc:
+        raise ConfigError(
+            f"{ENV_PREFIX}PUBLIC_URL must be the service's public address "
+            "(https://comments.example.com): links in mail point to it"
+        )
 
 
 def _secret_key(config: Mapping) -> str:

@@ -90,6 +90,18 @@ def _parse_webhook_retry_delays(name: str, raw: str) -> str:
     return _checked(name, raw, parse_retry_delays)
 
 
+def _parse_mail_url(name: str, raw: str) -> str:
+    from .mail.settings import parse_mail_url
+
+    return _checked(name, raw, parse_mail_url)
+
+
+def _parse_mail_retry_delays(name: str, raw: str) -> str:
+    from .mail.settings import parse_retry_delays
+
+    return _checked(name, raw, parse_retry_delays)
+
+
 def _parse_metrics_networks(name: str, raw: str) -> str:
     from .metrics import parse_networks
 

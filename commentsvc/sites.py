@@ -98,7 +98,7 @@ def _apply(site: Site, changes: dict) -> None:
                     if len(value) > 200:
                         raise ValueError("At most 200 characters.")
                     validate_limits(value)
-            elif name in ("require_email", "spam_filter_enabled"):
+            elif name in ("require_email", "spam_filter_enabled", "mail_own_approval"):
                 value = bool(value)
             elif name in ("spam_threshold", "spam_hold_threshold"):
                 if str(value if value is not None else "").strip().lower() in (

@@ -90,6 +90,11 @@ def assert_page_is_locked_down(headers: dict, html: str) -> None:
 
 def test_templates_hold_no_inline_script_style_or_handler():
     for path in TEMPLATES.rglob("*.html"):
+        if path.parent == TEMPLATES / "mail":
+            # Mail, not pages: no CSP applies, and mail clients drop <style>
+            # and external sheets, so its styles are inline by necessity. The
+            # pages its links open (mail/pages/) are checked like the rest.
+            continue
         source = path.read_text(encoding="utf-8")
         for match in re.finditer(r"<(script|style|link)\b[^>]*>", source):
             tag = match.group(0)

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import IntegerField, StringField
+from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -193,6 +193,7 @@ class CommentForm(FlaskForm):
     captcha_token = StringField(validators=[PlainText(), Optional(), Length(max=8192)])
     website = StringField(filters=[_strip])
     form_token = StringField(validators=[PlainText(), Optional(), Length(max=500)])
+    notify = BooleanField()
 
     def __init__(self, site: Site, **kwargs):
         super().__init__(**kwargs)
@@ -227,6 +228,8 @@ class CommentForm(FlaskForm):
             captcha_token=self.captcha_token.data or None,
             honeypot=self.website.data or None,
             form_token=self.form_token.data or None,
+            # Only with an address to confirm: ignored without one.
+            notify=bool(self.notify.data and self.email.data),
         )
 
 
@@ -270,6 +273,12 @@ def _form_data(data: dict) -> tuple[MultiDict, dict[str, str]]:
             values[name] = value
         else:
             errors[name] = "Must be a string."
+    notify = data.get("notify")
+    if notify is not None:
+        if isinstance(notify, bool):
+            values["notify"] = "1" if notify else ""
+        else:
+            errors["notify"] = "Must be true or false."
     parent = data.get("parent_id")
     if parent is not None:
         if isinstance(parent, int) and not isinstance(parent, bool):

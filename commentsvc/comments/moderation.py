@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from .. import learning
+from .. import learning, mail
 from ..extensions import db
+from ..mail.wake import wake_mail_workers
 from ..models import (
     Comment,
     CommentStatus,
@@ -161,6 +162,7 @@ def moderate(
     changed_threads = set()
     retitled = set()
     changed_sites = set()
+    mailed = False
     try:
         comments = {
             c.id: c
@@ -228,6 +230,7 @@ def moderate(
                     retitled.add((comment.site.slug, thread.key))
                 if to_status in STATUS_EVENTS:
                     record_comment_event(comment, STATUS_EVENTS[to_status])
+                mailed |= mail.comment_decided(comment, from_status, to_status)
                 changed_threads.add((comment.site.slug, thread.key))
             lesson = akismet_check.feedback_for(comment, from_status, to_status)
             if lesson is not None:
@@ -241,6 +244,8 @@ def moderate(
     if decision.changed:
         if changed_threads:
             wake_workers()
+        if mailed:
+            wake_mail_workers()
         for site_slug, thread_key in changed_threads:
             invalidate(site_slug, thread_key)
         for site_slug, thread_key in retitled:

@@ -11,8 +11,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import captcha, spam
+from .. import captcha, mail, spam
 from ..extensions import db
+from ..mail.wake import wake_mail_workers
 from ..models import Comment, CommentStatus, Site, utcnow
 from ..sites import site_settings
 from ..spam import rules
@@ -53,6 +54,8 @@ class Submission:
     captcha_token: str | None = None
     honeypot: str | None = None
     form_token: str | None = None
+    # "Notify me of replies" (with an email): a subscription to the thread.
+    notify: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,15 @@ def submit_comment(
         event = record_event(
             site.id, COMMENT_CREATED, comment_payload(comment, thread, site.slug)
         )
+        mailed = mail.comment_posted(
+            site.id,
+            comment_id,
+            comment.status,
+            thread.id,
+            submission.parent_id,
+            comment.email,
+            submission.notify,
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -225,6 +237,8 @@ def submit_comment(
         raise
     if event.deliveries:
         wake_workers()
+    if mailed:
+        wake_mail_workers()
     if retitled:
         forget_cached(site.slug, submission.thread)
     if comment.status == CommentStatus.APPROVED:
@@ -241,6 +255,8 @@ def public_site_config(site: Site) -> dict:
         },
         "require_email": site.require_email,
         "max_length": site.max_length,
+        # Whether the embed offers "Notify me of replies".
+        "notify_replies": mail.enabled(),
     }
 
 

@@ -28,6 +28,12 @@ from .content import (
     Thread,
     moderator_sites,
 )
+from .mail import (
+    MailMessage,
+    MailRecipient,
+    MailSubscription,
+    ModeratorMailSetting,
+)
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -40,8 +46,12 @@ __all__ = [
     "CommentStatus",
     "DeliveryStatus",
     "JSONType",
+    "MailMessage",
+    "MailRecipient",
+    "MailSubscription",
     "ModerationEvent",
     "ModerationPolicy",
+    "ModeratorMailSetting",
     "Moderator",
     "Role",
     "Site",

@@ -75,6 +75,11 @@ class Site(db.Model):
     # Threads stop taking comments this many days after their first comment
     # (a thread's created_at); None: never by age.
     close_after_days: Mapped[int | None] = mapped_column()
+    # Readers subscribed to a thread also hear when their own comment is
+    # approved (replies to it they always hear about).
+    mail_own_approval: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )

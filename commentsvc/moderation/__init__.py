@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
-from . import admin_views, moderator_views, queue_views, views  # noqa: E402,F401  (routes on bp)
+from . import (  # noqa: E402,F401  (routes on bp)
+    admin_views,
+    mail_views,
+    moderator_views,
+    queue_views,
+    views,
+)

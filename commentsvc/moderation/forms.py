@@ -90,6 +90,9 @@ class SiteSettingsForm(FlaskForm):
         "Post rate limit per IP (empty: the default)", validators=[Length(max=200)]
     )
     require_email = BooleanField("Require an email address")
+    mail_own_approval = BooleanField(
+        "Mail subscribed readers when their own comment is approved"
+    )
     moderation_policy = SelectField("Moderation policy")
     trusted_author_min_approved = IntegerField(
         "Approved comments that make an author trusted",

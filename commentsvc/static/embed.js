@@ -23,6 +23,7 @@
     comment: "Comment",
     name: "Name",
     email: "Email",
+    notify: "Notify me of replies by email",
     website: "Website",
     post: "Post Comment",
     posting: "Posting your comment…",
@@ -324,6 +325,11 @@
       const author = h("input", { autocomplete: "name", maxlength: 100 });
       const email = h("input", { type: "email", autocomplete: "email", maxlength: 254 });
       const website = h("input", { name: "website", tabindex: -1, autocomplete: "off" });
+      // "Notify me of replies": offered once an email is typed (and mail is on).
+      const notify = h("input", { type: "checkbox", name: "notify" });
+      const nbox = h("p", { hidden: true }, h("label", {}, notify, " ", S.notify));
+      const showNotify = () => (nbox.hidden = !(config.notify_replies && email.value.trim()));
+      email.addEventListener("input", showNotify);
       const send = h("button", { type: "submit", class: "send", part: "button" }, S.post);
       const again = h("button", { type: "button", class: "link", hidden: true }, S.retry);
       const cancel = h("button", { type: "button", class: "link", hidden: true }, S.cancel);
@@ -337,6 +343,7 @@
         field("body", S.comment, body, true),
         field("author", S.name, author, true),
         field("email", S.email, email, config.require_email),
+        nbox,
         h("p", { class: "hp", "aria-hidden": "true" },
           h("label", {}, S.website, website)),
         h("slot", { name: "captcha" }),
@@ -450,6 +457,7 @@
           captcha_token: token,
           website: website.value || undefined,
           form_token: (await getFormToken()) || undefined,
+          notify: (!nbox.hidden && notify.checked) || undefined,
         };
         let res;
         let error = {};
@@ -531,6 +539,7 @@
         body.value = d.b || "";
         author.value = d.a || "";
         email.value = d.e || "";
+        showNotify();
         if (byId[d.p] && !byId[d.p].mine) open(byId[d.p], true);
         if (d.b) status(S.restored);
       }

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..comments.errors import SiteNotFound, ValidationFailed
+from ..mail.cli import run_beside
 from ..models import as_utc
 from ..wakeup import stop_on_signals
 from . import endpoints as service
@@ -168,7 +169,8 @@ def deliveries_command(endpoint_id, limit):
     "(default: WEBHOOK_POLL_INTERVAL).",
 )
 def worker_command(once, poll_interval):
-    """Send webhooks: claim due deliveries, sign, send, record, retry."""
+    """Send webhooks: claim due deliveries, sign, send, record, retry. With
+    COMMENTSVC_MAIL_URL set, it sends mail too (as ``mail worker``)."""
     try:
         worker = Worker.from_app(current_app, poll_interval=poll_interval)
     except ValueError as error:
@@ -179,10 +181,14 @@ def worker_command(once, poll_interval):
         )
     # Finish the sends in flight (by their deadline at the latest), then exit:
     # nothing is sent twice needlessly.
+    mailer = run_beside(current_app._get_current_object(), worker.stop, once)
     try:
         with stop_on_signals(worker.stop, enabled=not once):
             stats = worker.run_until_idle() if once else worker.run()
     finally:
+        worker.stop.set()
+        if mailer is not None:
+            mailer.join()
         worker.close()
     click.echo(
         f"webhooks worker: {stats.attempts} attempts, {stats.succeeded} delivered, "

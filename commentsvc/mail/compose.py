@@ -1,0 +1,196 @@
+"""Rendering an outbox row into a mail, from what is stored now.
+
+A row whose reason has passed renders to nothing (:class:`Skip`): a comment
+already decided, a moderator deactivated or taken off the site, an address
+unsubscribed or not (yet) confirmed. So an unsubscribe is honoured even for
+mail queued before it.
+"""
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+
+from ..extensions import db
+from ..models import (
+    Comment,
+    CommentStatus,
+    MailMessage,
+    MailRecipient,
+    MailSubscription,
+    Moderator,
+    Role,
+    Site,
+    as_utc,
+    moderator_sites,
+    utcnow,
+)
+from . import links, outbox
+from .strings import STRINGS, held_reasons, t
+
+DECISIONS = ("approve", "spam", "reject")
+
+
+class Skip(Exception):
+    """Nothing to send any more; the reason is the message."""
+
+
+def _may_moderate(moderator: Moderator | None, site_id: int) -> bool:
+    if moderator is None or not moderator.active or not moderator.email:
+        return False
+    if moderator.role == Role.ADMIN:
+        return True
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                moderator_sites.c.moderator_id == moderator.id,
+                moderator_sites.c.site_id == site_id,
+            )
+        )
+        > 0
+    )
+
+
+def decision_links(comment: Comment, moderator: Moderator) -> dict[str, str]:
+    """The signed Approve/Spam/Reject links of *comment* for *moderator*."""
+    return {
+        action: links.external_url(
+            "mail.decide",
+            token=links.sign(
+                links.DECIDE,
+                {"c": comment.id, "v": comment.version, "m": moderator.id, "a": action},
+            ),
+        )
+        for action in DECISIONS
+    }
+
+
+def _comment_view(comment: Comment, moderator: Moderator) -> dict:
+    return {
+        "comment": comment,
+        "thread": comment.thread,
+        "reasons": held_reasons(comment.signals or {}),
+        "links": decision_links(comment, moderator),
+    }
+
+
+def _moderator_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
+    moderator = db.session.get(Moderator, row.moderator_id)
+    if not _may_moderate(moderator, row.site_id):
+        raise Skip("the moderator may no longer moderate this site")
+    common = {
+        "days": current_app.config["MAIL_LINK_DAYS"],
+        "settings_url": links.external_url("moderation.mail_settings"),
+    }
+    if row.kind == outbox.MODERATOR_COMMENT:
+        comment = db.session.get(Comment, row.comment_id)
+        if comment is None or comment.status != CommentStatus.PENDING:
+            raise Skip("the comment was decided already")
+        subject = t("subject_moderator_comment", site=site.name, author=comment.author)
+        return moderator.email, subject, {**common, **_comment_view(comment, moderator)}
+    since = datetime.fromisoformat(row.data["since"])
+    until = datetime.fromisoformat(row.data["until"])
+    comments = list(
+        db.session.scalars(
+            sa.select(Comment)
+            .where(
+                Comment.site_id == row.site_id,
+                Comment.status == CommentStatus.PENDING,
+                Comment.created_at >= since,
+                Comment.created_at < until,
+            )
+            .order_by(Comment.created_at, Comment.id)
+            .limit(100)
+        )
+    )
+    if not comments:
+        raise Skip("every comment of the digest was decided already")
+    subject = t("subject_moderator_digest", site=site.name, count=len(comments))
+    return (
+        moderator.email,
+        subject,
+        {**common, "items": [_comment_view(c, moderator) for c in comments]},
+    )
+
+
+def _reader_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
+    recipient = db.session.get(MailRecipient, row.recipient_id)
+    if recipient is None or recipient.unsubscribed_at is not None:
+        raise Skip("unsubscribed")
+    unsubscribe_all = links.external_url(
+        "mail.unsubscribe", token=links.sign(links.UNSUBSCRIBE, {"r": recipient.id})
+    )
+    context = {"unsubscribe_all": unsubscribe_all}
+    if row.kind == outbox.CONFIRM:
+        if recipient.confirmed_at is not None:
+            raise Skip("confirmed already")
+        token = links.sign(links.CONFIRM, {"r": recipient.id, "e": recipient.email})
+        context["confirm_url"] = links.external_url("mail.confirm", token=token)
+        return recipient.email, t("subject_confirm", site=site.name), context
+    if recipient.confirmed_at is None:
+        raise Skip("the address is not confirmed")
+    comment = db.session.get(Comment, row.comment_id)
+    if comment is None or comment.status != CommentStatus.APPROVED:
+        raise Skip("the comment is no longer published")
+    subscribed = db.session.scalar(
+        sa.select(MailSubscription.active).where(
+            MailSubscription.recipient_id == recipient.id,
+            MailSubscription.thread_id == comment.thread_id,
+        )
+    )
+    if not subscribed:
+        raise Skip("unsubscribed from the page")
+    context.update(
+        comment=comment,
+        thread=comment.thread,
+        title=comment.thread.title or comment.thread.url,
+        unsubscribe_thread=links.external_url(
+            "mail.unsubscribe",
+            token=links.sign(
+                links.UNSUBSCRIBE, {"r": recipient.id, "t": comment.thread_id}
+            ),
+        ),
+    )
+    if row.kind == outbox.REPLY:
+        subject = t("subject_reply", site=site.name, author=comment.author)
+    else:
+        subject = t("subject_approved", site=site.name)
+    return recipient.email, subject, context
+
+
+def compose(row: MailMessage) -> EmailMessage:
+    """The mail *row* stands for, rendered now.
+
+    Raises:
+        Skip: there is nothing to send any more.
+    """
+    site = db.session.get(Site, row.site_id)
+    if row.kind in outbox.READER_KINDS:
+        to, subject, context = _reader_mail(row, site)
+    else:
+        to, subject, context = _moderator_mail(row, site)
+    context.update(site=site, s=STRINGS, t=t, subject=subject)
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    # A site's name is an admin's free text: no line break may reach a header.
+    message["Subject"] = " ".join(subject.split())
+    message["Date"] = format_datetime(as_utc(utcnow()))
+    message["Message-ID"] = row.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    if row.kind in outbox.READER_KINDS:
+        # RFC 8058: a mail client's "Unsubscribe" POSTs to the URL at once.
+        message["List-Unsubscribe"] = f"<{context['unsubscribe_all']}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message["List-Id"] = " ".join(f"{site.name} <{site.slug}.{_domain()}>".split())
+    message.set_content(render_template(f"mail/{row.kind}.txt", **context))
+    message.add_alternative(
+        render_template(f"mail/{row.kind}.html", **context), subtype="html"
+    )
+    return message
+
+
+def _domain() -> str:
+    return parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "local"

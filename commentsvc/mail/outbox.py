@@ -1,0 +1,194 @@
+"""The mail outbox: rows written in the caller's transaction (nothing here
+commits), rendered and sent later by the worker."""
+
+from datetime import timedelta
+from email.utils import make_msgid, parseaddr
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..models import (
+    Comment,
+    DeliveryStatus,
+    MailMessage,
+    MailRecipient,
+    MailSubscription,
+    Moderator,
+    ModeratorMailSetting,
+    Role,
+    as_utc,
+    moderator_sites,
+    utcnow,
+)
+
+MODERATOR_COMMENT = "moderator_comment"
+MODERATOR_DIGEST = "moderator_digest"
+CONFIRM = "confirm"
+REPLY = "reply"
+APPROVED = "approved"
+READER_KINDS = (CONFIRM, REPLY, APPROVED)
+MODES = ("each", "hourly", "daily", "none")
+# A second confirmation mail to one address waits this long: a form cannot be
+# used to flood someone's inbox.
+CONFIRM_EVERY = timedelta(days=1)
+
+_outbox = MailMessage.__table__
+_recipients = MailRecipient.__table__
+_subscriptions = MailSubscription.__table__
+
+
+def new_message_id() -> str:
+    domain = parseaddr(current_app.config["MAIL_FROM"] or "")[1].rpartition("@")[2]
+    return make_msgid("commentsvc", domain=domain or "localhost")
+
+
+def queue(kind: str, site_id: int, **refs) -> None:
+    """Add one message to the current transaction (no commit)."""
+    now = utcnow()
+    db.session.connection().execute(
+        sa.insert(_outbox),
+        {
+            "kind": kind,
+            "site_id": site_id,
+            "moderator_id": refs.get("moderator_id"),
+            "recipient_id": refs.get("recipient_id"),
+            "comment_id": refs.get("comment_id"),
+            "data": refs.get("data") or {},
+            "message_id": new_message_id(),
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
+
+
+def moderators_to_mail(site_id: int, modes: tuple[str, ...] = ("each",)) -> list:
+    """Active moderators of the site with an address whose setting for it is
+    one of *modes* (no setting counts as "each")."""
+    setting = sa.orm.aliased(ModeratorMailSetting)
+    assigned = sa.exists().where(
+        moderator_sites.c.moderator_id == Moderator.id,
+        moderator_sites.c.site_id == site_id,
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Moderator.id)
+            .outerjoin(
+                setting,
+                sa.and_(
+                    setting.moderator_id == Moderator.id, setting.site_id == site_id
+                ),
+            )
+            .where(
+                Moderator.active.is_(True),
+                Moderator.email.is_not(None),
+                Moderator.email != "",
+                sa.or_(Moderator.role == Role.ADMIN, assigned),
+                sa.func.coalesce(setting.mode, "each").in_(modes),
+            )
+        )
+    )
+
+
+def _insert(table):
+    dialect = db.session.connection().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def subscribe(site_id: int, email: str, thread_id: int) -> None:
+    """The reader *email* wants mail about replies on the thread: store it, and
+    queue a confirmation if the address is not confirmed (at most one a day).
+
+    Inserts that cannot fail on a concurrent duplicate (ON CONFLICT), so a
+    second post by the same reader at the same moment never loses its comment.
+    """
+    now = utcnow()
+    connection = db.session.connection()
+    connection.execute(
+        _insert(_recipients)
+        .values(site_id=site_id, email=email, created_at=now)
+        .on_conflict_do_nothing(index_elements=["site_id", "email"])
+    )
+    recipient = connection.execute(
+        sa.select(_recipients).where(
+            _recipients.c.site_id == site_id, _recipients.c.email == email
+        )
+    ).one()
+    if recipient.unsubscribed_at is not None:
+        # Ticked again after "stop all mail": a new opt-in, confirmed anew.
+        connection.execute(
+            sa.update(_recipients)
+            .where(_recipients.c.id == recipient.id)
+            .values(unsubscribed_at=None, confirmed_at=None)
+        )
+    connection.execute(
+        _insert(_subscriptions)
+        .values(recipient_id=recipient.id, thread_id=thread_id, created_at=now)
+        .on_conflict_do_update(
+            index_elements=["recipient_id", "thread_id"], set_={"active": True}
+        )
+    )
+    confirmed = recipient.confirmed_at is not None and recipient.unsubscribed_at is None
+    sent = recipient.confirm_sent_at
+    if confirmed or (sent is not None and as_utc(sent) > now - CONFIRM_EVERY):
+        return
+    # Conditional: of two concurrent posts only one queues the confirmation.
+    claimed = connection.execute(
+        sa.update(_recipients)
+        .where(
+            _recipients.c.id == recipient.id,
+            _recipients.c.confirm_sent_at.is_(None)
+            if sent is None
+            else _recipients.c.confirm_sent_at == sent,
+        )
+        .values(confirm_sent_at=now)
+    ).rowcount
+    if claimed:
+        queue(CONFIRM, site_id, recipient_id=recipient.id)
+
+
+def subscribed_recipient(site_id: int, email: str | None, thread_id: int):
+    """The id of the confirmed, subscribed recipient *email* on the thread, or
+    None."""
+    if not email:
+        return None
+    return db.session.scalar(
+        sa.select(_recipients.c.id)
+        .join(_subscriptions, _subscriptions.c.recipient_id == _recipients.c.id)
+        .where(
+            _recipients.c.site_id == site_id,
+            _recipients.c.email == email,
+            _recipients.c.confirmed_at.is_not(None),
+            _recipients.c.unsubscribed_at.is_(None),
+            _subscriptions.c.thread_id == thread_id,
+            _subscriptions.c.active.is_(True),
+        )
+    )
+
+
+def cancel_pending(recipient_id: int, thread_id: int | None = None) -> int:
+    """Fail the recipient's queued messages (of one thread, or all): an
+    unsubscribe is honoured for mail already queued too. Returns how many."""
+    where = [
+        _outbox.c.recipient_id == recipient_id,
+        _outbox.c.status == DeliveryStatus.PENDING.value,
+    ]
+    if thread_id is not None:
+        where.append(
+            _outbox.c.comment_id.in_(
+                sa.select(Comment.id).where(Comment.thread_id == thread_id)
+            )
+        )
+    return (
+        db.session.connection()
+        .execute(
+            sa.update(_outbox)
+            .where(*where)
+            .values(status=DeliveryStatus.FAILED.value, last_error="unsubscribed")
+        )
+        .rowcount
+    )
