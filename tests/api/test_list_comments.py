@@ -64,7 +64,15 @@ def test_lists_only_approved_comments_oldest_first_with_replies(app, client, sit
     assert [c["author"] for c in listing["comments"]] == ["First", "Second"]
     assert [c["parent_id"] for c in listing["comments"]] == [None, first]
     for comment in listing["comments"]:
-        assert set(comment) == {"id", "parent_id", "author", "html", "created_at"}
+        assert set(comment) == {
+            "id",
+            "parent_id",
+            "author",
+            "html",
+            "created_at",
+            "edited_at",
+        }
+        assert comment["edited_at"] is None
         assert comment["created_at"].endswith("Z")
     assert listing["comments"][0]["html"].startswith("<p>Comment number")
 
@@ -106,6 +114,8 @@ def test_config_block_shows_the_captcha_site_key_never_the_secret(app, client):
         "captcha": {"provider": "hcaptcha", "site_key": "public-site-key"},
         "require_email": True,
         "max_length": 1234,
+        "default_sort": "oldest",
+        "max_reply_depth": 4,
     }
     assert b"very-private-secret" not in response.get_data()
 
@@ -115,6 +125,8 @@ def test_default_config_block(client, site):
         "captcha": {"provider": "none", "site_key": None},
         "require_email": False,
         "max_length": 5000,
+        "default_sort": "oldest",
+        "max_reply_depth": 4,
     }
 
 
