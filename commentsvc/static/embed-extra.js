@@ -173,7 +173,7 @@
       if (answer.status === "approved" && listed) {
         Object.assign(listed, { html: answer.html, edited_at: answer.edited_at });
       } else if (held) {
-        Object.assign(held, { body: text, status: answer.status });
+        Object.assign(held, { body: text, status: answer.status, edited_at: answer.edited_at });
       } else {
         // Held again by the spam rules: shown as the reader's own, pending.
         comments.splice(comments.indexOf(listed), 1);

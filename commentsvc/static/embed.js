@@ -138,7 +138,7 @@
       else if (v === true) el.setAttribute(k, "");
       else if (v != null && v !== false) el.setAttribute(k, v);
     }
-    el.append(...kids.filter((k) => k != null));
+    el.append(...kids.filter((k) => k != null && k !== false));
     return el;
   }
 
