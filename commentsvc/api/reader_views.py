@@ -10,6 +10,7 @@ from ..models import iso8601
 from ..ratelimit import client_ip
 from . import bp
 from .cors import check_origin, preflight_response
+from .forms import MAX_ID
 from .reader_forms import token_for_delete, validate_edit, validate_report
 from .views import _json_bytes, _site_or_404
 
@@ -21,9 +22,16 @@ def _not_found(comment_id: int) -> ApiError:
     return ApiError(404, "not_found", f"There is no comment {comment_id} to act on.")
 
 
-def _json_site(site_slug: str):
+def _site(site_slug: str, comment_id: int):
     site = _site_or_404(site_slug)
     check_origin(site)
+    if comment_id > MAX_ID:
+        raise _not_found(comment_id)  # beyond the column: no such comment
+    return site
+
+
+def _json_site(site_slug: str, comment_id: int):
+    site = _site(site_slug, comment_id)
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Send application/json.")
     return site
@@ -47,7 +55,7 @@ def comment_preflight(site_slug: str, comment_id: int):
 def report_comment(site_slug: str, comment_id: int):
     """Report a published comment (202; a reader's second report of the same
     comment is answered alike and not counted)."""
-    site = _json_site(site_slug)
+    site = _json_site(site_slug, comment_id)
     report = validate_report(request.get_data(cache=False))
     try:
         reports.file_report(site, comment_id, report, client_ip())
@@ -65,7 +73,7 @@ def _refused(error: edits.EditRefused) -> ApiError:
 @bp.patch(COMMENT)
 def edit_comment(site_slug: str, comment_id: int):
     """Its author replaces a comment's text within the edit window (200)."""
-    site = _json_site(site_slug)
+    site = _json_site(site_slug, comment_id)
     body, token = validate_edit(request.get_data(cache=False), site.max_length)
     try:
         comment = edits.edit_comment(site, comment_id, token, body, client_ip())
@@ -93,8 +101,7 @@ def edit_comment(site_slug: str, comment_id: int):
 @bp.delete(COMMENT)
 def delete_comment(site_slug: str, comment_id: int):
     """Its author deletes a comment within the edit window (204)."""
-    site = _site_or_404(site_slug)
-    check_origin(site)
+    site = _site(site_slug, comment_id)
     token = token_for_delete(
         request.headers.get("X-Edit-Token"), request.get_data(cache=False)
     )
