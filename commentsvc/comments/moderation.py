@@ -276,8 +276,8 @@ def change_by_system(
     moderator: readers' reports, its author's edit or deletion.
 
     A conditional update on the *version* the caller read; the audit row
-    (moderator "system", *reason*), the webhook event *event_type* (by default
-    the new status's, when the status changes) and the thread's title in the
+    (moderator "system", *reason*), the webhook event *event_type* if given and
+    the new status's event when the status changes, and the thread's title in the
     same transaction; read caches invalidated after the commit. Returns False,
     changing nothing, when the comment changed in between.
 
@@ -321,14 +321,18 @@ def change_by_system(
         )
         if retitled:
             db.session.expire(thread)
-        if event_type is None and from_status != to_status:
-            event_type = STATUS_EVENTS.get(to_status)
-        recorded = record_comment_event(comment, event_type) if event_type else None
+        events = [event_type] if event_type else []
+        if from_status != to_status and to_status in STATUS_EVENTS:
+            events.append(STATUS_EVENTS[to_status])
+        deliveries = sum(
+            record_comment_event(comment, kind).deliveries
+            for kind in dict.fromkeys(events)
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    if recorded is not None and recorded.deliveries:
+    if deliveries:
         wake_workers()
     if public:
         invalidate(site_slug, thread_key)

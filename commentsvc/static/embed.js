@@ -205,11 +205,15 @@
     const count = h("h2", { part: "count" });
     const order = h("select", { "aria-label": S.sort, part: "sort", hidden: true },
       h("option", { value: "oldest" }, S.oldest), h("option", { value: "newest" }, S.newest));
-    order.addEventListener("change", () => {
+    order.addEventListener("change", async () => {
       store.set(sortKey, order.value);
+      const body = await page().catch(() => null);
+      if (!body) return;
       comments = [];
+      byId = {};
       moreReplies = {};
-      reload();
+      fresh(body);
+      render();
     });
     const list = h("div");
     const respond = h("div", { part: "form" });
@@ -257,7 +261,7 @@
       retry.hidden = true;
       say(S.loading);
       try {
-        await reload(true);
+        fresh(await page());
       } catch (e) {
         say(S.loadFailed, true);
         retry.hidden = false;
@@ -272,13 +276,11 @@
       seek();
     }
 
-    async function reload(first) {
-      const body = await page();
+    function fresh(body) {
       take(body);
       config = body.config;
       order.value = body.sort;
       order.hidden = false;
-      if (!first) render();
     }
 
     // A permalink (#comment-123): embed-extra.js scrolls to the comment and

@@ -1,6 +1,6 @@
 """The reader features in Chromium: reporting a comment, editing and deleting
-one's own within the window, a permalink to a comment on a later page, and
-replies nested no deeper than the site says at 320 px."""
+one's own within the window, a permalink to a comment on a later page, replies
+nested no deeper than the site says at 320 px, and the reader's order."""
 
 import sqlalchemy as sa
 from factories import make_comment, make_site
@@ -128,3 +128,10 @@ def test_a_permalink_loads_later_pages_and_deep_replies_keep_half_the_column(
     width = root.evaluate("el => el.getBoundingClientRect().width")
     text = deepest.locator(".body").evaluate("el => el.getBoundingClientRect().width")
     assert text >= width / 2, (text, width)
+
+    # The reader's order: newest first, remembered on the next visit.
+    root.get_by_role("combobox", name="Order of comments").select_option("newest")
+    expect(root.locator(".who").first).to_have_text("T3")
+    page.reload()
+    expect(root.get_by_role("combobox")).to_have_value("newest")
+    expect(root.locator(".who").first).to_have_text("T3")
