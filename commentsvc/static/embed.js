@@ -329,6 +329,7 @@
       }
       const n = total;
       count.textContent = n ? (n > 1 ? t("many", { n }) : S.one) : mine.length ? "" : S.none;
+      count.hidden = !count.textContent;
       const tree = (id) => kids[id] && h("ol", {}, ...kids[id].map(item));
       const item = (c) => {
         const body = h("div", { class: "body" });
