@@ -9,8 +9,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import sites as site_service
-from .comments import purge
-from .comments.errors import SiteNotFound, ValidationFailed
+from .comments import closing, purge
+from .comments.errors import SiteNotFound, ThreadNotFound, ValidationFailed
 from .extensions import db
 from .learning.cli import spam_cli
 from .models import CaptchaProvider, Moderator, Role
@@ -21,6 +21,7 @@ from .webhooks.cli import webhooks_cli
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
 moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
 comments_cli = AppGroup("comments", help="Housekeeping of stored comments.")
+threads_cli = AppGroup("threads", help="List threads; open and close them to comments.")
 
 PROVIDERS = click.Choice([p.value for p in CaptchaProvider])
 
@@ -83,6 +84,11 @@ def _site_options(command):
             "--max-reply-depth",
             type=int,
             help="Reply levels shown nested, 1 to 8 (default 4).",
+        ),
+        click.option(
+            "--close-after-days",
+            help="Close each thread to new comments this many days after its "
+            "first comment; 0 or 'off' never closes threads by age (the default).",
         ),
         click.option(
             "--post-rate-limit",
@@ -160,6 +166,7 @@ def list_sites_command():
             f"{site.slug}\t{site.name}\tcaptcha={site.captcha_provider.value}"
             f" (secret {secret})\trequire_email={site.require_email}"
             f"\tpost_rate_limit={site.post_rate_limit or 'default'}"
+            f"\tclose_after_days={site.close_after_days or 'off'}"
             f"\torigins={' '.join(site.allowed_origins or []) or '-'}"
         )
 
@@ -365,10 +372,77 @@ def purge_ips_command(older_than):
     click.echo(f"erased the IP address of {erased} comment{'s' if erased != 1 else ''}")
 
 
+def _set_thread(slug: str, key: str, state: bool | None) -> None:
+    try:
+        closing.set_open(slug, key, state)
+    except SiteNotFound:
+        click.echo(f"error: there is no site {slug!r}", err=True)
+        sys.exit(1)
+    except ThreadNotFound:
+        click.echo(
+            f"error: site {slug!r} has no thread {key!r} (a thread begins with "
+            "its first comment)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@threads_cli.command("close")
+@click.argument("slug")
+@click.argument("key")
+def close_thread_command(slug, key):
+    """Close the thread KEY of the site SLUG: it takes no new comments, whatever
+    the site's rule."""
+    _set_thread(slug, key, False)
+    click.echo(f"closed {slug} {key}")
+
+
+@threads_cli.command("open")
+@click.argument("slug")
+@click.argument("key")
+def open_thread_command(slug, key):
+    """Open the thread KEY of the site SLUG, even past the site's
+    --close-after-days."""
+    _set_thread(slug, key, True)
+    click.echo(f"opened {slug} {key}")
+
+
+@threads_cli.command("follow-site")
+@click.argument("slug")
+@click.argument("key")
+def follow_site_thread_command(slug, key):
+    """Forget a moderator's open or close of the thread KEY: it follows the
+    site's --close-after-days again."""
+    _set_thread(slug, key, None)
+    click.echo(f"{slug} {key} follows the site's rule")
+
+
+@threads_cli.command("list")
+@click.argument("slug")
+@click.option("--closed", "closed_only", is_flag=True, help="Only closed threads.")
+def list_threads_command(slug, closed_only):
+    """The threads of the site SLUG, newest first (tab-separated): key,
+    open/closed, why (a moderator's choice, or the site's rule), approved
+    comments, first comment's time, title."""
+    try:
+        states = closing.thread_states(slug, closed_only)
+    except SiteNotFound:
+        click.echo(f"error: there is no site {slug!r}", err=True)
+        sys.exit(1)
+    for state in states:
+        why = "moderator" if state.rule != "site" else "site rule"
+        click.echo(
+            f"{state.key}\t{'closed' if state.closed else 'open'}\t{why}"
+            f"\t{state.approved}\t{state.created_at.isoformat(timespec='seconds')}"
+            f"\t{state.title or '-'}"
+        )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(sites_cli)
     app.cli.add_command(moderators_cli)
     app.cli.add_command(comments_cli)
+    app.cli.add_command(threads_cli)
     app.cli.add_command(demo_setup_command)
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(spam_cli)

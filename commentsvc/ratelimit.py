@@ -221,7 +221,7 @@ VIEW_LIMITS = {
 # guard against floods (a CDN in front takes most reads anyway), and a Redis round
 # trip would cost more than serving a cached thread. N processes allow up to N
 # times the read limit; posts stay exact, in Redis.
-READ_ENDPOINTS = {"api.list_comments", "api.comments_preflight"}
+READ_ENDPOINTS = {"api.list_comments", "api.thread_counts", "api.comments_preflight"}
 
 
 class ProcessCounter:

@@ -45,6 +45,31 @@ def normalize_origins(values) -> list[str]:
     return origins
 
 
+# The longest close_after_days (a century): beyond it, "off" says it better.
+MAX_CLOSE_AFTER_DAYS = 36_500
+
+
+def close_after_days(value) -> int | None:
+    """A close_after_days setting: days (1 to MAX_CLOSE_AFTER_DAYS), or None for
+    never (given as None, "", 0, "0" or "off").
+
+    Raises:
+        ValueError: anything else.
+    """
+    text = str(value if value is not None else "").strip().lower()
+    if text in ("", "0", "off"):
+        return None
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_CLOSE_AFTER_DAYS:
+        raise ValueError(
+            f"A number of days from 1 to {MAX_CLOSE_AFTER_DAYS}, or 0 or off for never."
+        )
+    return days
+
+
 def _apply(site: Site, changes: dict) -> None:
     errors = {}
     for name, value in changes.items():
@@ -100,6 +125,8 @@ def _apply(site: Site, changes: dict) -> None:
                             "A probability above 0 and at most 1 (like 0.8), "
                             "or empty for automatic."
                         )
+            elif name == "close_after_days":
+                value = close_after_days(value)
             elif name in ("max_length", "trusted_author_min_approved"):
                 value = int(value)
                 if not 1 <= value <= 100_000:

@@ -1,5 +1,6 @@
 """Views of the public API: parse, call the service, serialize."""
 
+import hashlib
 import json
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from flask import Response, current_app, g, request
 
 from ..captcha import CaptchaRefused, dev
 from ..comments import service
-from ..comments.errors import ValidationFailed
+from ..comments.errors import ThreadClosed, ValidationFailed
 from ..comments.listing import BadCursor
 from ..errors import ApiError
 from ..models import CommentStatus, iso8601
@@ -24,6 +25,8 @@ _CAPTCHA_MESSAGES = {
     "and send the comment again.",
     "captcha_invalid": "The captcha could not be verified.",
 }
+
+THREAD_CLOSED_MESSAGE = "Comments are closed."
 
 
 def _site_or_404(slug: str) -> SiteSettings:
@@ -57,6 +60,7 @@ def _client_info() -> service.ClientInfo:
 
 
 @bp.route("/sites/<site_slug>/comments", methods=["OPTIONS"])
+@bp.route("/sites/<site_slug>/counts", methods=["OPTIONS"])
 @bp.route("/sites/<site_slug>/captcha/dev-token", methods=["OPTIONS"])
 @bp.route("/sites/<site_slug>/form-token", methods=["OPTIONS"])
 def comments_preflight(site_slug: str):
@@ -106,6 +110,44 @@ def list_comments(site_slug: str):
     return response.make_conditional(request)
 
 
+def _thread_keys_from_query() -> list[str]:
+    """The 1 to MAX_COUNT_THREADS thread keys of a counts request, without
+    repeats, in their order."""
+    given = request.args.getlist("thread")
+    problem = None
+    if not 1 <= len(given) <= service.MAX_COUNT_THREADS:
+        problem = f"Name 1 to {service.MAX_COUNT_THREADS} threads."
+    keys = [key.strip() for key in given]
+    for key in keys:
+        problem = problem or thread_key_problem(key)
+    if problem:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "Please correct the highlighted fields.",
+            fields={"thread": problem},
+        )
+    return list(dict.fromkeys(keys))
+
+
+@bp.get("/sites/<site_slug>/counts")
+def thread_counts(site_slug: str):
+    """The approved comments of up to 100 threads (a list of articles), for
+    count.js. Public and cacheable like the listing, and dropped from the read
+    cache with it."""
+    site = service.site_view(site_slug) if SLUG.match(site_slug) else None
+    if site is None:
+        raise ApiError(404, "unknown_site", f"There is no site {site_slug!r}.")
+    check_origin(site)
+    counts = service.thread_counts(site, _thread_keys_from_query())
+    body = _json_bytes({"counts": counts})
+    response = Response(body, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["API_CACHE_MAX_AGE"]
+    return response.make_conditional(request)
+
+
 @bp.post("/sites/<site_slug>/comments")
 def post_comment(site_slug: str):
     """Post a new comment; it waits for moderation (202)."""
@@ -118,6 +160,8 @@ def post_comment(site_slug: str):
     submission = validate_submission(site, request.get_data(cache=False))
     try:
         comment = service.submit_comment(site, submission, _client_info())
+    except ThreadClosed:
+        raise ApiError(403, "thread_closed", THREAD_CLOSED_MESSAGE) from None
     except CaptchaRefused as error:
         raise ApiError(403, error.code, _CAPTCHA_MESSAGES[error.code]) from None
     except ValidationFailed as error:

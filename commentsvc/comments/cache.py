@@ -34,6 +34,8 @@ class SiteView:
     slug: str
     allowed_origins: tuple[str, ...]
     config: dict
+    # Threads close this many days after their first comment (None: never).
+    close_after_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,21 @@ ENTRY_BYTES = 1024
 PARTS = {"main": 0.75, "deep": 0.2, "empty": 0.05}
 
 
+@dataclass(frozen=True)
+class Count:
+    """A thread's approved comments, for the counts of article lists."""
+
+    n: int
+
+    @property
+    def cache_size(self) -> int:
+        return 120  # the key (a thread key of up to 512 bytes, usually short) and this
+
+
 def _part(key: tuple, value) -> str:
+    if key[0] == "count":
+        # Unknown (or empty) threads asked for by a list page churn their own part.
+        return "empty" if value.n == 0 else "main"
     if key[0] == "listing":
         if getattr(value, "empty", False):
             return "empty"
@@ -108,6 +124,10 @@ def listing_key(slug: str, thread: str, cursor: str = "", sort: str = "") -> tup
     # The sort asked for (not the one in force): "" and the site's default
     # are two entries with the same page, which a change to the default drops.
     return ("listing", slug, thread, cursor, sort)
+
+
+def count_key(slug: str, thread: str) -> tuple:
+    return ("count", slug, thread)
 
 
 def spam_model_key(slug: str) -> tuple:
@@ -172,14 +192,16 @@ class ReadCache:
 
     # -- invalidation --------------------------------------------------------
     def drop(self, site: str, thread: str | None = None) -> None:
-        """Forget the site's view and listings (one thread, or all of them)."""
+        """Forget the site's view, listings and counts (one thread's, or all)."""
         with self._lock:
             self.generation += 1
             for part in self._parts.values():
                 for key in list(part.entries):
                     if key[1] != site:
                         continue
-                    if thread is None or (key[0] == "listing" and key[2] == thread):
+                    if thread is None or (
+                        key[0] in ("listing", "count") and key[2] == thread
+                    ):
                         part.pop(key)
 
     def forget(self, key: tuple) -> None:

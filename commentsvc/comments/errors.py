@@ -11,3 +11,12 @@ class ValidationFailed(ValueError):
     def __init__(self, fields: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
         self.fields = fields
+
+
+class ThreadNotFound(LookupError):
+    """The site has no thread with the given key (no comment was ever posted)."""
+
+
+class ThreadClosed(PermissionError):
+    """The thread takes no new comments (a moderator closed it, or its site
+    closes threads some days after their first comment)."""

@@ -149,6 +149,34 @@ def thread_id(site_id: int, thread_key: str) -> int | None:
     ).scalar()
 
 
+def thread_row(site_id: int, thread_key: str):
+    """The thread's id, ``comments_open`` and ``created_at`` (what closing
+    needs), or None if it does not exist."""
+    return db.session.execute(
+        sa.select(Thread.id, Thread.comments_open, Thread.created_at).where(
+            Thread.site_id == site_id, Thread.key == thread_key
+        )
+    ).first()
+
+
+def approved_counts(site_id: int, thread_keys: list[str]) -> dict[str, int]:
+    """The approved comments of each of the site's threads *thread_keys* (a
+    thread without any, or that does not exist, is absent), in one query."""
+    if not thread_keys:
+        return {}
+    rows = db.session.execute(
+        sa.select(Thread.key, sa.func.count(Comment.id))
+        .join(Comment, Comment.thread_id == Thread.id)
+        .where(
+            Thread.site_id == site_id,
+            Thread.key.in_(thread_keys),
+            Comment.status == CommentStatus.APPROVED,
+        )
+        .group_by(Thread.key)
+    )
+    return {key: count for key, count in rows}
+
+
 def _after(position: Position | None, newest: bool = False):
     if position is None:
         return sa.true()

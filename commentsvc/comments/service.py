@@ -20,19 +20,21 @@ from ..spam import rules
 from ..spam.verdict import Verdict
 from ..webhooks.outbox import COMMENT_CREATED, comment_payload, record_event
 from ..webhooks.wake import wake_workers
-from . import flight, listing
+from . import closing, flight, listing
 from .bans import active_ban
 from .cache import (
+    Count,
     Listing,
     SiteView,
+    count_key,
     invalidate,
     listing_key,
     read_cache,
     site_key,
 )
-from .errors import ValidationFailed
+from .errors import ThreadClosed, ValidationFailed
 from .render import render_body
-from .threads import ThreadRef, forget_cached, get_or_create_thread, set_title
+from .threads import find_thread, forget_cached, get_or_create_thread, set_title
 
 ACCEPTED_MESSAGE = "Your comment is awaiting moderation."
 PUBLISHED_MESSAGE = "Your comment has been published."
@@ -145,13 +147,19 @@ def submit_comment(
     earlier comments, Akismet (outside it), and the insert with its webhook
     event (see commentsvc.spam). Spam is stored as such, never discarded.
 
+    A closed thread (see closing) is refused first, before the captcha token
+    or the form token is spent: the reader may keep the text for elsewhere.
+
     Raises:
+        ThreadClosed: the thread takes no new comments; nothing stored or spent.
         ValidationFailed: the parent is unknown, unpublished or on another page,
             or the formatted body is over MAX_HTML_BYTES.
         captcha.CaptchaExpired: the token expired or was used; nothing stored.
         captcha.CaptchaInvalid: no token, or a bad one; nothing stored.
         sqlalchemy.exc.DBAPIError: the database failed; nothing was stored.
     """
+    if closing.is_closed(site, find_thread(site, submission.thread)):
+        raise ThreadClosed(submission.thread)
     verdict = verdict or Verdict()
     body_html = render_body(submission.body)
     if len(body_html.encode()) > MAX_HTML_BYTES:
@@ -190,7 +198,7 @@ def submit_comment(
             # thread's. A held post's title waits for its approval.
             retitled = set_title(thread.id, submission.title)
             if retitled:
-                thread = ThreadRef(thread.id, thread.key, thread.url, submission.title)
+                thread = thread._replace(title=submission.title)
         edit_token = new_edit_token() if site.edit_window_seconds else None
         values = {
             "site_id": site.id,
@@ -268,6 +276,7 @@ def site_view(slug: str) -> SiteView | None:
             slug=site.slug,
             allowed_origins=tuple(site.allowed_origins or ()),
             config=public_site_config(site),
+            close_after_days=site.close_after_days,
         )
         cache.put(key, view, generation)
     return view
@@ -311,7 +320,8 @@ def thread_listing(
     generation = cache.generation
 
     def build() -> tuple[str, bytes]:
-        thread = listing.thread_id(site.id, thread_key)
+        row = listing.thread_row(site.id, thread_key)
+        thread = row.id if row is not None else None
         if thread is None:
             if position is not None:
                 raise listing.BadCursor(cursor)
@@ -338,6 +348,9 @@ def thread_listing(
                 "comments": page.comments,
                 "more_replies": page.more_replies,
                 "next": page.next,
+                # By the site's rule too: a page cached across the moment
+                # the thread closes says so late (the post is refused anyway).
+                "closed": closing.is_closed(site, row),
                 "config": site.config,
             },
             ensure_ascii=False,
@@ -350,3 +363,30 @@ def thread_listing(
     found = Listing(body, etag, empty=_EMPTY in body)
     cache.put(key, found, generation)
     return found
+
+
+# The most threads one counts request may name (a page of article links).
+MAX_COUNT_THREADS = 100
+
+
+def thread_counts(site: SiteView, thread_keys: list[str]) -> dict[str, int]:
+    """The approved comments of each of *thread_keys* (0 for a thread that does
+    not exist), in their order. Each count is cached in-process like the
+    listings and dropped with them when a comment of its thread is published
+    or unpublished; the ones missing are read in one query."""
+    cache = read_cache()
+    counts: dict[str, int] = {}
+    missing = []
+    for key in thread_keys:
+        found = cache.get(count_key(site.slug, key))
+        if found is None:
+            missing.append(key)
+        else:
+            counts[key] = found.n
+    if missing:
+        generation = cache.generation
+        fresh = listing.approved_counts(site.id, missing)
+        for key in missing:
+            counts[key] = fresh.get(key, 0)
+            cache.put(count_key(site.slug, key), Count(counts[key]), generation)
+    return {key: counts[key] for key in thread_keys}

@@ -7,6 +7,7 @@ the title its post offered), so only what a moderator (or the site's trust in an
 author) let through is ever shown as a page's title.
 """
 
+from datetime import datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -24,13 +25,21 @@ class ThreadRef(NamedTuple):
     key: str
     url: str
     title: str | None
+    # What closing.is_closed needs: a moderator's choice, and the first post's time.
+    comments_open: bool | None = None
+    created_at: datetime | None = None
 
 
 _threads = Thread.__table__
 _comments = Comment.__table__
 # Built once: every post runs it.
 _FIND = sa.select(
-    _threads.c.id, _threads.c.key, _threads.c.url, _threads.c.title
+    _threads.c.id,
+    _threads.c.key,
+    _threads.c.url,
+    _threads.c.title,
+    _threads.c.comments_open,
+    _threads.c.created_at,
 ).where(
     _threads.c.site_id == sa.bindparam("site_id"), _threads.c.key == sa.bindparam("key")
 )
@@ -44,6 +53,25 @@ _LATEST_APPROVED_TITLE = (
     .order_by(_comments.c.created_at.desc(), _comments.c.id.desc())
     .limit(1)
 )
+
+
+def find_thread(site, key: str) -> ThreadRef | None:
+    """The thread *key* of *site* as posts use it, or None if it does not exist
+    yet (cached like :func:`get_or_create_thread`'s rows)."""
+    cache = read_cache()
+    cache_key = thread_key(site.slug, key)
+    thread = cache.get(cache_key)
+    if thread is not None:
+        return thread
+    generation = cache.generation
+    row = (
+        db.session.connection().execute(_FIND, {"site_id": site.id, "key": key}).first()
+    )
+    if row is None:
+        return None
+    thread = ThreadRef(*row)
+    cache.put(cache_key, thread, generation)
+    return thread
 
 
 def get_or_create_thread(site, key: str, url: str):
@@ -69,6 +97,7 @@ def get_or_create_thread(site, key: str, url: str):
     params = {"site_id": site.id, "key": key}
     thread = connection.execute(_FIND, params).first()
     if thread is not None:
+        thread = ThreadRef(*thread)
         cache.put(cache_key, thread, generation)
         return thread  # the common case: one query
     insert = (
@@ -80,7 +109,7 @@ def get_or_create_thread(site, key: str, url: str):
         .on_conflict_do_nothing(index_elements=["site_id", "key"])
     )
     # Inserted above, or by the transaction the insert waited for.
-    return connection.execute(_FIND, params).one()
+    return ThreadRef(*connection.execute(_FIND, params).one())
 
 
 def approved_title(thread_id: int) -> str | None:
@@ -105,6 +134,6 @@ def set_title(thread_id: int, title: str | None) -> bool:
 
 
 def forget_cached(site_slug: str, key: str) -> None:
-    """The thread's row changed (its title): drop it from every process's cache.
-    Call after the commit."""
+    """The thread's row changed (its title, open or closed): drop it from every
+    process's cache. Call after the commit."""
     invalidate_key(thread_key(site_slug, key))

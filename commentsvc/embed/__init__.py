@@ -1,5 +1,6 @@
-"""The embed script a site's pages load: ``/embed.js`` (and the dev captcha's
-widget, ``/captcha-dev.js``), at stable addresses."""
+"""The scripts a site's pages load, at stable addresses: ``/embed.js``,
+``/count.js`` (counts for lists of articles) and the dev captcha's widget,
+``/captcha-dev.js``."""
 
 from flask import Blueprint
 

@@ -1,6 +1,6 @@
-"""Serve the embed's JavaScript: minified, a stable URL, a content-hash ETag,
-cacheable, gzipped for every browser that accepts it (gunicorn compresses
-nothing)."""
+"""Serve the embed's JavaScript (embed.js, count.js): minified, a stable URL,
+a content-hash ETag, cacheable, gzipped for every browser that accepts it
+(gunicorn compresses nothing)."""
 
 import gzip
 import hashlib
@@ -81,6 +81,13 @@ def embed_extra_js():
     """The embed's reader features (report, edit, delete, permalinks to later
     pages), loaded by embed.js on first use."""
     return _script("embed-extra.js")
+
+
+@bp.get("/count.js")
+def count_js():
+    """Comment counts for lists of articles: fills every data-commentsvc-count
+    element of a page with one request (per 100 threads)."""
+    return _script("count.js")
 
 
 @bp.get("/captcha-dev.js")

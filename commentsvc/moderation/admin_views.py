@@ -102,7 +102,7 @@ def _settings_form(site: Site | None = None) -> SiteSettingsForm:
         form.allowed_origins.data = "\n".join(site.allowed_origins or [])
         form.captcha_provider.data = site.captcha_provider.value
         form.moderation_policy.data = site.moderation_policy.value
-        for name in ("spam_threshold", "spam_hold_threshold"):
+        for name in ("spam_threshold", "spam_hold_threshold", "close_after_days"):
             if getattr(site, name) is None:
                 form[name].data = ""
         # Write-only secrets are never sent back to the browser.
@@ -137,6 +137,7 @@ def site_settings(slug: str):
             "moderation_policy": form.moderation_policy.data,
             "trusted_author_min_approved": form.trusted_author_min_approved.data,
             "max_length": form.max_length.data,
+            "close_after_days": form.close_after_days.data,
             "max_links": form.max_links.data,
             "blocked_words": form.blocked_words.data or "",
             "watch_words": form.watch_words.data or "",

@@ -110,6 +110,11 @@ class SiteSettingsForm(FlaskForm):
         "Akismet API key (write-only)", validators=[Length(max=200)]
     )
     clear_akismet_key = BooleanField("Turn Akismet off")
+    close_after_days = StringField(
+        "Close threads to new comments this many days after their first comment "
+        "(empty or 0: never)",
+        validators=[Length(max=10)],
+    )
     spam_filter_enabled = BooleanField("Learning spam filter (learns from decisions)")
     spam_threshold = StringField(
         "Store as spam at probability (empty: automatic)",

@@ -7,19 +7,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..comments import bans as ban_service
+from ..comments import closing
 from ..comments import reports as report_service
-from ..comments.errors import ValidationFailed
+from ..comments.errors import ThreadNotFound, ValidationFailed
 from ..comments.moderation import (
     ACTIONS,
     NotAllowed,
     Target,
     UnknownComment,
     audit_page,
+    can_moderate,
     get_comment_for,
     moderate,
 )
 from ..comments.queue import QueueFilters, pending_count, queue_page
-from ..models import BanKind, CommentStatus
+from ..extensions import db
+from ..models import BanKind, CommentStatus, Thread
 from . import bp
 from .forms import BanForm, DecisionForm, EmptyForm
 from .views import safe_next, visible_sites
@@ -73,7 +76,43 @@ def queue():
         ban_form=BanForm(),
         logout_form=EmptyForm(),
         actions=ACTIONS,
+        thread_closed=_thread_closed(page.comments),
     )
+
+
+def _thread_closed(comments) -> dict[int, bool]:
+    """Whether each comment's thread is closed, by thread id."""
+    return {c.thread_id: closing.is_closed(c.site, c.thread) for c in comments}
+
+
+@bp.post("/threads/<int:thread_id>/comments-open")
+@login_required
+def thread_open(thread_id: int):
+    """Open or close a thread to new comments (``state``: open, closed), or let
+    it follow its site's rule again (site)."""
+    back = safe_next(request.form.get("next")) or url_for("moderation.queue")
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or not can_moderate(current_user, thread.site_id):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(back)
+    state = request.form.get("state", "")
+    if state not in closing.STATES:
+        flash("Unknown action.", "error")
+        return redirect(back)
+    slug, key = thread.site.slug, thread.key
+    try:
+        closing.set_open(slug, key, closing.STATES[state], current_user)
+    except ThreadNotFound:
+        abort(404)
+    said = {
+        "open": "opened to new comments",
+        "closed": "closed to new comments",
+        "site": "following the site's rule",
+    }[state]
+    flash(f"Thread {key} {said}.", "info")
+    return redirect(back)
 
 
 def _parse_target(raw: str) -> Target | None:

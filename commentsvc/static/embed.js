@@ -56,6 +56,7 @@
     sort: "Order of comments",
     oldest: "Oldest first",
     newest: "Newest first",
+    closed: "Comments are closed.",
   };
 
   // Captcha providers: the script to load on the reader's first interaction.
@@ -231,6 +232,7 @@
     let byId = {};
     let parentId = null;
     let form;
+    let closed;
 
     async function page(cursor) {
       const q = encodeURIComponent;
@@ -269,9 +271,11 @@
       }
       status.remove();
       retry.remove();
-      form = makeForm();
+      // A closed thread: its comments, no form and no Reply (a draft stays stored).
+      if (closed) close();
+      else form = makeForm();
       render();
-      form.restore();
+      if (form) form.restore();
       addEventListener("hashchange", seek);
       seek();
     }
@@ -280,6 +284,7 @@
       take(body);
       config = body.config;
       order.value = body.sort;
+      closed = body.closed;
       order.hidden = false;
     }
 
@@ -288,6 +293,12 @@
     function seek() {
       const id = (/^#comment-(\d+)$/.exec(location.hash) || [])[1];
       if (id) useExtra().then((x) => x.find(ctx, id), () => {});
+    }
+
+    function close() {
+      closed = true;
+      parentId = form = null;
+      respond.replaceChildren(h("p", { class: "note", role: "status", part: "closed" }, S.closed));
     }
 
     async function more(button, cursor, root) {
@@ -363,7 +374,7 @@
             c.to && h("span", { class: "note" }, " · ", t("inReplyTo", { name: c.to })),
             body,
             c.mine && h("p", { class: "note" }, c.status === "approved" ? S.published : S.pending),
-            !c.mine && !c.deleted &&
+            !c.mine && !c.deleted && !closed &&
               h("button", { type: "button", class: "link", "aria-label": label,
                 onclick: () => form.open(c) }, S.reply),
             !c.mine && !c.deleted && !own && button(S.report, "report"),
@@ -381,7 +392,8 @@
         (byId[root] ? byId[root].el : list).append(button);
       }
       if (next) list.append(moreButton(S.more, next, null));
-      form.open(byId[parentId], true);
+      if (form) form.open(byId[parentId], true);
+      else list.after(respond);
     }
 
     function makeForm() {
@@ -542,6 +554,8 @@
         }
         // A token is good once: anything but a refusal before verification spends it.
         if (captcha && res.status !== 422 && res.status !== 429) captcha.reset();
+        // Closed meanwhile: nothing was spent or stored; the draft stays.
+        if (error.code === "thread_closed") return close(), render();
         if (res.status === 202) {
           formToken = ft = null; // good for one comment
           return posted(payload, answer);
@@ -721,7 +735,7 @@
   }
 
   const start = () =>
-    document.querySelectorAll("[data-commentsvc-site]").forEach((el) => el.shadowRoot || mount(el));
+    document.querySelectorAll(":not(script)[data-commentsvc-site]").forEach((el) => el.shadowRoot || mount(el));
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

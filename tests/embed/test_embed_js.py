@@ -73,3 +73,35 @@ def test_dev_captcha_widget_is_served_only_where_the_dev_provider_is_on(
     if enabled:
         assert response.content_type == "text/javascript; charset=utf-8"
         assert b"commentsvcDevCaptcha" in response.data
+
+
+COUNT_BUDGET = 1536  # bytes of count.js as pages get it, gzipped
+
+
+def test_count_js_fits_its_gzipped_budget():
+    served = minify((STATIC / "count.js").read_bytes())
+    size = len(gzip.compress(served, compresslevel=9))
+    assert size <= COUNT_BUDGET, (
+        f"count.js is {size} bytes gzipped, over {COUNT_BUDGET}"
+    )
+
+
+def test_count_js_is_served_like_the_embed_minified_gzipped_and_cacheable(client):
+    plain = client.get("/count.js")
+    assert plain.status_code == 200
+    assert plain.content_type == "text/javascript; charset=utf-8"
+    assert plain.cache_control.public
+    assert plain.cache_control.max_age == 3600
+    assert plain.headers["Access-Control-Allow-Origin"] == "*"
+    assert plain.data == minify((STATIC / "count.js").read_bytes())
+    assert plain.data.startswith(b"/*! commentsvc count.js")
+
+    response = client.get("/count.js", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert len(response.data) <= COUNT_BUDGET
+    assert gzip.decompress(response.data) == plain.data
+    again = client.get(
+        "/count.js",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": response.headers["ETag"]},
+    )
+    assert again.status_code == 304
