@@ -65,6 +65,29 @@ def _site_options(command):
             "or 'auto' (the default: 0.35; 0.5 while only the starter model judges).",
         ),
         click.option(
+            "--report-threshold",
+            type=int,
+            help="Reports from different readers that send a comment back to "
+            "Pending (default 3).",
+        ),
+        click.option(
+            "--edit-window",
+            "edit_window_seconds",
+            type=int,
+            help="Seconds an author may edit or delete their comment (default "
+            "300; 0: never).",
+        ),
+        click.option(
+            "--default-sort",
+            type=click.Choice(["oldest", "newest"]),
+            help="The order readers see first (default oldest).",
+        ),
+        click.option(
+            "--max-reply-depth",
+            type=int,
+            help="Reply levels shown nested, 1 to 8 (default 4).",
+        ),
+        click.option(
             "--close-after-days",
             help="Close each thread to new comments this many days after its "
             "first comment; 0 or 'off' never closes threads by age (the default).",

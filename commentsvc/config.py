@@ -84,6 +84,9 @@ DEFAULTS = {
     "RATELIMIT_POST_ALL_SITES": "100/hour",
     "RATELIMIT_READ": "600/minute",
     "RATELIMIT_CAPTCHA": "30/minute",
+    # Readers' reports, and authors' edits and deletions, per client IP.
+    "RATELIMIT_REPORT": "5/minute;30/day",
+    "RATELIMIT_EDIT": "10/minute;100/day",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
     # Per account, from anywhere: applies only when the login has no captcha
     # (LOGIN_CAPTCHA_PROVIDER "none"), since it lets anyone lock an account.
@@ -200,6 +203,8 @@ PARSERS = {
     "RATELIMIT_POST_ALL_SITES": _parse_limits,
     "RATELIMIT_READ": _parse_limits,
     "RATELIMIT_CAPTCHA": _parse_limits,
+    "RATELIMIT_REPORT": _parse_limits,
+    "RATELIMIT_EDIT": _parse_limits,
     "RATELIMIT_LOGIN_IP": _parse_limits,
     "RATELIMIT_LOGIN_ACCOUNT": _parse_limits,
     "RATELIMIT_LOGIN_ACCOUNT_IP": _parse_limits,

@@ -14,6 +14,15 @@ from .origins import normalize_origin
 from .ratelimit import validate_limits
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# The listing's orders (docs/embed.md).
+SORTS = ("oldest", "newest")
+# The reader features' settings and their ranges. Nesting stops at 8 levels:
+# deeper, a 320 px column would leave a reply less than half of it.
+_READER_RANGES = {
+    "report_threshold": (1, 1000),
+    "edit_window_seconds": (0, 86_400),
+    "max_reply_depth": (1, 8),
+}
 
 
 def normalize_origins(values) -> list[str]:
@@ -122,6 +131,13 @@ def _apply(site: Site, changes: dict) -> None:
                 value = int(value)
                 if not 1 <= value <= 100_000:
                     raise ValueError("A number from 1 to 100000.")
+            elif name in _READER_RANGES:
+                value, (low, high) = int(value), _READER_RANGES[name]
+                if not low <= value <= high:
+                    raise ValueError(f"A number from {low} to {high}.")
+            elif name == "default_sort":
+                if value not in SORTS:
+                    raise ValueError("Either oldest or newest.")
             elif name in ("max_links", "min_submit_seconds"):
                 value = int(value)
                 if not 0 <= value <= 3600:

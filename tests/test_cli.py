@@ -205,6 +205,25 @@ def test_update_settings(invoke, site_row):
     assert site.allowed_origins == ["https://news.example"]  # untouched
 
 
+def test_update_reader_settings(invoke, site_row):
+    create_news(invoke)
+    site = site_row("news")
+    defaults = (site.report_threshold, site.edit_window_seconds)
+    assert defaults + (site.default_sort, site.max_reply_depth) == (3, 300, "oldest", 4)
+    result = invoke(
+        "sites", "update", "news", "--report-threshold", "5", "--edit-window", "0",
+        "--default-sort", "newest", "--max-reply-depth", "2",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    site = site_row("news")
+    assert (site.report_threshold, site.edit_window_seconds) == (5, 0)
+    assert (site.default_sort, site.max_reply_depth) == ("newest", 2)
+    refused = invoke("sites", "update", "news", "--max-reply-depth", "9")
+    assert refused.exit_code != 0
+    assert "max_reply_depth" in refused.output
+    assert site_row("news").max_reply_depth == 2
+
+
 @pytest.mark.parametrize("option", ["--origin", "--add-origin", "--remove-origin"])
 def test_update_with_a_bad_origin_changes_nothing(invoke, site_row, option):
     create_news(invoke)

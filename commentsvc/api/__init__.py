@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import openapi, views  # noqa: E402,F401  (registers the routes on bp)
+from . import openapi, reader_views, views  # noqa: E402,F401  (registers the routes on bp)

@@ -71,9 +71,10 @@ def add_cors_headers(response: Response) -> Response:
     return response
 
 
-def preflight_response(methods: str = "GET, POST") -> Response:
+def preflight_response(methods: str = "GET, POST", headers: str = "") -> Response:
     response = Response(status=204)
     response.headers["Access-Control-Allow-Methods"] = methods
-    response.headers["Access-Control-Allow-Headers"] = "Content-Type, If-None-Match"
+    allowed = "Content-Type, If-None-Match" + (f", {headers}" if headers else "")
+    response.headers["Access-Control-Allow-Headers"] = allowed
     response.headers["Access-Control-Max-Age"] = "86400"
     return response

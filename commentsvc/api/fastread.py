@@ -65,16 +65,19 @@ class FastReads:
             environ.get("QUERY_STRING", ""), keep_blank_values=True, errors="replace"
         )
         query = dict(params)
-        if len(query) != len(params) or not 1 <= len(query) <= 2:
+        if len(query) != len(params) or not 1 <= len(query) <= 3:
             return None
-        if "thread" not in query or set(query) - {"thread", "cursor"}:
+        if "thread" not in query or set(query) - {"thread", "cursor", "sort"}:
             return None
+        sort = query.get("sort", "")
+        if sort not in ("", "oldest", "newest"):
+            return None  # the app answers the 422
         key = query["thread"].strip()
         if thread_key_problem(key):
             return None  # the app answers the 422
         cursor = query.get("cursor", "")
         site = self.cache.get(site_key(slug))
-        listing = self.cache.get(listing_key(slug, key, cursor)) if site else None
+        listing = self.cache.get(listing_key(slug, key, cursor, sort)) if site else None
         if listing is None:
             return None
         origin = environ.get("HTTP_ORIGIN")

@@ -54,6 +54,9 @@ VIEW_LIMITS = {
         (post_limits, site_client_bucket, None),
         (config_limit("RATELIMIT_POST_ALL_SITES"), all_sites_client_bucket, None),
     ],
+    "api.report_comment": [(config_limit("RATELIMIT_REPORT"), client_bucket, None)],
+    "api.edit_comment": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
+    "api.delete_comment": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
     "api.form_token": [(config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],
     "api.dev_captcha_token": [(config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],
 }

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import timedelta
 
 from flask import Response, current_app, g, request
 
@@ -10,9 +11,9 @@ from ..comments import service
 from ..comments.errors import ThreadClosed, ValidationFailed
 from ..comments.listing import BadCursor
 from ..errors import ApiError
-from ..models import CommentStatus
+from ..models import CommentStatus, iso8601
 from ..ratelimit import client_ip
-from ..sites import SLUG, SiteSettings
+from ..sites import SLUG, SORTS, SiteSettings
 from ..spam import formtoken
 from . import bp
 from .cors import check_origin, preflight_response
@@ -71,8 +72,9 @@ def comments_preflight(site_slug: str):
 
 @bp.get("/sites/<site_slug>/comments")
 def list_comments(site_slug: str):
-    """A page of a thread's approved comments, oldest first, and the site's
-    public config; ``cursor`` names a later page (see comments/listing.py).
+    """A page of a thread's approved comments, oldest (or ``sort=newest``)
+    first, and the site's public config; ``cursor`` names a later page (see
+    comments/listing.py).
 
     Public and cacheable: nothing in it differs per reader. Served from the
     in-process read cache; a moderation decision invalidates it.
@@ -82,14 +84,24 @@ def list_comments(site_slug: str):
         raise ApiError(404, "unknown_site", f"There is no site {site_slug!r}.")
     check_origin(site)
     cursor = request.args.get("cursor", "")
+    sort = request.args.get("sort", "")
+    if sort not in ("", *SORTS):
+        raise ApiError(
+            422,
+            "validation_failed",
+            "Please correct the highlighted fields.",
+            fields={"sort": "Either oldest or newest."},
+        )
     try:
-        listing = service.thread_listing(site, _thread_key_from_query(), cursor)
+        listing = service.thread_listing(site, _thread_key_from_query(), cursor, sort)
     except BadCursor:
         raise ApiError(
             422,
             "validation_failed",
             "Please correct the highlighted fields.",
-            fields={"cursor": "Not a cursor of this thread: use one a page gave."},
+            fields={
+                "cursor": "Not a cursor of this thread and order: use one a page gave."
+            },
         ) from None
     response = Response(listing.body, mimetype="application/json")
     response.set_etag(listing.etag)
@@ -166,6 +178,12 @@ def post_comment(site_slug: str):
         "status": "approved" if published else "pending",
         "message": service.PUBLISHED_MESSAGE if published else service.ACCEPTED_MESSAGE,
     }
+    if comment.edit_token:
+        # Kept by the embed so this browser may edit or delete the comment.
+        payload["edit_token"] = comment.edit_token
+        payload["edit_until"] = iso8601(
+            comment.created_at + timedelta(seconds=site.edit_window_seconds)
+        )
     return Response(_json_bytes(payload), status=202, mimetype="application/json")
 
 

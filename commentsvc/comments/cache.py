@@ -120,8 +120,10 @@ def thread_key(slug: str, thread: str) -> tuple:
     return ("thread", slug, thread)
 
 
-def listing_key(slug: str, thread: str, cursor: str = "") -> tuple:
-    return ("listing", slug, thread, cursor)
+def listing_key(slug: str, thread: str, cursor: str = "", sort: str = "") -> tuple:
+    # The sort asked for (not the one in force): "" and the site's default
+    # are two entries with the same page, which a change to the default drops.
+    return ("listing", slug, thread, cursor, sort)
 
 
 def count_key(slug: str, thread: str) -> tuple:

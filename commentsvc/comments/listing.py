@@ -12,7 +12,13 @@ comments, at most ``replies`` replies under each, and never more than
 Cursors are positions, not offsets: ``(created_at, id)`` of the last comment
 served, so reading every page in turn returns every approved comment exactly
 once even while others are approved in between. A top-level comment that is no
-longer published still holds its place for the published replies under it.
+longer published still holds its place for the published replies under it; a
+deleted one (or a deleted reply with published replies) is shown as a
+placeholder (``"deleted": true``, no author or text).
+
+Top-level comments come oldest first, or newest first (``newest``); replies are
+always oldest first under their top-level comment. A cursor records its order,
+so it stays valid for the order it was given in only.
 """
 
 import base64
@@ -31,6 +37,9 @@ MAX_PAGE_BYTES = 256 * 1024
 # small; this much of the budget is kept for it.
 _ENVELOPE_BYTES = 8 * 1024
 
+# A top-level comment shown in its place: published, or a placeholder.
+_SHOWN = (CommentStatus.APPROVED, CommentStatus.DELETED)
+
 # Before any reply: where the replies of a top-level comment start.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -41,6 +50,8 @@ _COLUMNS = (
     Comment.author,
     Comment.body_html,
     Comment.created_at,
+    Comment.edited_at,
+    Comment.status,
 )
 
 
@@ -56,6 +67,7 @@ class Position:
     root: int | None
     created_at: datetime
     id: int
+    newest: bool = False
 
 
 @dataclass
@@ -65,8 +77,12 @@ class Page:
     more_replies: dict[str, str]
 
 
-def encode_cursor(root: int | None, created_at: datetime, ident: int) -> str:
+def encode_cursor(
+    root: int | None, created_at: datetime, ident: int, newest: bool = False
+) -> str:
     raw = f"{root or ''}|{as_utc(created_at).isoformat()}|{ident}"
+    if newest:
+        raw += "|n"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -80,22 +96,37 @@ def decode_cursor(cursor: str) -> Position:
         if len(cursor) > 200:
             raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        root, when, ident = raw.split("|")
+        root, when, ident, *order = raw.split("|")
+        if order not in ([], ["n"]):
+            raise ValueError("order")
         created_at = as_utc(datetime.fromisoformat(when))
         if created_at.tzinfo is None:
             raise ValueError("naive")
-        return Position(int(root) if root else None, created_at, int(ident))
+        root = int(root) if root else None
+        return Position(root, created_at, int(ident), bool(order))
     except (ValueError, UnicodeDecodeError):
         raise BadCursor(cursor) from None
 
 
 def _public(row) -> dict:
+    if row.status == CommentStatus.DELETED:
+        # Holds the place of its published replies; nothing of it is shown.
+        return {
+            "id": row.id,
+            "parent_id": row.parent_id,
+            "author": "",
+            "html": "",
+            "created_at": iso8601(row.created_at),
+            "edited_at": None,
+            "deleted": True,
+        }
     return {
         "id": row.id,
         "parent_id": row.parent_id,
         "author": row.author,
         "html": row.body_html,
         "created_at": iso8601(row.created_at),
+        "edited_at": iso8601(row.edited_at),
     }
 
 
@@ -146,14 +177,18 @@ def approved_counts(site_id: int, thread_keys: list[str]) -> dict[str, int]:
     return {key: count for key, count in rows}
 
 
-def _after(position: Position | None):
+def _after(position: Position | None, newest: bool = False):
     if position is None:
         return sa.true()
     key = sa.tuple_(Comment.created_at, Comment.id)
+    if newest:
+        return key < (position.created_at, position.id)
     return key > (position.created_at, position.id)
 
 
-def _top_level(thread: int, position: Position | None, limit: int) -> list:
+def _top_level(
+    thread: int, position: Position | None, limit: int, newest: bool = False
+) -> list:
     """Top-level comments to show, in order: published ones, and unpublished
     ones with published replies (the replies keep their place)."""
     member = sa.orm.aliased(Comment)
@@ -164,23 +199,36 @@ def _top_level(thread: int, position: Position | None, limit: int) -> list:
     )
     return list(
         db.session.execute(
-            sa.select(*_COLUMNS, Comment.status)
+            sa.select(*_COLUMNS)
             .where(
                 Comment.thread_id == thread,
                 Comment.root_id.is_(None),
-                _after(position),
+                _after(position, newest),
                 sa.or_(Comment.status == CommentStatus.APPROVED, has_published_reply),
             )
-            .order_by(Comment.created_at, Comment.id)
+            .order_by(
+                *(
+                    (Comment.created_at.desc(), Comment.id.desc())
+                    if newest
+                    else (Comment.created_at, Comment.id)
+                )
+            )
             .limit(limit)
         )
     )
 
 
 def _replies(roots: list[int], position: Position | None, each: int) -> dict:
-    """Up to *each* published replies under each of *roots*, oldest first."""
+    """Up to *each* published replies under each of *roots*, oldest first (and
+    deleted ones with published replies of their own, as placeholders)."""
     if not roots:
         return {}
+    child = sa.orm.aliased(Comment)
+    has_published_reply = (
+        sa.select(child.id)
+        .where(child.parent_id == Comment.id, child.status == CommentStatus.APPROVED)
+        .exists()
+    )
     ranked = (
         sa.select(
             *_COLUMNS,
@@ -193,7 +241,10 @@ def _replies(roots: list[int], position: Position | None, each: int) -> dict:
         )
         .where(
             Comment.root_id.in_(roots),
-            Comment.status == CommentStatus.APPROVED,
+            sa.or_(
+                Comment.status == CommentStatus.APPROVED,
+                sa.and_(Comment.status == CommentStatus.DELETED, has_published_reply),
+            ),
             _after(position),
         )
         .subquery()
@@ -225,25 +276,30 @@ def _fit(rows: list, budget: int, first: bool) -> tuple[list[dict], int]:
 
 
 def top_page(
-    thread: int, position: Position | None, page_size: int, replies: int
+    thread: int,
+    position: Position | None,
+    page_size: int,
+    replies: int,
+    newest: bool = False,
 ) -> Page:
-    """A page of top-level comments (after *position*), each with its replies."""
-    units = _top_level(thread, position, page_size + 1)
+    """A page of top-level comments (after *position*, oldest or *newest*
+    first), each with its replies."""
+    units = _top_level(thread, position, page_size + 1, newest)
     under = _replies([u.id for u in units[:page_size]], None, replies + 1)
     budget = MAX_PAGE_BYTES - _ENVELOPE_BYTES
     page = Page([], None, {})
     last = None
     for index, unit in enumerate(units):
         if index == page_size:
-            page.next = encode_cursor(None, last.created_at, last.id)
+            page.next = encode_cursor(None, last.created_at, last.id, newest)
             break
-        shown = [unit] if unit.status == CommentStatus.APPROVED else []
+        shown = [unit] if unit.status in _SHOWN else []
         members = under.get(unit.id, [])
         items, used = _fit(shown + members[:replies], budget, not page.comments)
         if len(items) < len(shown) + min(len(members), replies) and page.comments:
             # The whole top-level comment (with its first replies) goes on the
             # next page rather than be cut here.
-            page.next = encode_cursor(None, last.created_at, last.id)
+            page.next = encode_cursor(None, last.created_at, last.id, newest)
             break
         page.comments += items
         budget -= used
@@ -255,6 +311,7 @@ def top_page(
                 unit.id,
                 after.created_at if after else _EPOCH,
                 after.id if after else 0,
+                newest,
             )
     return page
 
@@ -275,5 +332,7 @@ def replies_page(thread: int, position: Position, page_size: int) -> Page:
     page = Page(items, None, {})
     if len(items) < len(rows):
         last = rows[len(items) - 1]
-        page.next = encode_cursor(position.root, last.created_at, last.id)
+        page.next = encode_cursor(
+            position.root, last.created_at, last.id, position.newest
+        )
     return page

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..mail.wake import wake_mail_workers
 from ..models import (
     Comment,
+    CommentReport,
     CommentStatus,
     ModerationEvent,
     Moderator,
@@ -237,6 +238,17 @@ def moderate(
                 feedback.append(lesson)
             decision.changed.append(comment.id)
             changed_sites.add(comment.site_id)
+        if decision.changed:
+            # A moderator has decided: the comment's open reports are settled
+            # (they leave the Reported tab; new ones count afresh).
+            db.session.execute(
+                sa.update(CommentReport)
+                .where(
+                    CommentReport.comment_id.in_(decision.changed),
+                    CommentReport.resolved_at.is_(None),
+                )
+                .values(resolved_at=now, resolved_by_id=moderator.id)
+            )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -255,6 +267,83 @@ def moderate(
         # After the commit: Akismet's answer never holds up a decision.
         akismet_check.send_feedback(feedback)
     return decision
+
+
+def change_by_system(
+    comment_id: int,
+    version: int,
+    to_status: CommentStatus,
+    reason: str,
+    event_type: str | None = None,
+    values: dict | None = None,
+) -> bool:
+    """Move a comment to *to_status*, storing *values* with it, for no
+    moderator: readers' reports, its author's edit or deletion.
+
+    A conditional update on the *version* the caller read; the audit row
+    (moderator "system", *reason*), the webhook event *event_type* if given and
+    the new status's event when the status changes, and the thread's title in the
+    same transaction; read caches invalidated after the commit. Returns False,
+    changing nothing, when the comment changed in between.
+
+    Raises:
+        UnknownComment: no such comment.
+        sqlalchemy.exc.SQLAlchemyError: the database failed; nothing changed.
+    """
+    try:
+        comment = db.session.get(Comment, comment_id)
+        if comment is None:
+            raise UnknownComment(comment_id)
+        from_status = comment.status
+        result = db.session.execute(
+            sa.update(Comment)
+            .where(Comment.id == comment_id, Comment.version == version)
+            .values(status=to_status, version=Comment.version + 1, **(values or {}))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            return False
+        db.session.expire(comment)
+        db.session.add(
+            ModerationEvent(
+                site_id=comment.site_id,
+                comment_id=comment_id,
+                moderator_id=None,
+                from_status=from_status,
+                to_status=to_status,
+                reason=reason,
+                created_at=utcnow(),
+            )
+        )
+        thread = comment.thread
+        site_slug, thread_key = comment.site.slug, thread.key
+        public = CommentStatus.APPROVED in (from_status, to_status)
+        retitled = (
+            from_status != to_status
+            and public
+            and set_title(thread.id, approved_title(thread.id))
+        )
+        if retitled:
+            db.session.expire(thread)
+        events = [event_type] if event_type else []
+        if from_status != to_status and to_status in STATUS_EVENTS:
+            events.append(STATUS_EVENTS[to_status])
+        deliveries = sum(
+            record_comment_event(comment, kind).deliveries
+            for kind in dict.fromkeys(events)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if deliveries:
+        wake_workers()
+    if public:
+        invalidate(site_slug, thread_key)
+    if retitled:
+        forget_cached(site_slug, thread_key)
+    return True
 
 
 def _conflict(comment: Comment) -> Conflict:

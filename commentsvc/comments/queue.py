@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread, as_utc
+from . import reports
 from .moderation import visible_to
 
 PAGE_SIZE = 25
@@ -38,6 +39,8 @@ class QueuePage:
     comments: list[Comment]
     next_cursor: str | None
     history: dict = field(default_factory=dict)
+    # The Reported tab: each comment's open reports (see reports.summaries).
+    reports: dict = field(default_factory=dict)
 
 
 def encode_cursor(comment: Comment) -> str:
@@ -105,14 +108,18 @@ def _filter_ip(query, value: str):
 
 def queue_page(
     moderator: Moderator,
-    status: CommentStatus,
+    status: CommentStatus | None,
     filters: QueueFilters | None = None,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
-    """One page of the queue tab *status* for *moderator*, after *cursor*."""
+    """One page of the queue tab *status* for *moderator*, after *cursor*;
+    status None is the Reported tab (comments with open reports, any status,
+    newest first)."""
     filters = filters or QueueFilters()
-    query = sa.select(Comment).where(Comment.status == status)
+    query = sa.select(Comment).where(
+        reports.reported_filter() if status is None else Comment.status == status
+    )
     query = visible_to(moderator, query, Comment.site_id)
     query = _apply_filters(query, filters)
     position = decode_cursor(cursor)
@@ -131,7 +138,10 @@ def queue_page(
     rows = list(db.session.scalars(query).unique())
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     comments = rows[:limit]
-    return QueuePage(comments, next_cursor, author_history(moderator, comments))
+    page = QueuePage(comments, next_cursor, author_history(moderator, comments))
+    if status is None:
+        page.reports = reports.summaries([c.id for c in comments])
+    return page
 
 
 # Counting stops here: the badge reads "10000+" rather than count a huge backlog

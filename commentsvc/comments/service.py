@@ -5,6 +5,7 @@ Functions here own their transactions and never touch ``request``.
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -93,6 +94,17 @@ class StoredComment:
     signals: dict
     created_at: datetime
     moderated_at: datetime | None = None
+    # The secret that lets its author edit or delete it (None: the site's
+    # edit window is 0); only its hash is stored.
+    edit_token: str | None = None
+
+
+def new_edit_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def edit_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # The largest formatted comment stored: a page of the listing always has room
@@ -190,6 +202,7 @@ def submit_comment(
             retitled = set_title(thread.id, submission.title)
             if retitled:
                 thread = thread._replace(title=submission.title)
+        edit_token = new_edit_token() if site.edit_window_seconds else None
         values = {
             "site_id": site.id,
             "thread_id": thread.id,
@@ -213,11 +226,12 @@ def submit_comment(
                     "page_title": submission.title or None,
                     "ip": client.ip,
                     "user_agent": client.user_agent,
+                    "edit_token_hash": edit_token and edit_token_hash(edit_token),
                 },
             )
             .scalar_one()
         )
-        comment = StoredComment(id=comment_id, **values)
+        comment = StoredComment(id=comment_id, edit_token=edit_token, **values)
         event = record_event(
             site.id, COMMENT_CREATED, comment_payload(comment, thread, site.slug)
         )
@@ -257,6 +271,8 @@ def public_site_config(site: Site) -> dict:
         "max_length": site.max_length,
         # Whether the embed offers "Notify me of replies".
         "notify_replies": mail.enabled(),
+        "default_sort": site.default_sort,
+        "max_reply_depth": site.max_reply_depth,
     }
 
 
@@ -291,21 +307,32 @@ def _config(name: str):
     return current_app.config[name]
 
 
-def thread_listing(site: SiteView, thread_key: str, cursor: str = "") -> Listing:
+def thread_listing(
+    site: SiteView, thread_key: str, cursor: str = "", sort: str = ""
+) -> Listing:
     """One page of a thread's public listing (the first, or the one *cursor*
     names), serialized once and cached, with an ETag: approved comments, the
     thread's total, the cursors to the rest, and the site's public config.
-    A page missing here is rebuilt once across all processes (see flight).
+    *sort* is "oldest" or "newest" ("": the cursor's order, else the site's
+    default). A page missing here is rebuilt once across all processes (see
+    flight).
 
     Raises:
-        listing.BadCursor: *cursor* is not one of ours, or not of this thread.
+        listing.BadCursor: *cursor* is not one of ours, not of this thread, or
+            of the other order.
     """
     cache = read_cache()
-    key = listing_key(site.slug, thread_key, cursor)
+    key = listing_key(site.slug, thread_key, cursor, sort)
     found = cache.get(key)
     if found is not None:
         return found
     position = listing.decode_cursor(cursor) if cursor else None
+    if position is not None and sort and position.newest != (sort == "newest"):
+        raise listing.BadCursor(cursor)
+    if position is not None:
+        newest = position.newest
+    else:
+        newest = (sort or site.config["default_sort"]) == "newest"
     generation = cache.generation
 
     def build() -> tuple[str, bytes]:
@@ -324,6 +351,7 @@ def thread_listing(site: SiteView, thread_key: str, cursor: str = "") -> Listing
                     position,
                     _config("LISTING_PAGE_SIZE"),
                     _config("LISTING_REPLIES"),
+                    newest,
                 )
             )
             count = listing.approved_count(thread)
@@ -332,6 +360,7 @@ def thread_listing(site: SiteView, thread_key: str, cursor: str = "") -> Listing
                 "site": site.slug,
                 "thread": thread_key,
                 "count": count,
+                "sort": "newest" if newest else "oldest",
                 "comments": page.comments,
                 "more_replies": page.more_replies,
                 "next": page.next,
@@ -345,7 +374,7 @@ def thread_listing(site: SiteView, thread_key: str, cursor: str = "") -> Listing
         ).encode()
         return hashlib.sha256(body).hexdigest()[:32], body
 
-    etag, body = flight.shared(site.slug, thread_key, cursor, build)
+    etag, body = flight.shared(site.slug, thread_key, f"{cursor}|{sort}", build)
     # Empty listings (unknown threads too) are cached apart: see cache.PARTS.
     found = Listing(body, etag, empty=_EMPTY in body)
     cache.put(key, found, generation)

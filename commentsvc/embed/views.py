@@ -76,6 +76,13 @@ def embed_js():
     return _script("embed.js")
 
 
+@bp.get("/embed-extra.js")
+def embed_extra_js():
+    """The embed's reader features (report, edit, delete, permalinks to later
+    pages), loaded by embed.js on first use."""
+    return _script("embed-extra.js")
+
+
 @bp.get("/count.js")
 def count_js():
     """Comment counts for lists of articles: fills every data-commentsvc-count

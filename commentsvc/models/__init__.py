@@ -21,6 +21,7 @@ from .base import (
 from .content import (
     Ban,
     Comment,
+    CommentReport,
     ModerationEvent,
     Moderator,
     Site,
@@ -43,6 +44,7 @@ __all__ = [
     "BanKind",
     "CaptchaProvider",
     "Comment",
+    "CommentReport",
     "CommentStatus",
     "DeliveryStatus",
     "JSONType",

@@ -80,6 +80,16 @@ class Site(db.Model):
     mail_own_approval: Mapped[bool] = mapped_column(
         default=False, server_default=sa.false()
     )
+    # Reader features (docs/embed.md): reports from this many distinct readers
+    # send a published comment back to Pending; seconds an author may edit or
+    # delete their comment (0: never); the listing's default order ("oldest"
+    # or "newest"); reply levels shown nested.
+    report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
+    edit_window_seconds: Mapped[int] = mapped_column(default=300, server_default="300")
+    default_sort: Mapped[str] = mapped_column(
+        sa.String(8), default="oldest", server_default="oldest"
+    )
+    max_reply_depth: Mapped[int] = mapped_column(default=4, server_default="4")
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
@@ -188,6 +198,11 @@ class Comment(db.Model):
     )
     # Where an imported comment came from ("wordpress:123"); None when posted here.
     import_key: Mapped[str | None] = mapped_column(sa.String(200))
+    # The hash of the secret its author's browser keeps to edit or delete it
+    # within the site's edit window (the secret itself is never stored).
+    edit_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # When its author last edited it ("(edited)" in the listing).
+    edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Bumped on every status change; conditional updates compare it.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -276,6 +291,45 @@ class ModerationEvent(db.Model):
 
     comment: Mapped[Comment] = relationship()
     moderator: Mapped[Moderator | None] = relationship()
+
+
+class CommentReport(db.Model):
+    """A reader's report of a published comment (one per reader and comment:
+    by the hash of the reader's network and of the embed's browser token)."""
+
+    __tablename__ = "comment_reports"
+    __table_args__ = (
+        sa.Index("ix_comment_reports_comment_ip", "comment_id", "ip_hash", unique=True),
+        sa.Index(
+            "ix_comment_reports_comment_token",
+            "comment_id",
+            "token_hash",
+            unique=True,
+        ),
+        # The Reported tab: open reports, by site.
+        sa.Index("ix_comment_reports_site_open", "site_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE")
+    )
+    # spam, abuse, off_topic, illegal (commentsvc.comments.reports.REASONS).
+    reason: Mapped[str] = mapped_column(sa.String(16))
+    # Required for "illegal" (a DSA notice says why); optional otherwise.
+    explanation: Mapped[str | None] = mapped_column(sa.Text)
+    # Keyed hashes, never the address or token themselves.
+    ip_hash: Mapped[str] = mapped_column(sa.String(64))
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    # Set when a moderator decides on the comment or dismisses its reports.
+    resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("moderators.id", ondelete="SET NULL")
+    )
 
 
 class Ban(db.Model):

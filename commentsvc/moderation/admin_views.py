@@ -146,6 +146,10 @@ def site_settings(slug: str):
             "spam_filter_enabled": form.spam_filter_enabled.data,
             "spam_threshold": form.spam_threshold.data,
             "spam_hold_threshold": form.spam_hold_threshold.data,
+            "report_threshold": form.report_threshold.data,
+            "edit_window_seconds": form.edit_window_seconds.data,
+            "default_sort": form.default_sort.data,
+            "max_reply_depth": form.max_reply_depth.data,
         }
         if form.clear_captcha_secret.data:
             changes["captcha_secret"] = None

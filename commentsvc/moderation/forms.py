@@ -127,6 +127,25 @@ class SiteSettingsForm(FlaskForm):
         "Hold as “looks like spam” at probability (empty: automatic)",
         validators=[Length(max=20)],
     )
+    report_threshold = IntegerField(
+        "Reports (from different readers) that send a comment back to Pending",
+        validators=[NumberRange(1, 1000)],
+    )
+    edit_window_seconds = IntegerField(
+        "Seconds an author may edit or delete their comment (0: never)",
+        validators=[NumberRange(0, 86400)],
+    )
+    default_sort = SelectField(
+        "Comments shown",
+        choices=[
+            SelectChoice("oldest", "Oldest first"),
+            SelectChoice("newest", "Newest first"),
+        ],
+    )
+    max_reply_depth = IntegerField(
+        "Reply levels shown nested (deeper replies join the last level)",
+        validators=[NumberRange(1, 8)],
+    )
 
 
 class NewSiteForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..comments import bans as ban_service
 from ..comments import closing
+from ..comments import reports as report_service
 from ..comments.errors import ThreadNotFound, ValidationFailed
 from ..comments.moderation import (
     ACTIONS,
@@ -34,11 +35,17 @@ TABS = [
     CommentStatus.DELETED,
 ]
 FILTER_FIELDS = ("site", "thread", "author", "email", "ip", "text")
+# The tab of comments readers reported (whatever their status).
+REPORTED = "reported"
 
 
-def _status_arg() -> CommentStatus:
+def _status_arg() -> CommentStatus | None:
+    """The tab asked for: a status, or None for the Reported tab."""
+    value = request.args.get("status", "pending")
+    if value == REPORTED:
+        return None
     try:
-        return CommentStatus(request.args.get("status", "pending"))
+        return CommentStatus(value)
     except ValueError:
         abort(404)
 
@@ -59,8 +66,8 @@ def queue():
     page = queue_page(current_user, status, filters, request.args.get("after"))
     return render_template(
         "moderation/queue.html",
-        status=status,
-        tabs=TABS,
+        status=status or REPORTED,
+        tabs=[*TABS, REPORTED],
         pending=pending_count(current_user),
         filters=filters,
         page=page,
@@ -151,6 +158,24 @@ def decide():
         flash(f"{n} comment{'s' if n != 1 else ''} {verb}.", "info")
     for conflict in decision.conflicts:
         flash(conflict.message(), "warning")
+    return redirect(back)
+
+
+@bp.post("/comments/<int:comment_id>/dismiss-reports")
+@login_required
+def dismiss_reports(comment_id: int):
+    """Dismiss a comment's open reports; its status stays as it is."""
+    back = safe_next(request.form.get("next")) or url_for(
+        "moderation.queue", status=REPORTED
+    )
+    if not EmptyForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(back)
+    try:
+        count = report_service.dismiss(current_user, comment_id)
+    except (NotAllowed, UnknownComment):
+        abort(403)
+    flash(f"{count} report{'s' if count != 1 else ''} dismissed.", "info")
     return redirect(back)
 
 

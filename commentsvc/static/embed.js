@@ -48,6 +48,15 @@
       "The comment service could not be reached. Your comment is kept in this " +
       "browser: retry in a moment.",
     failed: "Your comment could not be posted.",
+    report: "Report",
+    edit: "Edit",
+    remove: "Delete",
+    edited: "(edited)",
+    deleted: "[deleted]",
+    inReplyTo: "in reply to {name}",
+    sort: "Order of comments",
+    oldest: "Oldest first",
+    newest: "Newest first",
     closed: "Comments are closed.",
   };
 
@@ -78,7 +87,12 @@
     `@media(prefers-color-scheme:dark){:host(:not([data-commentsvc-theme=light])){${DARK}}}` +
     "[hidden]{display:none!important}" +
     "ol{list-style:none;margin:0;padding:0}" +
-    "ol ol{margin-left:var(--commentsvc-indent,1.5em);padding-left:.75em;border-left:2px solid var(--bd)}" +
+    // Indents in % of the column: at 320 px, 8 levels still leave the text
+    // more than half of it.
+    "ol ol{margin-left:min(var(--commentsvc-indent,1.5em),3%);padding-left:min(.75em,2%);" +
+    "border-left:2px solid var(--bd)}.body{overflow-wrap:anywhere}" +
+    ".top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:baseline}" +
+    "article .link{margin-right:1em}" +
     "a{color:var(--a)}li{margin:1.25em 0}.who{font-weight:600}time,.note{color:var(--mu);font-size:.875em}" +
     ".body p{margin:.5em 0}.mine .body{white-space:pre-wrap;margin:.5em 0}" +
     ".mine>article{background:var(--pb);padding:.5em .75em;border-radius:var(--r)}" +
@@ -126,7 +140,7 @@
       else if (v === true) el.setAttribute(k, "");
       else if (v != null && v !== false) el.setAttribute(k, v);
     }
-    el.append(...kids.filter((k) => k != null));
+    el.append(...kids.filter((k) => k != null && k !== false));
     return el;
   }
 
@@ -148,6 +162,18 @@
 
   let callbacks = 0;
 
+  // The reader features used now and then (report, edit, delete, finding a
+  // linked comment on a later page) load on first use: embed-extra.js.
+  let extra;
+  const useExtra = () =>
+    (extra ||= new Promise((ok, fail) => {
+      const script = h("script", { async: true });
+      script.src = scriptUrl(new URL("embed-extra.js", BASE).href);
+      script.onload = () => ok(window.commentsvcExtra);
+      script.onerror = () => fail((extra = null));
+      document.head.append(script);
+    }));
+
   function mount(host) {
     const data = host.dataset;
     const site = data.commentsvcSite;
@@ -155,7 +181,8 @@
     try {
       custom = JSON.parse(data.commentsvcStrings || "{}");
     } catch (e) {}
-    const S = { ...STRINGS, ...window.commentsvcStrings, ...custom };
+    const O = { ...window.commentsvcStrings, ...custom };
+    const S = { ...STRINGS, ...O };
     const t = (key, vars) => S[key].replace(/\{(\w+)\}/g, (m, n) => vars[n]);
     const lang = document.documentElement.lang || undefined;
     const canonical = document.querySelector("link[rel=canonical]");
@@ -164,6 +191,9 @@
     const api = new URL(`api/v1/sites/${encodeURIComponent(site)}/comments`, BASE);
     const draftKey = `commentsvc:${site}:${thread}:draft`;
     const mineKey = `commentsvc:${site}:${thread}:mine`;
+    // Edit tokens of the reader's comments: id -> {k: token, u: until, b: text}.
+    const editKey = `commentsvc:${site}:${thread}:edit`;
+    const sortKey = `commentsvc:${site}:sort`;
 
     const root = host.attachShadow({ mode: "open" });
     adopt(root);
@@ -175,9 +205,21 @@
     const retry = h("button", { type: "button", class: "link", hidden: true }, S.retry);
     retry.addEventListener("click", () => load());
     const count = h("h2", { part: "count" });
+    const order = h("select", { "aria-label": S.sort, part: "sort", hidden: true },
+      h("option", { value: "oldest" }, S.oldest), h("option", { value: "newest" }, S.newest));
+    order.addEventListener("change", async () => {
+      store.set(sortKey, order.value);
+      const body = await page().catch(() => null);
+      if (!body) return;
+      comments = [];
+      byId = {};
+      moreReplies = {};
+      fresh(body);
+      render();
+    });
     const list = h("div");
     const respond = h("div", { part: "form" });
-    root.append(h("section", {}, count, list, respond, status, retry));
+    root.append(h("section", {}, h("div", { class: "top" }, count, order), list, respond, status, retry));
 
     let comments = [];
     let total = 0;
@@ -185,6 +227,9 @@
     let moreReplies = {}; // top-level comment id -> cursor of its other replies
     let config;
     let mine = store.get(mineKey) || [];
+    const edits = store.get(editKey) || {};
+    for (const id in edits) if (edits[id].u < Date.now()) delete edits[id];
+    store.set(editKey, edits);
     let byId = {};
     let parentId = null;
     let form;
@@ -192,7 +237,8 @@
 
     async function page(cursor) {
       const q = encodeURIComponent;
-      const res = await fetch(`${api}?thread=${q(thread)}${cursor ? `&cursor=${q(cursor)}` : ""}`, {
+      const sort = store.get(sortKey);
+      const res = await fetch(`${api}?thread=${q(thread)}${cursor ? `&cursor=${q(cursor)}` : ""}${sort ? `&sort=${sort}` : ""}`, {
         credentials: "omit",
       });
       const body = await res.json();
@@ -218,10 +264,7 @@
       retry.hidden = true;
       say(S.loading);
       try {
-        const body = await page();
-        take(body);
-        config = body.config;
-        closed = body.closed;
+        fresh(await page());
       } catch (e) {
         say(S.loadFailed, true);
         retry.hidden = false;
@@ -234,6 +277,23 @@
       else form = makeForm();
       render();
       if (form) form.restore();
+      addEventListener("hashchange", seek);
+      seek();
+    }
+
+    function fresh(body) {
+      take(body);
+      config = body.config;
+      order.value = body.sort;
+      closed = body.closed;
+      order.hidden = false;
+    }
+
+    // A permalink (#comment-123): embed-extra.js scrolls to the comment and
+    // highlights it, loading later pages if it is not on this one.
+    function seek() {
+      const id = (/^#comment-(\d+)$/.exec(location.hash) || [])[1];
+      if (id) useExtra().then((x) => x.find(ctx, id), () => {});
     }
 
     function close() {
@@ -267,34 +327,60 @@
       byId = {};
       for (const c of all) byId[c.id] = c;
       const kids = {};
-      for (const c of all) (kids[byId[c.parent_id] ? c.parent_id : 0] ||= []).push(c);
+      // Replies nest max_reply_depth levels; deeper ones join the last level
+      // and say whom they answer.
+      const level = (c) => (byId[c.parent_id] ? 1 + level(byId[c.parent_id]) : 0);
+      for (const c of all) {
+        let p = byId[c.parent_id];
+        c.to = null;
+        while (p && level(p) >= (config.max_reply_depth || 4)) {
+          c.to = byId[c.parent_id].author;
+          p = byId[p.parent_id];
+        }
+        (kids[p ? p.id : 0] ||= []).push(c);
+      }
       const n = total;
-      count.textContent = n ? (n > 1 ? t("many", { n }) : S.one) : S.none;
+      count.textContent = n ? (n > 1 ? t("many", { n }) : S.one) : mine.length ? "" : S.none;
+      count.hidden = !count.textContent;
       const tree = (id) => kids[id] && h("ol", {}, ...kids[id].map(item));
       const item = (c) => {
         const body = h("div", { class: "body" });
         if (c.mine) body.textContent = c.body;
+        else if (c.deleted) body.textContent = S.deleted;
         else body.innerHTML = html(c.html);
         const when = new Date(c.created_at);
         const label = t("replyTo", { name: c.author });
+        const button = (text, name, props) =>
+          h("button", { type: "button", class: "link", ...props,
+            onclick: () => useExtra().then((x) => x[name](ctx, c), () => {}) }, text);
+        const own = edits[c.id] && edits[c.id].u > Date.now();
         c.el = h(
           "li",
-          { class: c.mine ? "mine" : null, part: "comment" },
+          { class: c.mine ? "mine" : null, part: "comment", id: `comment-${c.id}` },
           h(
             "article",
             {},
             h("span", { class: "who", part: "author" }, c.author),
             " ",
             h(
-              "time",
-              { datetime: c.created_at, part: "date" },
-              when.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" })
+              "a",
+              { href: `#comment-${c.id}` },
+              h(
+                "time",
+                { datetime: c.created_at, part: "date" },
+                when.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" })
+              )
             ),
+            c.edited_at && h("span", { class: "note" }, " ", S.edited),
+            c.to && h("span", { class: "note" }, " · ", t("inReplyTo", { name: c.to })),
             body,
-            c.mine
-              ? h("p", { class: "note" }, c.status === "approved" ? S.published : S.pending)
-              : closed ? null : h("button", { type: "button", class: "link", "aria-label": label,
-                  onclick: () => form.open(c) }, S.reply)
+            c.mine && h("p", { class: "note" }, c.status === "approved" ? S.published : S.pending),
+            !c.mine && !c.deleted && !closed &&
+              h("button", { type: "button", class: "link", "aria-label": label,
+                onclick: () => form.open(c) }, S.reply),
+            !c.mine && !c.deleted && !own && button(S.report, "report"),
+            own && button(S.edit, "edit"),
+            own && button(S.remove, "remove")
           ),
           tree(c.id)
         );
@@ -513,6 +599,10 @@
       }
 
       function posted(payload, answer) {
+        if (answer.edit_token) {
+          edits[answer.id] = { k: answer.edit_token, u: Date.parse(answer.edit_until), b: payload.body.trim() };
+          store.set(editKey, edits);
+        }
         mine.push({
           id: answer.id,
           parent_id: payload.parent_id || null,
@@ -528,7 +618,8 @@
         render();
         const shown = byId[answer.id].el;
         shown.setAttribute("tabindex", -1);
-        status(answer.status === "approved" ? S.published : S.pending);
+        // The comment itself says it awaits moderation: said once.
+        status(answer.status === "approved" ? S.published : "");
         shown.focus();
       }
 
@@ -546,6 +637,17 @@
 
       return { open, restore };
     }
+
+    // What embed-extra.js works with (docs/embed.md).
+    const ctx = {
+      O, h, t, root, api, edits, render, page, take,
+      s: () => ({ next, moreReplies, byId, comments, mine }),
+      less: () => total--,
+      save() {
+        store.set(editKey, edits);
+        store.set(mineKey, mine.length ? mine : null);
+      },
+    };
 
     load();
   }

@@ -22,6 +22,9 @@ from ..models import (
 )
 
 COMMENT_CREATED = "comment.created"
+# Readers' doings that change no status (or not only it): a report, an edit.
+COMMENT_REPORTED = "comment.reported"
+COMMENT_EDITED = "comment.edited"
 PING = "ping"
 # The event a status change sends; back to pending sends none.
 STATUS_EVENTS = {
@@ -30,7 +33,13 @@ STATUS_EVENTS = {
     CommentStatus.SPAM: "comment.spam",
     CommentStatus.DELETED: "comment.deleted",
 }
-EVENT_TYPES = (COMMENT_CREATED, *STATUS_EVENTS.values(), PING)
+EVENT_TYPES = (
+    COMMENT_CREATED,
+    *STATUS_EVENTS.values(),
+    COMMENT_REPORTED,
+    COMMENT_EDITED,
+    PING,
+)
 
 
 def comment_payload(comment, thread, site_slug: str) -> dict:
@@ -50,6 +59,7 @@ def comment_payload(comment, thread, site_slug: str) -> dict:
             "status": comment.status.value,
             "created_at": iso8601(comment.created_at),
             "moderated_at": iso8601(comment.moderated_at),
+            "edited_at": iso8601(getattr(comment, "edited_at", None)),
         },
         "thread": {
             "key": thread.key,

@@ -149,7 +149,7 @@ def test_disallowed_origin_is_403_for_every_method(client, site, method):
         "/api/v1/",
         "/api/v1/sites",
         "/api/v1/sites/news",
-        "/api/v1/sites/news/comments/1",
+        "/api/v1/sites/news/comments/1/replies",
         "/api/v2/sites/news/comments?thread=/a",
         "/api/v1/nothing-here",
     ],

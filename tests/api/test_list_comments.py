@@ -64,7 +64,15 @@ def test_lists_only_approved_comments_oldest_first_with_replies(app, client, sit
     assert [c["author"] for c in listing["comments"]] == ["First", "Second"]
     assert [c["parent_id"] for c in listing["comments"]] == [None, first]
     for comment in listing["comments"]:
-        assert set(comment) == {"id", "parent_id", "author", "html", "created_at"}
+        assert set(comment) == {
+            "id",
+            "parent_id",
+            "author",
+            "html",
+            "created_at",
+            "edited_at",
+        }
+        assert comment["edited_at"] is None
         assert comment["created_at"].endswith("Z")
     assert listing["comments"][0]["html"].startswith("<p>Comment number")
 
@@ -107,6 +115,8 @@ def test_config_block_shows_the_captcha_site_key_never_the_secret(app, client):
         "require_email": True,
         "max_length": 1234,
         "notify_replies": False,  # this app sends no mail
+        "default_sort": "oldest",
+        "max_reply_depth": 4,
     }
     assert b"very-private-secret" not in response.get_data()
 
@@ -117,6 +127,8 @@ def test_default_config_block(client, site):
         "require_email": False,
         "max_length": 5000,
         "notify_replies": False,
+        "default_sort": "oldest",
+        "max_reply_depth": 4,
     }
 
 

@@ -145,7 +145,14 @@ def test_post_is_202_awaiting_moderation_and_stored_pending(app, client, site):
     assert response.status_code == 202
     assert response.mimetype == "application/json"
     body = response.json
-    assert body == {"id": body["id"], "status": "pending", "message": ACCEPTED}
+    assert body == {
+        "id": body["id"],
+        "status": "pending",
+        "message": ACCEPTED,
+        # This browser's key to edit or delete it (see tests/api/test_edits.py).
+        "edit_token": body["edit_token"],
+        "edit_until": body["edit_until"],
+    }
     assert isinstance(body["id"], int)
     comment = stored(app, body["id"])
     assert comment.status == CommentStatus.PENDING
@@ -722,6 +729,8 @@ def test_filled_honeypot_gets_the_same_answer_but_is_stored_as_spam(
         "id": response.json["id"],
         "status": "pending",
         "message": ACCEPTED,
+        "edit_token": response.json["edit_token"],
+        "edit_until": response.json["edit_until"],
     }
     comment = stored(app, response.json["id"])
     assert comment.status == CommentStatus.SPAM

@@ -190,6 +190,8 @@ def test_low_score_is_stored_as_spam_and_answered_like_any_held_comment(
         "id": response.json["id"],
         "status": "pending",
         "message": "Your comment is awaiting moderation.",
+        "edit_token": response.json["edit_token"],
+        "edit_until": response.json["edit_until"],
     }
     [comment] = _comments()
     assert comment.status == CommentStatus.SPAM

@@ -7,12 +7,27 @@ import pytest
 from commentsvc.embed.views import STATIC, minify
 
 BUDGET = 8 * 1024  # bytes of embed.js as readers get it, gzipped (Isso's is 20 KB)
+# The reader features loaded on first use (report, edit, delete, permalinks).
+EXTRA_BUDGET = 4 * 1024
 
 
 def test_embed_js_fits_the_gzipped_budget():
     served = minify((STATIC / "embed.js").read_bytes())
     size = len(gzip.compress(served, compresslevel=9))
     assert size <= BUDGET, f"embed.js is {size} bytes gzipped, over {BUDGET}"
+
+
+def test_embed_extra_js_fits_its_budget_and_is_served_like_embed_js(client):
+    served = minify((STATIC / "embed-extra.js").read_bytes())
+    size = len(gzip.compress(served, compresslevel=9))
+    assert size <= EXTRA_BUDGET, f"embed-extra.js is {size} bytes, over {EXTRA_BUDGET}"
+    response = client.get("/embed-extra.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.content_type == "text/javascript; charset=utf-8"
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.cache_control.max_age == 3600
+    assert gzip.decompress(response.data) == served
+    assert b"commentsvcExtra" in served
 
 
 def test_embed_js_is_javascript_cacheable_and_revalidates_with_its_etag(client):

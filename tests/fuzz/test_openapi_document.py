@@ -48,6 +48,7 @@ def _routed_operations(app) -> set[tuple[str, str]]:
         if not rule.rule.startswith("/api/"):
             continue
         path = rule.rule.replace("<site_slug>", "{site}")
+        path = path.replace("<int:comment_id>", "{id}")
         # HEAD and Flask's automatic OPTIONS come with every GET; not API operations.
         skipped = {"HEAD"} | ({"OPTIONS"} if rule.provide_automatic_options else set())
         operations |= {(m, path) for m in rule.methods - skipped}

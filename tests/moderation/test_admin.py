@@ -58,6 +58,24 @@ def test_admin_changes_settings_and_the_secret_is_write_only(app, admin_client):
     assert _news(app).captcha_secret is None
 
 
+def test_admin_sets_the_reader_features(app, admin_client):
+    page = admin_client.get(SETTINGS).get_data(as_text=True)
+    assert "Reports (from different readers)" in page
+    response = _form(
+        admin_client,
+        report_threshold="2",
+        edit_window_seconds="0",
+        default_sort="newest",
+        max_reply_depth="3",
+    )
+    assert response.status_code == 302
+    site = _news(app)
+    assert (site.report_threshold, site.edit_window_seconds) == (2, 0)
+    assert (site.default_sort, site.max_reply_depth) == ("newest", 3)
+    assert _form(admin_client, max_reply_depth="20").status_code == 422
+    assert _news(app).max_reply_depth == 3
+
+
 def test_bad_settings_are_explained_and_nothing_changes(app, admin_client):
     response = _form(
         admin_client, allowed_origins="not an origin", post_rate_limit="lots"

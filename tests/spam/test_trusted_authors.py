@@ -46,6 +46,8 @@ def test_a_trusted_author_is_published_at_once(
         "id": comment_id,
         "status": "approved",
         "message": PUBLISHED,
+        "edit_token": response.json["edit_token"],
+        "edit_until": response.json["edit_until"],
     }
     comment = stored(app, comment_id)
     assert comment.status == APPROVED
