@@ -349,3 +349,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_setup_command)
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(spam_cli)
+    from .portability.cli import init_app as init_portability
+
+    init_portability(app, comments_cli)

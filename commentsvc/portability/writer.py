@@ -1,0 +1,429 @@
+"""The one door through which imported threads and comments are stored.
+
+Parsers (wordpress, disqus, native) turn a file into a stream of
+:class:`ThreadIn`, :class:`CommentIn` and :class:`Skipped`; :class:`ImportWriter`
+stores them in batches, a transaction per batch, on a connection of its own:
+
+- a comment is inserted with its source's id as ``import_key`` (unique per
+  site), ``ON CONFLICT DO NOTHING``: importing a file again adds nothing;
+- replies are inserted top-level first and the link to their parent is kept in
+  a temporary table; at the end the links are resolved by source id, in chunks,
+  with ``root_id`` set as the listing expects (migration 0006). A parent may come
+  anywhere in the file, before or after its replies. A reply whose parent is not
+  there (not in the file, skipped, in another thread, or in a loop) stays a
+  top-level comment, and the summary says how many;
+- threads are created on their first comment (a thread of our own export also
+  when it has none); a thread's ``created_at`` ends as its first comment's date;
+- no webhook event is written (an import is not news) and no mail is sent; the
+  public listings of the threads touched are invalidated after the commit.
+
+Memory: a batch, a chunk of links, and one small entry per thread touched.
+"""
+
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..comments.cache import invalidate
+from ..comments.render import render_body
+from ..comments.service import MAX_HTML_BYTES
+from ..comments.threads import forget_cached
+from ..extensions import db
+from ..models import Comment, CommentStatus, Site, Thread, as_utc
+from ..spam.rules import body_digest
+from .clean import clean_email, clean_ip, clip
+
+BATCH = 1000
+LINK_CHUNK = 5000
+# Above this many threads touched, the whole site's cached reads are dropped
+# rather than each thread's.
+INVALIDATE_ONE_BY_ONE = 200
+ANONYMOUS = "Anonymous"
+
+_comments = Comment.__table__
+_threads = Thread.__table__
+_links = sa.Table(
+    "commentsvc_import_links",
+    sa.MetaData(),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("child_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("parent_key", sa.String(200), nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass(frozen=True)
+class ThreadIn:
+    """A thread as a source describes it."""
+
+    key: str
+    url: str
+    title: str | None = None
+    # Our own format says it; other sources leave it to the first comment.
+    created_at: datetime | None = None
+    comments_open: bool | None = None
+
+
+@dataclass
+class CommentIn:
+    """A comment as a source describes it; ``body`` in our text form."""
+
+    key: str  # the import_key: "wordpress:123"
+    thread: ThreadIn
+    parent_key: str | None
+    author: str
+    body: str
+    status: CommentStatus
+    created_at: datetime
+    email: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    # The title the comment offered: a thread shows its latest approved
+    # comment's (see comments.threads), so foreign sources give the thread's.
+    page_title: str | None = None
+    moderated_at: datetime | None = None
+    signals: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something of the file not imported, and why."""
+
+    reason: str
+
+
+@dataclass
+class Summary:
+    threads_new: int = 0
+    threads_touched: int = 0
+    comments: Counter = field(default_factory=Counter)  # by status
+    skipped: Counter = field(default_factory=Counter)  # by reason
+    # Replies whose parent is missing (not in the file, skipped, in another
+    # thread, or in a loop of replies): imported as top-level comments.
+    orphans: int = 0
+
+    def lines(self) -> list[str]:
+        total = sum(self.comments.values())
+        out = [
+            f"threads: {self.threads_touched} ({self.threads_new} new)",
+            f"comments imported: {total}"
+            + "".join(
+                f", {s.value} {self.comments[s]}"
+                for s in CommentStatus
+                if self.comments[s]
+            ),  # fmt: skip
+        ]
+        if self.orphans:
+            out.append(
+                f"replies whose parent is missing, kept as top-level comments: "
+                f"{self.orphans}"
+            )
+        for reason, count in sorted(self.skipped.items()):
+            out.append(f"skipped: {count} {reason}")
+        return out
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class ImportWriter:
+    """Stores what a parser yields into *site*; use as a context manager, then
+    :meth:`finish` for the summary."""
+
+    def __init__(self, site: Site, batch_size: int = BATCH, on_batch=None):
+        self.site_id = site.id
+        self.slug = site.slug
+        self.batch_size = batch_size
+        self.on_batch = on_batch
+        self.summary = Summary()
+        self._batch: list[tuple[dict, str | None]] = []
+        self._threads: OrderedDict[str, int] = OrderedDict()  # LRU: key -> id
+        self._touched: dict[int, str] = {}
+        self._seq = 0
+        self._conn = None
+
+    # -- the connection and its temporary table ---------------------------------
+    def __enter__(self):
+        self._conn = db.engine.connect()
+        dialect = self._conn.dialect.name
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _links.drop(self._conn, checkfirst=True)
+        _links.create(self._conn)
+        # Rows above this id were made by this import (tells a duplicate id of
+        # the file from a comment imported before).
+        self._first_new_id = (
+            self._conn.execute(sa.select(sa.func.max(_comments.c.id))).scalar() or 0
+        )
+        self._conn.commit()
+        return self
+
+    def __exit__(self, *exc):
+        if self._conn is not None:
+            self._conn.rollback()
+            _links.drop(self._conn, checkfirst=True)
+            self._conn.commit()
+            self._conn.close()
+            self._conn = None
+
+    # -- what parsers yield -------------------------------------------------------
+    def feed(self, item) -> None:
+        if isinstance(item, CommentIn):
+            self.add(item)
+        elif isinstance(item, ThreadIn):
+            self._thread_id(item, item.created_at)
+        else:
+            self.skip(item.reason)
+
+    def skip(self, reason: str) -> None:
+        self.summary.skipped[reason] += 1
+
+    def add(self, comment: CommentIn) -> None:
+        body = comment.body
+        if not body.strip():
+            return self.skip("empty body (nothing left once HTML was reduced)")
+        body_html = render_body(body)
+        if len(body_html.encode()) > MAX_HTML_BYTES:
+            return self.skip("body too long once formatted")
+        thread = comment.thread
+        created_at = _utc(comment.created_at)
+        moderated_at = comment.moderated_at and _utc(comment.moderated_at)
+        row = {
+            "site_id": self.site_id,
+            "thread_id": self._thread_id(thread, created_at),
+            "parent_id": None,
+            "root_id": None,
+            "author": clip(comment.author, 100) or ANONYMOUS,
+            "email": clean_email(comment.email),
+            "body": body,
+            "body_hash": body_digest(body),
+            "page_title": clip(comment.page_title, 300),
+            "body_html": body_html,
+            "status": comment.status,
+            "ip": clean_ip(comment.ip),
+            "user_agent": clip(comment.user_agent, 512),
+            "signals": comment.signals or {},
+            "created_at": created_at,
+            "moderated_at": moderated_at,
+            "moderated_by_id": None,
+            "import_key": clip(comment.key, 200),
+            "version": 1,
+        }
+        self._batch.append((row, clip(comment.parent_key, 200)))
+        if len(self._batch) >= self.batch_size:
+            self._flush()
+
+    # -- threads ----------------------------------------------------------------
+    def _thread_id(self, thread: ThreadIn, first_seen: datetime | None) -> int:
+        key = clip(thread.key, 512) or "/"
+        found = self._threads.get(key)
+        if found is not None:
+            self._threads.move_to_end(key)
+            return found
+        conn = self._conn
+        find = sa.select(_threads.c.id, _threads.c.title).where(
+            _threads.c.site_id == self.site_id, _threads.c.key == key
+        )
+        row = conn.execute(find).first()
+        title = clip(thread.title, 300)
+        if row is None:
+            created = thread.created_at or first_seen or datetime.now(UTC)
+            conn.execute(
+                self._insert(_threads)
+                .values(
+                    site_id=self.site_id,
+                    key=key,
+                    url=clip(thread.url, 2048) or key,
+                    title=title,
+                    comments_open=thread.comments_open,
+                    created_at=_utc(created),
+                )
+                .on_conflict_do_nothing(index_elements=["site_id", "key"])
+            )
+            row = conn.execute(find).one()
+            self.summary.threads_new += 1
+        elif row.title is None and title:
+            conn.execute(
+                sa.update(_threads).where(_threads.c.id == row.id).values(title=title)
+            )
+        self._threads[key] = row.id
+        if len(self._threads) > 10_000:
+            self._threads.popitem(last=False)
+        self._touched[row.id] = key
+        return row.id
+
+    # -- batches ----------------------------------------------------------------
+    def _flush(self) -> None:
+        if not self._batch:
+            self._conn.commit()
+            return
+        conn = self._conn
+        insert = (
+            self._insert(_comments)
+            .on_conflict_do_nothing(index_elements=["site_id", "import_key"])
+            .returning(_comments.c.import_key)
+        )
+        inserted = set(conn.execute(insert, [r for r, _ in self._batch]).scalars())
+        claimed, conflicts, links = set(), [], []
+        for row, parent_key in self._batch:
+            key = row["import_key"]
+            if key in inserted and key not in claimed:
+                claimed.add(key)
+                self.summary.comments[row["status"]] += 1
+                if parent_key:
+                    self._seq += 1
+                    links.append(
+                        {"seq": self._seq, "child_key": key, "parent_key": parent_key}
+                    )
+            else:
+                conflicts.append(key)
+        if conflicts:
+            ids = dict(
+                conn.execute(
+                    sa.select(_comments.c.import_key, _comments.c.id).where(
+                        _comments.c.site_id == self.site_id,
+                        _comments.c.import_key.in_(set(conflicts)),
+                    )
+                ).all()
+            )
+            for key in conflicts:
+                if ids.get(key, 0) > self._first_new_id:
+                    self.skip("duplicate id in the file (the first one was kept)")
+                else:
+                    self.skip("already imported")
+        if links:
+            conn.execute(sa.insert(_links), links)
+        conn.commit()
+        self._batch.clear()
+        if self.on_batch is not None:
+            self.on_batch()
+
+    # -- the end ----------------------------------------------------------------
+    def finish(self) -> Summary:
+        self._flush()
+        self._resolve_parents()
+        self._settle_threads()
+        self.summary.threads_touched = len(self._touched)
+        self.__exit__()
+        if len(self._touched) > INVALIDATE_ONE_BY_ONE:
+            invalidate(self.slug)
+        else:
+            for key in self._touched.values():
+                invalidate(self.slug, key)
+                forget_cached(self.slug, key)
+        return self.summary
+
+    def _resolve_parents(self) -> None:
+        """Give each reply of this import its parent and root, a chunk of links
+        at a time; passes repeat while a pass settles something (a parent later
+        in the file than its reply settles in the next pass)."""
+        conn = self._conn
+        c = _comments.c
+        update = (
+            sa.update(_comments)
+            .where(c.id == sa.bindparam("b_id"))
+            .values(parent_id=sa.bindparam("b_parent"), root_id=sa.bindparam("b_root"))
+        )
+        while True:
+            settled, after = 0, 0
+            while True:
+                links = conn.execute(
+                    sa.select(_links)
+                    .where(_links.c.seq > after)
+                    .order_by(_links.c.seq)
+                    .limit(LINK_CHUNK)
+                ).all()
+                if not links:
+                    break
+                after = links[-1].seq
+                parents = {link.parent_key for link in links}
+                keys = parents | {link.child_key for link in links}
+                rows = {
+                    r.import_key: dict(r._mapping)
+                    for r in conn.execute(
+                        sa.select(c.import_key, c.id, c.thread_id, c.root_id).where(
+                            c.site_id == self.site_id, c.import_key.in_(keys)
+                        )
+                    )
+                }
+                pending = set(
+                    conn.execute(
+                        sa.select(_links.c.child_key).where(
+                            _links.c.child_key.in_(parents)
+                        )
+                    ).scalars()
+                )
+                updates, done = [], []
+                for link in links:
+                    child = rows[link.child_key]
+                    parent = rows.get(link.parent_key)
+                    if (
+                        parent is None
+                        or parent["thread_id"] != child["thread_id"]
+                        or parent["id"] == child["id"]
+                    ):
+                        self.summary.orphans += 1  # imported, top-level
+                    elif link.parent_key in pending:
+                        continue  # its parent is not settled yet
+                    else:
+                        child["root_id"] = parent["root_id"] or parent["id"]
+                        updates.append(
+                            {
+                                "b_id": child["id"],
+                                "b_parent": parent["id"],
+                                "b_root": child["root_id"],
+                            }
+                        )
+                    pending.discard(link.child_key)
+                    done.append(link.seq)
+                if updates:
+                    conn.execute(update, updates)
+                if done:
+                    conn.execute(sa.delete(_links).where(_links.c.seq.in_(done)))
+                conn.commit()
+                settled += len(done)
+            if not settled:
+                break
+        # What never settled hangs under a loop of replies: top-level it stays.
+        left = conn.execute(sa.select(sa.func.count()).select_from(_links)).scalar()
+        if left:
+            self.summary.orphans += left
+            conn.execute(sa.delete(_links))
+            conn.commit()
+
+    def _settle_threads(self) -> None:
+        """A thread's created_at is its first comment's date (threads close by
+        age from it): move it back to the oldest comment imported into it."""
+        conn = self._conn
+        c = _comments.c
+        ids = list(self._touched)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            oldest = conn.execute(
+                sa.select(c.thread_id, sa.func.min(c.created_at))
+                .where(c.thread_id.in_(chunk))
+                .group_by(c.thread_id)
+            ).all()
+            current = dict(
+                conn.execute(
+                    sa.select(_threads.c.id, _threads.c.created_at).where(
+                        _threads.c.id.in_(chunk)
+                    )
+                ).all()
+            )
+            changes = [
+                {"b_id": thread_id, "b_created": as_utc(first)}
+                for thread_id, first in oldest
+                if first is not None and as_utc(first) < as_utc(current[thread_id])
+            ]
+            if changes:
+                conn.execute(
+                    sa.update(_threads)
+                    .where(_threads.c.id == sa.bindparam("b_id"))
+                    .values(created_at=sa.bindparam("b_created")),
+                    changes,
+                )
+            conn.commit()
