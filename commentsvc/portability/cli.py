@@ -137,7 +137,7 @@ def import_commentsvc_command(path, slug, batch_size):
 
 def _output(out: str | None):
     if out is None or out == "-":
-        return click.get_text_stream("stdout")
+        return sys.stdout
     return open(out, "w", encoding="utf-8")  # noqa: SIM115 (closed by the caller)
 
 
@@ -152,7 +152,7 @@ def export_command(slug, out):
     try:
         counts = export.write_site(site, stream)
     finally:
-        if stream is not sys.stdout and out not in (None, "-"):
+        if out not in (None, "-"):
             stream.close()
     click.echo(
         f"exported {counts['threads']} threads, {counts['comments']} comments",

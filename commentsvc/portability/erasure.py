@@ -117,14 +117,14 @@ def erase_author(email: str) -> Erasure:
 
 def _scrub_events(ids: list[int], html: str) -> int:
     """Webhook events about the comments *ids* lose the author's data."""
-    comment_id = WebhookEvent.payload["comment"]["id"].as_integer()
+    comment_id = WebhookEvent.payload["data"]["comment"]["id"].as_integer()
     events = db.session.execute(
         sa.select(WebhookEvent.id, WebhookEvent.payload).where(comment_id.in_(ids))
     ).all()
     for event_id, payload in events:
-        payload = dict(payload)
-        payload["comment"] = {
-            **payload["comment"],
+        data = dict(payload["data"])
+        data["comment"] = {
+            **data["comment"],
             "author": ERASED,
             "email": None,
             "body": ERASED,
@@ -133,6 +133,6 @@ def _scrub_events(ids: list[int], html: str) -> int:
         db.session.execute(
             sa.update(WebhookEvent)
             .where(WebhookEvent.id == event_id)
-            .values(payload=payload)
+            .values(payload={**payload, "data": data})
         )
     return len(events)
