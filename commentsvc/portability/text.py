@@ -80,10 +80,13 @@ class _Reducer(HTMLParser):
 
 def html_to_text(html: str) -> str:
     """The text our renderer should format for the export's *html*."""
-    reducer = _Reducer()
-    reducer.feed(html.replace("\r\n", "\n").replace("\r", "\n"))
-    reducer.close()
-    text = "".join(reducer.parts).replace("\u00a0", " ")
+    html = html.replace("\r\n", "\n").replace("\r", "\n")
+    if "<" in html or "&" in html:
+        reducer = _Reducer()
+        reducer.feed(html)
+        reducer.close()
+        html = "".join(reducer.parts)
+    text = html.replace("\u00a0", " ")
     text = _SPACES_BEFORE_NEWLINE.sub("\n", text)
     text = _NEWLINE_THEN_SPACES.sub("\n", text)
     text = _MANY_NEWLINES.sub("\n\n", text)

@@ -53,6 +53,10 @@ _links = sa.Table(
     sa.Column("parent_key", sa.String(200), nullable=False),
     prefixes=["TEMPORARY"],
 )
+# Built once: run for every thread.
+_FIND_THREAD = sa.select(_threads.c.id, _threads.c.title).where(
+    _threads.c.site_id == sa.bindparam("site_id"), _threads.c.key == sa.bindparam("key")
+)
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,11 @@ class ImportWriter:
         self._conn = db.engine.connect()
         dialect = self._conn.dialect.name
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._insert_thread = (
+            self._insert(_threads)
+            .on_conflict_do_nothing(index_elements=["site_id", "key"])
+            .returning(_threads.c.id, _threads.c.title)
+        )
         _links.drop(self._conn, checkfirst=True)
         _links.create(self._conn)
         # Rows above this id were made by this import (tells a duplicate id of
@@ -224,27 +233,24 @@ class ImportWriter:
             self._threads.move_to_end(key)
             return found
         conn = self._conn
-        find = sa.select(_threads.c.id, _threads.c.title).where(
-            _threads.c.site_id == self.site_id, _threads.c.key == key
-        )
-        row = conn.execute(find).first()
+        params = {"site_id": self.site_id, "key": key}
+        row = conn.execute(_FIND_THREAD, params).first()
         title = clip(thread.title, 300)
         if row is None:
             created = thread.created_at or first_seen or datetime.now(UTC)
-            conn.execute(
-                self._insert(_threads)
-                .values(
-                    site_id=self.site_id,
-                    key=key,
-                    url=clip(thread.url, 2048) or key,
-                    title=title,
-                    comments_open=thread.comments_open,
-                    created_at=_utc(created),
-                )
-                .on_conflict_do_nothing(index_elements=["site_id", "key"])
-            )
-            row = conn.execute(find).one()
-            self.summary.threads_new += 1
+            inserted = conn.execute(
+                self._insert_thread,
+                {
+                    **params,
+                    "url": clip(thread.url, 2048) or key,
+                    "title": title,
+                    "comments_open": thread.comments_open,
+                    "created_at": _utc(created),
+                },
+            ).first()
+            # Nothing inserted: a post made the thread since the select.
+            row = inserted or conn.execute(_FIND_THREAD, params).one()
+            self.summary.threads_new += inserted is not None
         elif row.title is None and title:
             conn.execute(
                 sa.update(_threads).where(_threads.c.id == row.id).values(title=title)
