@@ -18,7 +18,7 @@ def clean_email(value: str | None) -> str | None:
     value = clip(value, 254)
     if value is None or "@" not in value or any(ch.isspace() for ch in value):
         return None
-    return value
+    return value.lower()  # as the form stores a posted address
 
 
 def clean_ip(value: str | None) -> str | None:

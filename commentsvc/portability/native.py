@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 from ..models import CommentStatus
 from .clean import parse_date
-from .writer import CommentIn, Skipped, ThreadIn
+from .records import CommentIn, Skipped, ThreadIn
 from .xmlstream import BadImportFile, Meter
 
 FORMAT = "commentsvc-export"

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from ..models import CommentStatus
 from .clean import parse_date
 from .keys import ThreadKeys
+from .records import CommentIn, Skipped, ThreadIn
 from .text import html_to_text
-from .writer import CommentIn, Skipped, ThreadIn
 from .xmlstream import BadImportFile, Meter, children, events, local
 
 SOURCE = "wordpress"

@@ -20,8 +20,7 @@ stores them in batches, a transaction per batch, on a connection of its own:
 Memory: a batch, a chunk of links, and one small entry per thread touched.
 """
 
-from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -32,9 +31,12 @@ from ..comments.render import render_body
 from ..comments.service import MAX_HTML_BYTES
 from ..comments.threads import forget_cached
 from ..extensions import db
-from ..models import Comment, CommentStatus, Site, Thread, as_utc
+from ..models import Comment, Site, Thread, as_utc
 from ..spam.rules import body_digest
 from .clean import clean_email, clean_ip, clip
+from .records import CommentIn, Skipped, Summary, ThreadIn
+
+__all__ = ["CommentIn", "ImportWriter", "Skipped", "Summary", "ThreadIn"]
 
 BATCH = 1000
 LINK_CHUNK = 5000
@@ -57,77 +59,6 @@ _links = sa.Table(
 _FIND_THREAD = sa.select(_threads.c.id, _threads.c.title).where(
     _threads.c.site_id == sa.bindparam("site_id"), _threads.c.key == sa.bindparam("key")
 )
-
-
-@dataclass(frozen=True)
-class ThreadIn:
-    """A thread as a source describes it."""
-
-    key: str
-    url: str
-    title: str | None = None
-    # Our own format says it; other sources leave it to the first comment.
-    created_at: datetime | None = None
-    comments_open: bool | None = None
-
-
-@dataclass
-class CommentIn:
-    """A comment as a source describes it; ``body`` in our text form."""
-
-    key: str  # the import_key: "wordpress:123"
-    thread: ThreadIn
-    parent_key: str | None
-    author: str
-    body: str
-    status: CommentStatus
-    created_at: datetime
-    email: str | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-    # The title the comment offered: a thread shows its latest approved
-    # comment's (see comments.threads), so foreign sources give the thread's.
-    page_title: str | None = None
-    moderated_at: datetime | None = None
-    signals: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """Something of the file not imported, and why."""
-
-    reason: str
-
-
-@dataclass
-class Summary:
-    threads_new: int = 0
-    threads_touched: int = 0
-    comments: Counter = field(default_factory=Counter)  # by status
-    skipped: Counter = field(default_factory=Counter)  # by reason
-    # Replies whose parent is missing (not in the file, skipped, in another
-    # thread, or in a loop of replies): imported as top-level comments.
-    orphans: int = 0
-
-    def lines(self) -> list[str]:
-        total = sum(self.comments.values())
-        out = [
-            f"threads: {self.threads_touched} ({self.threads_new} new)",
-            f"comments imported: {total}"
-            + "".join(
-                f", {s.value} {self.comments[s]}"
-                for s in CommentStatus
-                if self.comments[s]
-            ),  # fmt: skip
-        ]
-        if self.orphans:
-            out.append(
-                f"replies whose parent is missing, kept as top-level comments: "
-                f"{self.orphans}"
-            )
-        for reason, count in sorted(self.skipped.items()):
-            out.append(f"skipped: {count} {reason}")
-        return out
 
 
 def _utc(value: datetime) -> datetime:
@@ -171,15 +102,29 @@ class ImportWriter:
         return self
 
     def __exit__(self, *exc):
-        if self._conn is not None:
+        if self._conn is None:
+            return
+        try:
             self._conn.rollback()
             _links.drop(self._conn, checkfirst=True)
             self._conn.commit()
+        finally:
             self._conn.close()
             self._conn = None
+            # Batches committed before a failure are stored: readers see them.
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        """Drop the cached reads of the threads touched (after the commits)."""
+        if len(self._touched) > INVALIDATE_ONE_BY_ONE:
+            invalidate(self.slug)
+        else:
+            for key in self._touched.values():
+                invalidate(self.slug, key)
+                forget_cached(self.slug, key)
 
     # -- what parsers yield -------------------------------------------------------
-    def feed(self, item) -> None:
+    def feed(self, item: CommentIn | ThreadIn | Skipped) -> None:
         if isinstance(item, CommentIn):
             self.add(item)
         elif isinstance(item, ThreadIn):
@@ -274,34 +219,49 @@ class ImportWriter:
         )
         inserted = set(conn.execute(insert, [r for r, _ in self._batch]).scalars())
         claimed, conflicts, links = set(), [], []
+
+        def link(key, parent_key):
+            self._seq += 1
+            links.append({"seq": self._seq, "child_key": key, "parent_key": parent_key})
+
         for row, parent_key in self._batch:
             key = row["import_key"]
             if key in inserted and key not in claimed:
                 claimed.add(key)
                 self.summary.comments[row["status"]] += 1
                 if parent_key:
-                    self._seq += 1
-                    links.append(
-                        {"seq": self._seq, "child_key": key, "parent_key": parent_key}
-                    )
+                    link(key, parent_key)
             else:
-                conflicts.append(key)
+                conflicts.append((key, parent_key))
         if conflicts:
-            ids = dict(
-                conn.execute(
-                    sa.select(_comments.c.import_key, _comments.c.id).where(
+            stored = {
+                r.import_key: r
+                for r in conn.execute(
+                    sa.select(
+                        _comments.c.import_key, _comments.c.id, _comments.c.parent_id
+                    ).where(
                         _comments.c.site_id == self.site_id,
-                        _comments.c.import_key.in_(set(conflicts)),
+                        _comments.c.import_key.in_({k for k, _ in conflicts}),
                     )
-                ).all()
-            )
-            for key in conflicts:
-                if ids.get(key, 0) > self._first_new_id:
+                )
+            }
+            for key, parent_key in conflicts:
+                row = stored.get(key)
+                if row is not None and row.id > self._first_new_id:
                     self.skip("duplicate id in the file (the first one was kept)")
-                else:
-                    self.skip("already imported")
+                    continue
+                self.skip("already imported")
+                if row is not None and parent_key and row.parent_id is None:
+                    # An import that stopped before linking its replies: link
+                    # them now.
+                    link(key, parent_key)
         if links:
-            conn.execute(sa.insert(_links), links)
+            conn.execute(
+                self._insert(_links).on_conflict_do_nothing(
+                    index_elements=["child_key"]
+                ),
+                links,
+            )
         conn.commit()
         self._batch.clear()
         if self.on_batch is not None:
@@ -314,12 +274,6 @@ class ImportWriter:
         self._settle_threads()
         self.summary.threads_touched = len(self._touched)
         self.__exit__()
-        if len(self._touched) > INVALIDATE_ONE_BY_ONE:
-            invalidate(self.slug)
-        else:
-            for key in self._touched.values():
-                invalidate(self.slug, key)
-                forget_cached(self.slug, key)
         return self.summary
 
     def _resolve_parents(self) -> None:

@@ -208,3 +208,29 @@ def test_unknown_site_and_wrong_file(app, runner, site):
     )
     with app.app_context():
         assert counts() == (0, 0)
+
+
+def test_an_interrupted_import_is_completed_by_running_it_again(
+    app, runner, site, tmp_path
+):
+    # The file breaks after the first post's comments: small batches were
+    # committed (the replies not yet linked to their parents).
+    text = WXR.read_text(encoding="utf-8")
+    cut = tmp_path / "cut.xml"
+    cut.write_text(text[: text.index("<title>Café")], encoding="utf-8")
+    broken = runner.invoke(
+        args=["import", "wordpress", str(cut), "--site", "news", "--batch-size", "2"]
+    )
+    assert broken.exit_code == 1
+    assert "not well-formed XML" in broken.output
+    with app.app_context():
+        assert 0 < counts()[0] < 10
+
+    _import(runner)
+    with app.app_context():
+        assert counts()[0] == 10
+        c = comments()
+        ann, bea, carl, dan = (c[f"wordpress:{n}"] for n in (11, 12, 13, 14))
+        assert (bea.parent_id, bea.root_id) == (ann.id, ann.id)
+        assert (carl.parent_id, carl.root_id) == (bea.id, ann.id)
+        assert (dan.parent_id, dan.root_id) == (carl.id, ann.id)
