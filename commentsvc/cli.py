@@ -16,6 +16,7 @@ from .learning.cli import spam_cli
 from .models import CaptchaProvider, Moderator, Role
 from .moderation import accounts
 from .moderation.accounts import create_moderator
+from .portability.cli import init_app as init_portability
 from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
@@ -349,6 +350,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_setup_command)
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(spam_cli)
-    from .portability.cli import init_app as init_portability
-
     init_portability(app, comments_cli)
