@@ -33,28 +33,22 @@ from ..comments.threads import forget_cached
 from ..extensions import db
 from ..models import Comment, Site, Thread, as_utc
 from ..spam.rules import body_digest
+from . import links
 from .clean import clean_email, clean_ip, clip
 from .records import CommentIn, Skipped, Summary, ThreadIn
 
 __all__ = ["CommentIn", "ImportWriter", "Skipped", "Summary", "ThreadIn"]
 
 BATCH = 1000
-LINK_CHUNK = 5000
 # Above this many threads touched, the whole site's cached reads are dropped
 # rather than each thread's.
 INVALIDATE_ONE_BY_ONE = 200
 ANONYMOUS = "Anonymous"
+# The source name of our own export's keys ("commentsvc:<id>").
+NATIVE = "commentsvc"
 
 _comments = Comment.__table__
 _threads = Thread.__table__
-_links = sa.Table(
-    "commentsvc_import_links",
-    sa.MetaData(),
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("child_key", sa.String(200), nullable=False, unique=True),
-    sa.Column("parent_key", sa.String(200), nullable=False),
-    prefixes=["TEMPORARY"],
-)
 # Built once: run for every thread.
 _FIND_THREAD = sa.select(_threads.c.id, _threads.c.title).where(
     _threads.c.site_id == sa.bindparam("site_id"), _threads.c.key == sa.bindparam("key")
@@ -91,8 +85,8 @@ class ImportWriter:
             .on_conflict_do_nothing(index_elements=["site_id", "key"])
             .returning(_threads.c.id, _threads.c.title)
         )
-        _links.drop(self._conn, checkfirst=True)
-        _links.create(self._conn)
+        links.TABLE.drop(self._conn, checkfirst=True)
+        links.TABLE.create(self._conn)
         # Rows above this id were made by this import (tells a duplicate id of
         # the file from a comment imported before).
         self._first_new_id = (
@@ -106,7 +100,7 @@ class ImportWriter:
             return
         try:
             self._conn.rollback()
-            _links.drop(self._conn, checkfirst=True)
+            links.TABLE.drop(self._conn, checkfirst=True)
             self._conn.commit()
         finally:
             self._conn.close()
@@ -208,6 +202,7 @@ class ImportWriter:
 
     # -- batches ----------------------------------------------------------------
     def _flush(self) -> None:
+        self._drop_own_comments()
         if not self._batch:
             self._conn.commit()
             return
@@ -218,11 +213,13 @@ class ImportWriter:
             .returning(_comments.c.import_key)
         )
         inserted = set(conn.execute(insert, [r for r, _ in self._batch]).scalars())
-        claimed, conflicts, links = set(), [], []
+        claimed, conflicts, new_links = set(), [], []
 
         def link(key, parent_key):
             self._seq += 1
-            links.append({"seq": self._seq, "child_key": key, "parent_key": parent_key})
+            new_links.append(
+                {"seq": self._seq, "child_key": key, "parent_key": parent_key}
+            )
 
         for row, parent_key in self._batch:
             key = row["import_key"]
@@ -255,104 +252,59 @@ class ImportWriter:
                     # An import that stopped before linking its replies: link
                     # them now.
                     link(key, parent_key)
-        if links:
+        if new_links:
             conn.execute(
-                self._insert(_links).on_conflict_do_nothing(
+                self._insert(links.TABLE).on_conflict_do_nothing(
                     index_elements=["child_key"]
                 ),
-                links,
+                new_links,
             )
         conn.commit()
         self._batch.clear()
         if self.on_batch is not None:
             self.on_batch()
 
+    def _drop_own_comments(self) -> None:
+        """Our export of this very site imported into it again: a comment posted
+        here is exported as ``commentsvc:<its id>`` and has no import_key; it is
+        already here (same id, same date), not a comment to add."""
+        own = {}
+        for row, _ in self._batch:
+            source, _, ident = row["import_key"].partition(":")
+            if source == NATIVE and ident.isdigit():
+                own[int(ident)] = row["created_at"]
+        if not own:
+            return
+        c = _comments.c
+        here = {
+            ident
+            for ident, created_at in self._conn.execute(
+                sa.select(c.id, c.created_at).where(
+                    c.site_id == self.site_id,
+                    c.import_key.is_(None),
+                    c.id.in_(list(own)),
+                )
+            )
+            if as_utc(created_at) == own[ident]
+        }
+        if here:
+            kept = []
+            for row, parent_key in self._batch:
+                source, _, ident = row["import_key"].partition(":")
+                if source == NATIVE and ident.isdigit() and int(ident) in here:
+                    self.skip("already here (posted on this site)")
+                else:
+                    kept.append((row, parent_key))
+            self._batch = kept
+
     # -- the end ----------------------------------------------------------------
     def finish(self) -> Summary:
         self._flush()
-        self._resolve_parents()
+        self.summary.orphans += links.resolve(self._conn, self.site_id)
         self._settle_threads()
         self.summary.threads_touched = len(self._touched)
         self.__exit__()
         return self.summary
-
-    def _resolve_parents(self) -> None:
-        """Give each reply of this import its parent and root, a chunk of links
-        at a time; passes repeat while a pass settles something (a parent later
-        in the file than its reply settles in the next pass)."""
-        conn = self._conn
-        c = _comments.c
-        update = (
-            sa.update(_comments)
-            .where(c.id == sa.bindparam("b_id"))
-            .values(parent_id=sa.bindparam("b_parent"), root_id=sa.bindparam("b_root"))
-        )
-        while True:
-            settled, after = 0, 0
-            while True:
-                links = conn.execute(
-                    sa.select(_links)
-                    .where(_links.c.seq > after)
-                    .order_by(_links.c.seq)
-                    .limit(LINK_CHUNK)
-                ).all()
-                if not links:
-                    break
-                after = links[-1].seq
-                parents = {link.parent_key for link in links}
-                keys = parents | {link.child_key for link in links}
-                rows = {
-                    r.import_key: dict(r._mapping)
-                    for r in conn.execute(
-                        sa.select(c.import_key, c.id, c.thread_id, c.root_id).where(
-                            c.site_id == self.site_id, c.import_key.in_(keys)
-                        )
-                    )
-                }
-                pending = set(
-                    conn.execute(
-                        sa.select(_links.c.child_key).where(
-                            _links.c.child_key.in_(parents)
-                        )
-                    ).scalars()
-                )
-                updates, done = [], []
-                for link in links:
-                    child = rows[link.child_key]
-                    parent = rows.get(link.parent_key)
-                    if (
-                        parent is None
-                        or parent["thread_id"] != child["thread_id"]
-                        or parent["id"] == child["id"]
-                    ):
-                        self.summary.orphans += 1  # imported, top-level
-                    elif link.parent_key in pending:
-                        continue  # its parent is not settled yet
-                    else:
-                        child["root_id"] = parent["root_id"] or parent["id"]
-                        updates.append(
-                            {
-                                "b_id": child["id"],
-                                "b_parent": parent["id"],
-                                "b_root": child["root_id"],
-                            }
-                        )
-                    pending.discard(link.child_key)
-                    done.append(link.seq)
-                if updates:
-                    conn.execute(update, updates)
-                if done:
-                    conn.execute(sa.delete(_links).where(_links.c.seq.in_(done)))
-                conn.commit()
-                settled += len(done)
-            if not settled:
-                break
-        # What never settled hangs under a loop of replies: top-level it stays.
-        left = conn.execute(sa.select(sa.func.count()).select_from(_links)).scalar()
-        if left:
-            self.summary.orphans += left
-            conn.execute(sa.delete(_links))
-            conn.commit()
 
     def _settle_threads(self) -> None:
         """A thread's created_at is its first comment's date (threads close by

@@ -144,3 +144,19 @@ def test_export_to_stdout_and_a_foreign_file(app, runner, site, tmp_path):
     assert "export version 9 is not one this version reads" in refused.output
     with app.app_context():
         assert counts()[0] == 10
+
+
+def test_importing_a_site_export_into_the_same_site_adds_nothing(
+    app, runner, site, tmp_path
+):
+    _fill_news(app, runner)
+    out = tmp_path / "news.json"
+    run(runner, "export", "news", "--out", out)
+    with app.app_context():
+        before = counts()
+    result = run(runner, "import", "commentsvc", out, "--site", "news")
+    assert "comments imported: 0" in result.output
+    assert "skipped: 2 already here (posted on this site)" in result.output
+    assert "skipped: 19 already imported" in result.output
+    with app.app_context():
+        assert counts() == before
