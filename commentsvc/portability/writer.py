@@ -79,6 +79,17 @@ class ImportWriter:
     def __enter__(self):
         self._conn = db.engine.connect()
         dialect = self._conn.dialect.name
+        self._pragmas = {}
+        if dialect == "sqlite":
+            # Indexes take random pages: with SQLite's default 2 MB page cache,
+            # each batch reads and rewrites them again and again. In WAL mode
+            # synchronous=NORMAL stays consistent; a crash may lose the last
+            # batches, which running the import again brings back.
+            for name, value in (("cache_size", -65536), ("synchronous", 1)):
+                self._pragmas[name] = self._conn.exec_driver_sql(
+                    f"PRAGMA {name}"
+                ).scalar()
+                self._conn.exec_driver_sql(f"PRAGMA {name} = {value}")
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         self._insert_thread = (
             self._insert(_threads)
@@ -102,6 +113,8 @@ class ImportWriter:
             self._conn.rollback()
             links.TABLE.drop(self._conn, checkfirst=True)
             self._conn.commit()
+            for name, value in self._pragmas.items():  # the pool's defaults
+                self._conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
         finally:
             self._conn.close()
             self._conn = None
