@@ -90,7 +90,9 @@ def _run(slug: str, path: str, items, meter: Meter, batch_size: int) -> None:
                 bar.update(meter.done - shown)
                 shown = meter.done
 
-            with ImportWriter(site, batch_size=batch_size, on_batch=advance) as writer:
+            writer = ImportWriter(site, batch_size=batch_size, on_batch=advance)
+            db.session.rollback()  # the writer has a connection of its own
+            with writer:
                 for item in items:
                     writer.feed(item)
                 summary = writer.finish()
