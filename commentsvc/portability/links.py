@@ -26,71 +26,95 @@ TABLE = sa.Table(
 )
 
 
+def _chunk_query():
+    """The next chunk of links with both ends: constant SQL (statements with
+    lists of keys of every length would each be prepared and cached by the
+    driver: memory growing with the file)."""
+    c = _comments.alias("c")
+    p = _comments.alias("p")
+    other = TABLE.alias("other")
+    site = sa.bindparam("site_id")
+    return (
+        sa.select(
+            TABLE.c.seq,
+            TABLE.c.child_key,
+            TABLE.c.parent_key,
+            c.c.id.label("child_id"),
+            c.c.thread_id.label("child_thread"),
+            p.c.id.label("parent_id"),
+            p.c.thread_id.label("parent_thread"),
+            p.c.root_id.label("parent_root"),
+            sa.select(other.c.seq)
+            .where(other.c.child_key == TABLE.c.parent_key)
+            .exists()
+            .label("parent_pending"),
+        )
+        .select_from(
+            TABLE.join(
+                c, sa.and_(c.c.site_id == site, c.c.import_key == TABLE.c.child_key)
+            ).outerjoin(
+                p, sa.and_(p.c.site_id == site, p.c.import_key == TABLE.c.parent_key)
+            )
+        )
+        .where(TABLE.c.seq > sa.bindparam("after"))
+        .order_by(TABLE.c.seq)
+        .limit(CHUNK)
+    )
+
+
+_CHUNK = _chunk_query()
+_UPDATE = (
+    sa.update(_comments)
+    .where(_comments.c.id == sa.bindparam("b_id"))
+    .values(parent_id=sa.bindparam("b_parent"), root_id=sa.bindparam("b_root"))
+)
+_DONE = sa.delete(TABLE).where(TABLE.c.seq == sa.bindparam("b_seq"))
+
+
 def resolve(conn, site_id: int) -> int:
     """Give each reply linked in TABLE its parent and root (committing each
     chunk); empty the table; return how many replies stay top-level because
     their parent is missing."""
-    c = _comments.c
     orphans = 0
-    update = (
-        sa.update(_comments)
-        .where(c.id == sa.bindparam("b_id"))
-        .values(parent_id=sa.bindparam("b_parent"), root_id=sa.bindparam("b_root"))
-    )
     while True:
         settled, after = 0, 0
         while True:
-            links = conn.execute(
-                sa.select(TABLE)
-                .where(TABLE.c.seq > after)
-                .order_by(TABLE.c.seq)
-                .limit(CHUNK)
-            ).all()
-            if not links:
+            chunk = conn.execute(_CHUNK, {"site_id": site_id, "after": after}).all()
+            if not chunk:
                 break
-            after = links[-1].seq
-            parents = {link.parent_key for link in links}
-            keys = parents | {link.child_key for link in links}
-            rows = {
-                r.import_key: dict(r._mapping)
-                for r in conn.execute(
-                    sa.select(c.import_key, c.id, c.thread_id, c.root_id).where(
-                        c.site_id == site_id, c.import_key.in_(keys)
-                    )
-                )
-            }
-            pending = set(
-                conn.execute(
-                    sa.select(TABLE.c.child_key).where(TABLE.c.child_key.in_(parents))
-                ).scalars()
-            )
+            after = chunk[-1].seq
+            # Replies settled in this chunk: key -> (id, root), for their own
+            # replies further on.
+            settled_here: dict[str, tuple[int, int]] = {}
             updates, done = [], []
-            for link in links:
-                child = rows[link.child_key]
-                parent = rows.get(link.parent_key)
+            for link in chunk:
                 if (
-                    parent is None
-                    or parent["thread_id"] != child["thread_id"]
-                    or parent["id"] == child["id"]
+                    link.parent_id is None
+                    or link.parent_thread != link.child_thread
+                    or link.parent_id == link.child_id
                 ):
                     orphans += 1  # imported, top-level
-                elif link.parent_key in pending:
+                    root = None
+                elif link.parent_key in settled_here:
+                    root = settled_here[link.parent_key][1]
+                elif link.parent_pending:
                     continue  # its parent is not settled yet
                 else:
-                    child["root_id"] = parent["root_id"] or parent["id"]
+                    root = link.parent_root or link.parent_id
+                if root is not None:
                     updates.append(
                         {
-                            "b_id": child["id"],
-                            "b_parent": parent["id"],
-                            "b_root": child["root_id"],
+                            "b_id": link.child_id,
+                            "b_parent": link.parent_id,
+                            "b_root": root,
                         }
                     )
-                pending.discard(link.child_key)
-                done.append(link.seq)
+                settled_here[link.child_key] = (link.child_id, root or link.child_id)
+                done.append({"b_seq": link.seq})
             if updates:
-                conn.execute(update, updates)
+                conn.execute(_UPDATE, updates)
             if done:
-                conn.execute(sa.delete(TABLE).where(TABLE.c.seq.in_(done)))
+                conn.execute(_DONE, done)
             conn.commit()
             settled += len(done)
         if not settled:
