@@ -26,49 +26,34 @@ TABLE = sa.Table(
 )
 
 
-def _chunk_query():
-    """The next chunk of links with both ends: constant SQL (statements with
-    lists of keys of every length would each be prepared and cached by the
-    driver: memory growing with the file)."""
-    c = _comments.alias("c")
-    p = _comments.alias("p")
-    other = TABLE.alias("other")
-    site = sa.bindparam("site_id")
-    return (
-        sa.select(
-            TABLE.c.seq,
-            TABLE.c.child_key,
-            TABLE.c.parent_key,
-            c.c.id.label("child_id"),
-            c.c.thread_id.label("child_thread"),
-            p.c.id.label("parent_id"),
-            p.c.thread_id.label("parent_thread"),
-            p.c.root_id.label("parent_root"),
-            sa.select(other.c.seq)
-            .where(other.c.child_key == TABLE.c.parent_key)
-            .exists()
-            .label("parent_pending"),
-        )
-        .select_from(
-            TABLE.join(
-                c, sa.and_(c.c.site_id == site, c.c.import_key == TABLE.c.child_key)
-            ).outerjoin(
-                p, sa.and_(p.c.site_id == site, p.c.import_key == TABLE.c.parent_key)
-            )
-        )
-        .where(TABLE.c.seq > sa.bindparam("after"))
-        .order_by(TABLE.c.seq)
-        .limit(CHUNK)
-    )
-
-
-_CHUNK = _chunk_query()
+_CHUNK = (
+    sa.select(TABLE.c.seq, TABLE.c.child_key, TABLE.c.parent_key)
+    .where(TABLE.c.seq > sa.bindparam("after"))
+    .order_by(TABLE.c.seq)
+    .limit(CHUNK)
+)
+_ROWS = sa.select(
+    _comments.c.import_key, _comments.c.id, _comments.c.thread_id, _comments.c.root_id
+).where(
+    _comments.c.site_id == sa.bindparam("site_id"),
+    _comments.c.import_key.in_(sa.bindparam("keys", expanding=True)),
+)
+_PENDING = sa.select(TABLE.c.child_key).where(
+    TABLE.c.child_key.in_(sa.bindparam("keys", expanding=True))
+)
 _UPDATE = (
     sa.update(_comments)
     .where(_comments.c.id == sa.bindparam("b_id"))
     .values(parent_id=sa.bindparam("b_parent"), root_id=sa.bindparam("b_root"))
 )
 _DONE = sa.delete(TABLE).where(TABLE.c.seq == sa.bindparam("b_seq"))
+
+
+def _padded(keys: set[str], size: int) -> list[str]:
+    """*keys* made up to *size* with a key no comment has: a list of one
+    length makes one SQL statement (lists of every length would each be
+    prepared and kept by the driver: memory growing with the file)."""
+    return [*keys, *([""] * (size - len(keys)))]
 
 
 def resolve(conn, site_id: int) -> int:
@@ -79,37 +64,49 @@ def resolve(conn, site_id: int) -> int:
     while True:
         settled, after = 0, 0
         while True:
-            chunk = conn.execute(_CHUNK, {"site_id": site_id, "after": after}).all()
+            chunk = conn.execute(_CHUNK, {"after": after}).all()
             if not chunk:
                 break
             after = chunk[-1].seq
-            # Replies settled in this chunk: key -> (id, root), for their own
+            parents = {link.parent_key for link in chunk}
+            keys = parents | {link.child_key for link in chunk}
+            rows = {
+                r.import_key: r
+                for r in conn.execute(
+                    _ROWS, {"site_id": site_id, "keys": _padded(keys, 2 * CHUNK)}
+                )
+            }
+            pending = set(
+                conn.execute(_PENDING, {"keys": _padded(parents, CHUNK)}).scalars()
+            )
+            # Replies settled in this chunk: key -> their root, for their own
             # replies further on.
-            settled_here: dict[str, tuple[int, int]] = {}
+            root_of: dict[str, int] = {}
             updates, done = [], []
             for link in chunk:
+                child = rows[link.child_key]
+                parent = rows.get(link.parent_key)
                 if (
-                    link.parent_id is None
-                    or link.parent_thread != link.child_thread
-                    or link.parent_id == link.child_id
+                    parent is None
+                    or parent.thread_id != child.thread_id
+                    or parent.id == child.id
                 ):
                     orphans += 1  # imported, top-level
-                    root = None
-                elif link.parent_key in settled_here:
-                    root = settled_here[link.parent_key][1]
-                elif link.parent_pending:
+                    root_of[link.child_key] = child.id
+                elif link.parent_key in root_of:
+                    root_of[link.child_key] = root_of[link.parent_key]
+                elif link.parent_key in pending:
                     continue  # its parent is not settled yet
                 else:
-                    root = link.parent_root or link.parent_id
-                if root is not None:
+                    root_of[link.child_key] = parent.root_id or parent.id
+                if parent is not None and root_of[link.child_key] != child.id:
                     updates.append(
                         {
-                            "b_id": link.child_id,
-                            "b_parent": link.parent_id,
-                            "b_root": root,
+                            "b_id": child.id,
+                            "b_parent": parent.id,
+                            "b_root": root_of[link.child_key],
                         }
                     )
-                settled_here[link.child_key] = (link.child_id, root or link.child_id)
                 done.append({"b_seq": link.seq})
             if updates:
                 conn.execute(_UPDATE, updates)
