@@ -17,6 +17,7 @@ from .mail.cli import mail_cli
 from .models import CaptchaProvider, Moderator, Role
 from .moderation import accounts
 from .moderation.accounts import create_moderator
+from .portability.cli import init_app as init_portability
 from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
@@ -460,3 +461,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(spam_cli)
     app.cli.add_command(mail_cli)
+    init_portability(app, comments_cli)

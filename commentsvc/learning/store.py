@@ -83,6 +83,8 @@ def _decided(site_id: int, limit: int, *columns):
             _comments.c.site_id == site_id,
             _comments.c.moderated_at.is_not(None),
             _comments.c.status.in_(list(LABELS)),
+            # Erased at the author's request (portability.erasure): no text left.
+            _comments.c.body != "[deleted]",
         )
         .order_by(_comments.c.moderated_at.desc(), _comments.c.id.desc())
         .limit(limit)
