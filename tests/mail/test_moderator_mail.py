@@ -19,6 +19,7 @@ from commentsvc.models import (
     DeliveryStatus,
     MailMessage,
     ModerationEvent,
+    Site,
     as_utc,
     utcnow,
 )
@@ -230,3 +231,18 @@ def test_the_webhooks_worker_sends_mail_too(mail_app, smtp):
     assert result.exit_code == 0, result.output
     [message] = smtp.messages
     assert message["To"] == "mod@news.example"
+
+
+def test_line_breaks_in_a_sites_name_never_reach_a_header(mail_app, smtp):
+    """A site named (by an older release, or straight in the database) with a
+    line break and a header after it: the mail goes to the moderator alone."""
+    with mail_app.app_context():
+        site = db.session.scalar(sa.select(Site).where(Site.slug == "news"))
+        site.name = "Example News\r\nBcc: victim@evil.example"
+        db.session.commit()
+    post(mail_app.test_client())
+    assert "1 sent" in run_worker(mail_app)
+    [message] = smtp.messages
+    assert message["Bcc"] is None
+    assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+    assert [envelope.rcpt_tos for envelope in smtp.envelopes] == [["mod@news.example"]]
