@@ -1,5 +1,7 @@
 """Validation of readers' reports and edits: one JSON object, allow-listed."""
 
+import unicodedata
+
 from ..comments.reports import MAX_EXPLANATION, REASONS, ReaderReport
 from ..errors import ApiError
 from .forms import parse_json_object
@@ -13,6 +15,14 @@ def _invalid(fields: dict) -> ApiError:
     )
 
 
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(data: dict, name: str, errors: dict, limit: int) -> str | None:
     value = data.get(name)
     if value is None:
@@ -23,7 +33,11 @@ def _text(data: dict, name: str, errors: dict, limit: int) -> str | None:
     value = value.strip()
     if len(value) > limit:
         errors[name] = f"Field cannot be longer than {limit} characters."
-    elif any(ord(c) < 32 and c not in "\n\r\t" for c in value) or "\x7f" in value:
+    elif not value.isascii() and not _encodable(value):
+        # A lone surrogate (JSON's "\ud800") is no text: nothing can store it.
+        errors[name] = "Contains characters that are not valid text."
+    elif any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
+        # As a posted comment's body: C0, DEL and C1 controls.
         errors[name] = "Contains control characters."
     return value or None
 

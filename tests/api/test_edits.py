@@ -171,3 +171,36 @@ def test_a_window_of_zero_gives_no_token(app, client):
     with app.app_context():
         make_site(edit_window_seconds=0)
     assert "edit_token" not in _post(client)
+
+
+def test_text_that_is_not_valid_unicode_is_422_and_changes_nothing(app, client, site):
+    # A lone surrogate is valid JSON (\ud800) but no text: it answered 500
+    # (the renderer, the token's hash and the database cannot encode it).
+    posted = _published(app, client)
+    url = f"{API}/{posted['id']}"
+    token = posted["edit_token"]
+    tries = [
+        ("PATCH", '{"body": "x\\ud800", "edit_token": "' + token + '"}', "body"),
+        ("PATCH", '{"body": "fine", "edit_token": "\\udfff"}', "edit_token"),
+        ("PATCH", '{"body": "a\\u0085b", "edit_token": "' + token + '"}', "body"),
+        ("DELETE", '{"edit_token": "\\ud800"}', "edit_token"),
+    ]
+
+    for method, raw, field in tries:
+        response = client.open(
+            url,
+            method=method,
+            data=raw,
+            content_type="application/json",
+            headers={"Origin": ORIGIN},
+        )
+        assert response.status_code == 422, (raw, response.status_code)
+        assert list(response.json["error"]["fields"]) == [field]
+
+    with app.app_context():
+        comment = db.session.get(Comment, posted["id"])
+        assert (comment.status, comment.body, comment.edited_at) == (
+            CommentStatus.APPROVED,
+            "A thoughtful comment.",
+            None,
+        )

@@ -150,3 +150,28 @@ def test_reports_are_rate_limited_per_client(make_app):
     statuses = [report(client, ident).status_code for ident in ids]
     assert statuses == [202, 202, 429]
     assert report(client, ids[2], ip="203.0.113.9").status_code == 202
+
+
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ('{"reason": "abuse", "explanation": "rude \\ud800"}', "explanation"),
+        ('{"reason": "abuse", "token": "\\udfff"}', "token"),
+        ('{"reason": "abuse", "explanation": "a\\u009bb"}', "explanation"),
+    ],
+)
+def test_text_that_is_not_valid_unicode_is_422_and_stores_nothing(
+    app, client, comment_id, raw, field
+):
+    # A lone surrogate answered 500 (its keyed hash and the database cannot
+    # encode it).
+    response = client.post(
+        f"{API}/{comment_id}/reports",
+        data=raw,
+        content_type="application/json",
+        headers={"Origin": ORIGIN},
+    )
+
+    assert response.status_code == 422
+    assert list(response.json["error"]["fields"]) == [field]
+    assert _reports(app) == []
