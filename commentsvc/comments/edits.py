@@ -6,9 +6,9 @@ edit runs the spam rules that read the text again (links, words, bans, the
 learning filter) and the site's moderation policy: a published comment the
 rules would hold goes back to Pending, one they call spam to Spam; a clean edit
 leaves a published comment published and may publish a pending one where the
-site trusts its author. Status and text change together through
-commentsvc.comments.moderation (audited, with ``comment.edited`` /
-``comment.deleted`` webhook events).
+site trusts its author (never one that readers' open reports hold). Status and
+text change together through commentsvc.comments.moderation (audited, with
+``comment.edited`` / ``comment.deleted`` webhook events).
 """
 
 import hmac
@@ -24,6 +24,7 @@ from .bans import active_ban
 from .errors import ValidationFailed
 from .moderation import UnknownComment, change_by_system
 from .render import render_body
+from .reports import has_open_reports
 from .service import MAX_HTML_BYTES, edit_token_hash
 
 EDITED = "edited by its author"
@@ -94,6 +95,10 @@ def edit_comment(
         to_status = CommentStatus.PENDING
     elif comment.status == CommentStatus.APPROVED:
         to_status = CommentStatus.APPROVED
+    elif has_open_reports(comment.id):
+        # Reports sent it back to Pending until a moderator decides: an edit
+        # by its (trusted) author is no decision.
+        to_status = CommentStatus.PENDING
     else:
         spam.publish_if_trusted(site, comment.email, verdict)
         to_status = verdict.status

@@ -65,6 +65,11 @@ def _open_reports(comment_id: int):
     )
 
 
+def has_open_reports(comment_id: int) -> bool:
+    """Whether readers' reports of the comment wait for a moderator."""
+    return db.session.scalar(_open_reports(comment_id)) > 0
+
+
 def file_report(site: Site, comment_id: int, report: ReaderReport, ip: str | None):
     """Store a reader's report of the published comment *comment_id* of *site*
     with its webhook event; at the site's threshold of open reports the

@@ -204,3 +204,31 @@ def test_text_that_is_not_valid_unicode_is_422_and_changes_nothing(app, client, 
             "A thoughtful comment.",
             None,
         )
+
+
+def test_an_edit_cannot_republish_a_comment_its_readers_reported(app, client):
+    # A trusted author's comment that reports sent back to Pending "until a
+    # moderator decides" was published again by a one-letter edit.
+    with app.app_context():
+        make_site(
+            report_threshold=1,
+            moderation_policy="trust_approved_authors",
+            trusted_author_min_approved=1,
+        )
+    _published(app, client, thread="/earlier", url=f"{ORIGIN}/earlier")
+    posted = _published(app, client)
+    reported = client.post(
+        f"{API}/{posted['id']}/reports",
+        json={"reason": "abuse"},
+        headers={"Origin": ORIGIN},
+    )
+    assert reported.status_code == 202
+    assert client.get(LISTING).json["count"] == 0
+
+    response = _edit(client, posted, body="A thoughtful comment!")
+
+    assert response.status_code == 200
+    assert response.json["status"] == "pending" and response.json["html"] is None
+    assert client.get(LISTING).json["count"] == 0
+    with app.app_context():
+        assert db.session.get(Comment, posted["id"]).status == CommentStatus.PENDING
