@@ -43,7 +43,8 @@ class _Stream:
         self.buffer = ""
         self.position = 0
         self.eof = False
-        self.decoder = json.JSONDecoder()
+        # NaN and Infinity are not JSON (and no database column takes them).
+        self.decoder = json.JSONDecoder(parse_constant=lambda name: None)
 
     def _more(self) -> bool:
         if self.eof:
@@ -142,13 +143,36 @@ def _check(header: dict) -> None:
         )
 
 
+def _text(value) -> str | None:
+    """A string member as text the database can store (None if not a string):
+    NUL bytes dropped, lone surrogates (JSON's "\\ud800") replaced."""
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _clean(value):
+    """A JSON value (signals) with its strings and member names made _text."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {_text(str(k)): _clean(v) for k, v in value.items()}
+    return value
+
+
+def _date(value):
+    return parse_date(value) if isinstance(value, str) else None
+
+
 def _thread(record: dict) -> ThreadIn:
     open_ = record.get("comments_open")
     return ThreadIn(
-        key=str(record.get("key") or ""),
-        url=str(record.get("url") or ""),
-        title=record.get("title"),
-        created_at=parse_date(record.get("created_at")),
+        key=_text(record.get("key")) or "",
+        url=_text(record.get("url")) or "",
+        title=_text(record.get("title")),
+        created_at=_date(record.get("created_at")),
         comments_open=open_ if isinstance(open_, bool) else None,
     )
 
@@ -158,30 +182,31 @@ def _comment(record: dict, thread: ThreadIn) -> CommentIn | Skipped:
         status = CommentStatus(record.get("status"))
     except ValueError:
         return Skipped("comment with an unknown status")
-    created_at = parse_date(record.get("created_at"))
+    created_at = _date(record.get("created_at"))
     if created_at is None:
         return Skipped("comment without a readable date")
-    key = record.get("key") or (
-        f"{SOURCE}:{record['id']}" if record.get("id") is not None else None
+    ident = record.get("id")
+    key = _text(record.get("key")) or (
+        f"{SOURCE}:{ident}" if isinstance(ident, int | str) and ident != "" else None
     )
     if not key:
         return Skipped("comment without an id")
     signals = record.get("signals")
     return CommentIn(
-        key=str(key),
+        key=_text(str(key)),
         thread=thread,
-        parent_key=record.get("parent_key"),
-        author=str(record.get("author") or ""),
-        body=str(record.get("body") or ""),
+        parent_key=_text(record.get("parent_key")),
+        author=_text(record.get("author")) or "",
+        body=_text(record.get("body")) or "",
         status=status,
         created_at=created_at,
-        email=record.get("email"),
-        ip=record.get("ip"),
-        user_agent=record.get("user_agent"),
-        page_title=record.get("page_title"),
-        moderated_at=parse_date(record.get("moderated_at")),
-        edited_at=parse_date(record.get("edited_at")),
-        signals=signals if isinstance(signals, dict) else {},
+        email=_text(record.get("email")),
+        ip=_text(record.get("ip")),
+        user_agent=_text(record.get("user_agent")),
+        page_title=_text(record.get("page_title")),
+        moderated_at=_date(record.get("moderated_at")),
+        edited_at=_date(record.get("edited_at")),
+        signals=_clean(signals) if isinstance(signals, dict) else {},
     )
 
 
@@ -204,7 +229,7 @@ def read(path, meter: Meter | None = None) -> Iterator[ThreadIn | CommentIn | Sk
             threads[thread.key] = thread
             yield thread
         elif kind == "comment":
-            thread = threads.get(record.get("thread"))
+            thread = threads.get(_text(record.get("thread")))
             if thread is None:
                 yield Skipped("comment of a thread the file does not list")
                 continue

@@ -162,3 +162,50 @@ def test_importing_a_site_export_into_the_same_site_adds_nothing(
     assert "skipped: 19 already imported" in result.output
     with app.app_context():
         assert counts() == before
+
+
+def test_an_export_with_odd_values_imports_what_it_can_and_never_crashes(
+    app, runner, site, tmp_path
+):
+    # Each of these records stopped the import with a traceback (a list where a
+    # string goes, a number for a date, NUL bytes on PostgreSQL, a lone
+    # surrogate, a date out of range, NaN in signals).
+    thread = {"type": "thread", "key": "/a", "url": f"{ORIGIN}/a"}
+    good = {
+        "type": "comment",
+        "thread": "/a",
+        "author": "Ann",
+        "body": "Fine.",
+        "status": "approved",
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+    odd = [
+        {"thread": ["/a"]},
+        {"title": ["x"], "page_title": 5},
+        {"email": 5, "ip": 5, "user_agent": [1], "parent_key": 5},
+        {"moderated_at": [1], "edited_at": 5},
+        {"created_at": 5},
+        {"created_at": "9999-12-31T23:59:59-23:00"},
+        {"body": "nul\x00 byte", "author": "A\x00nn"},
+        {"body": "lone \ud800 surrogate"},
+        {"signals": {"score": float("nan"), "note": "nul\x00"}},
+    ]
+    records = [{**thread, "key": "/nul\x00"}, {**thread, "title": 7}]
+    records += [{**good, "id": n, **values} for n, values in enumerate(odd, 1)]
+    records.append({**good, "id": 99})
+    path = tmp_path / "odd.json"
+    header = {"format": "commentsvc-export", "version": 1, "site": "news"}
+    path.write_text(json.dumps({**header, "records": records}))
+
+    result = runner.invoke(args=["import", "commentsvc", str(path), "--site", "news"])
+
+    assert result.exit_code == 0, result.output
+    assert "skipped: 2 comment without a readable date" in result.output
+    assert "skipped: 1 comment of a thread the file does not list" in result.output
+    with app.app_context():
+        stored = comments()
+        assert len(stored) == 7 and stored["commentsvc:99"].body == "Fine."
+        assert stored["commentsvc:7"].body == "nul byte"
+        assert stored["commentsvc:7"].author == "Ann"
+        assert "\x00" not in json.dumps(stored["commentsvc:9"].signals)
+        assert set(threads()) == {"/a", "/nul"}
