@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..api.forms import MAX_ID
 from ..comments import bans as ban_service
 from ..comments import closing
 from ..comments import reports as report_service
@@ -52,7 +53,9 @@ def _status_arg() -> CommentStatus | None:
 
 def _filters() -> QueueFilters:
     values = {
-        k: (request.args.get(k) or "").strip()[:254] or None for k in FILTER_FIELDS
+        # No NUL: PostgreSQL refuses it in a query's text.
+        k: (request.args.get(k) or "").replace("\x00", "").strip()[:254] or None
+        for k in FILTER_FIELDS
     }
     return QueueFilters(**values)
 
@@ -91,7 +94,8 @@ def thread_open(thread_id: int):
     """Open or close a thread to new comments (``state``: open, closed), or let
     it follow its site's rule again (site)."""
     back = safe_next(request.form.get("next")) or url_for("moderation.queue")
-    thread = db.session.get(Thread, thread_id)
+    # An id past the column names no thread (and the database refuses it).
+    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
     if thread is None or not can_moderate(current_user, thread.site_id):
         abort(403)
     if not EmptyForm().validate_on_submit():
@@ -172,6 +176,8 @@ def dismiss_reports(comment_id: int):
         flash("The form expired; please try again.", "error")
         return redirect(back)
     try:
+        if comment_id > MAX_ID:  # names no comment (and the database refuses it)
+            raise UnknownComment(comment_id)
         count = report_service.dismiss(current_user, comment_id)
     except (NotAllowed, UnknownComment):
         abort(403)

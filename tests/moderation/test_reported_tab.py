@@ -93,3 +93,25 @@ def test_another_sites_moderator_cannot_dismiss(app, two_sites):
     )
     assert response.status_code == 403
     assert _open(app, comment_id) == 2
+
+
+def test_ids_past_the_column_and_a_nul_in_a_filter_are_no_500(app, mod_client):
+    # An id past the integer column answered 500 (OverflowError on SQLite,
+    # NumericValueOutOfRange on PostgreSQL), and so did a NUL byte in the
+    # Reported tab's site filter on PostgreSQL.
+    comment_id = _reported(app)
+    token = csrf_from(mod_client.get("/moderation/queue").get_data(as_text=True))
+    big = 2**63
+
+    dismissed = mod_client.post(
+        f"/moderation/comments/{big}/dismiss-reports", data={"csrf_token": token}
+    )
+    reopened = mod_client.post(
+        f"/moderation/threads/{big}/comments-open",
+        data={"csrf_token": token, "state": "closed"},
+    )
+    filtered = mod_client.get("/moderation/queue?status=reported&site=news%00")
+
+    assert (dismissed.status_code, reopened.status_code) == (403, 403)
+    assert filtered.status_code == 200
+    assert _open(app, comment_id) == 2
