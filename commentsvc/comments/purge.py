@@ -12,16 +12,26 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
+# Longer ago than any comment (and "now minus it" stays a date).
+_LONGEST = timedelta(days=36500)
+
+
 def parse_duration(text: str) -> timedelta:
     """``30d``, ``12h`` or ``90m`` as a timedelta.
 
     Raises:
-        ValueError: anything else.
+        ValueError: anything else, or over 100 years.
     """
     match = _DURATION.match(text or "")
     if not match:
         raise ValueError(f"{text!r} is not a duration like 30d, 12h or 90m")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        duration = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        duration = None
+    if duration is None or duration > _LONGEST:
+        raise ValueError(f"{text!r} is longer than {_LONGEST.days} days")
+    return duration
 
 
 def purge_spam(older_than: timedelta, batch_size: int = 1000) -> int:

@@ -98,8 +98,10 @@ def digest_command():
 @click.option("--mode", type=click.Choice(MODES), help="What mail to get about it.")
 def settings_command(username, site_slug, mode):
     """Show (or with --site and --mode, change) USERNAME's mail per site."""
-    moderator = db.session.scalar(
-        db.select(Moderator).where(Moderator.username == username)
+    moderator = (
+        db.session.scalar(db.select(Moderator).where(Moderator.username == username))
+        if username.isprintable()  # no account has another (nor NUL, refused)
+        else None
     )
     if moderator is None:
         _fail(f"there is no moderator {username!r}")

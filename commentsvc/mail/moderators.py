@@ -17,6 +17,7 @@ from ..comments.moderation import (
 )
 from ..extensions import db
 from ..models import Comment, Moderator, ModeratorMailSetting, Site, utcnow
+from ..sites import SLUG
 from . import links
 from .outbox import MODES
 from .strings import held_reasons
@@ -49,7 +50,11 @@ def set_mode(moderator: Moderator, site_slug: str, mode: str) -> None:
     """
     if mode not in MODES:
         raise ValidationFailed({"mode": f"One of {', '.join(MODES)}."})
-    site = db.session.scalar(sa.select(Site).where(Site.slug == site_slug))
+    site = (
+        db.session.scalar(sa.select(Site).where(Site.slug == site_slug))
+        if SLUG.match(site_slug)  # the database refuses some (a NUL byte)
+        else None
+    )
     if site is None:
         raise SiteNotFound(site_slug)
     if not can_moderate(moderator, site.id):

@@ -137,3 +137,21 @@ def test_the_demo_prints_mail_with_working_links(make_app):
         if line.startswith("Approve: ")
     )
     assert app.test_client().get(path_of(approve)).status_code == 200
+
+
+def test_the_cli_answers_odd_names_and_durations_in_one_line(mail_app):
+    # A NUL byte in a name stopped `mail settings` with a traceback on
+    # PostgreSQL, and so did a duration past what a date can hold.
+    runner = mail_app.test_cli_runner()
+    tries = [
+        (["mail", "settings", "mo\x00d"], "error: there is no moderator"),
+        (
+            ["mail", "settings", "mod", "--site", "ne\x00ws", "--mode", "none"],
+            "error: there is no site",
+        ),
+        (["mail", "purge-unconfirmed", "--older-than", "99999999999d"], "Error:"),
+    ]
+    for args, said in tries:
+        result = runner.invoke(args=args)
+        assert result.exit_code in (1, 2), (args, result.exception)
+        assert said in result.output and "Traceback" not in result.output
