@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from ..extensions import db
 from ..models import Site
+from ..sites import SLUG
 from . import disqus, erasure, export, native, wordpress
 from .keys import MODES, BadKeyMap, ThreadKeys, read_key_map
 from .writer import BATCH, ImportWriter
@@ -18,11 +19,20 @@ from .xmlstream import BadImportFile, Meter, file_size
 import_cli = AppGroup("import", help="Import comments from another system's export.")
 
 
+def _fail(message: str):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
 def _site(slug: str) -> Site:
-    site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
+    # A slug off the rule names no site (and PostgreSQL refuses a NUL byte).
+    site = (
+        db.session.scalar(sa.select(Site).where(Site.slug == slug))
+        if SLUG.match(slug)
+        else None
+    )
     if site is None:
-        click.echo(f"error: there is no site {slug!r}", err=True)
-        sys.exit(1)
+        _fail(f"there is no site {slug!r}")
     return site
 
 
@@ -140,7 +150,18 @@ def import_commentsvc_command(path, slug, batch_size):
 def _output(out: str | None):
     if out is None or out == "-":
         return sys.stdout
-    return open(out, "w", encoding="utf-8")  # noqa: SIM115 (closed by the caller)
+    try:
+        return open(out, "w", encoding="utf-8")  # noqa: SIM115 (closed by the caller)
+    except OSError as error:
+        _fail(f"cannot write {out}: {error.strerror}")
+
+
+def _email(email: str) -> str:
+    """The address of a data request, or exit with an error line."""
+    email = email.strip()
+    if not email or not email.isprintable():
+        _fail(f"not an email address: {email!r}")
+    return email
 
 
 @click.command("export")
@@ -168,6 +189,7 @@ def export_command(slug, out):
 @with_appcontext
 def export_author_command(email, out):
     """Write every comment of EMAIL, on every site, as JSON (a data request)."""
+    email = _email(email)
     stream = _output(out)
     try:
         found = export.write_author(email, stream)
@@ -185,6 +207,7 @@ def erase_author_command(email, yes):
     """Erase the author's data from every comment of EMAIL: each stays in its
     thread as "[deleted]" (replies keep their place), audited; the mail of
     every site forgets the address (reply notifications, unsent mail)."""
+    email = _email(email)
     found, sites = erasure.count(email)
     addresses = erasure.mail_addresses(email)
     if not found and not addresses:

@@ -196,3 +196,13 @@ def test_a_data_request_covers_the_readers_reply_notifications(make_app, tmp_pat
             MailMessage.recipient_id.is_not(None)
         )
         assert db.session.scalar(reader_mail) == 0
+
+
+def test_an_address_that_is_empty_or_holds_a_nul_byte_is_one_line(app, runner, site):
+    # A NUL byte stopped both commands with a traceback on PostgreSQL; an
+    # empty address answered "no comments by" as if one had been looked for.
+    for email in ("", "  ", "ann\x00@example.org"):
+        for args in (["erase-author", email, "--yes"], ["export-author", email]):
+            result = runner.invoke(args=["comments", *args])
+            assert result.exit_code == 1, (args, result.exception)
+            assert result.output.startswith("error: ") and "{" not in result.output

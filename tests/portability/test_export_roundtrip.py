@@ -209,3 +209,20 @@ def test_an_export_with_odd_values_imports_what_it_can_and_never_crashes(
         assert stored["commentsvc:7"].author == "Ann"
         assert "\x00" not in json.dumps(stored["commentsvc:9"].signals)
         assert set(threads()) == {"/a", "/nul"}
+
+
+def test_an_export_it_cannot_write_or_of_an_odd_site_is_one_line(
+    app, runner, site, tmp_path
+):
+    # --out naming a directory or a missing one stopped with a traceback, as
+    # did a NUL byte in the site's name on PostgreSQL.
+    tries = [
+        (["export", "news", "--out", str(tmp_path)], "error: cannot write"),
+        (["export", "news", "--out", str(tmp_path / "no" / "x.json")], "error: cannot"),
+        (["export", "ne\x00ws"], "error: there is no site"),
+        (["import", "commentsvc", str(tmp_path), "--site", "ne\x00ws"], "Error:"),
+    ]
+    for args, said in tries:
+        result = runner.invoke(args=args)
+        assert result.exit_code in (1, 2), (args, result.exception)
+        assert said in result.output, result.output
