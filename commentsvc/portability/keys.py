@@ -13,6 +13,7 @@
 import csv
 from pathlib import Path
 
+from ..api.forms import thread_key_problem
 from .clean import pathname
 
 MODES = ("path", "url", "id")
@@ -45,7 +46,8 @@ def read_key_map(path: str | Path) -> dict[str, str]:
     """The ``url,key`` pairs of a CSV file.
 
     Raises:
-        BadKeyMap: a line is not two non-empty fields.
+        BadKeyMap: a line is not two non-empty fields, or its key is one the
+            API would refuse (control characters, over 512 characters).
     """
     found = {}
     with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -56,5 +58,10 @@ def read_key_map(path: str | Path) -> dict[str, str]:
                 continue
             if len(row) != 2 or not row[0].strip() or not row[1].strip():
                 raise BadKeyMap(f"{path}, line {number}: expected url,key")
-            found[row[0].strip()] = row[1].strip()
+            key = row[1].strip()
+            # A key no page can ask for (the API refuses it) makes a lost thread.
+            problem = thread_key_problem(key)
+            if problem:
+                raise BadKeyMap(f"{path}, line {number}: the key: {problem}")
+            found[row[0].strip()] = key
     return found

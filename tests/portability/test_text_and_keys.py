@@ -76,3 +76,13 @@ def test_key_modes_and_map(tmp_path):
     bad.write_text("https://news.example/a/\n")
     with pytest.raises(BadKeyMap, match="line 1: expected url,key"):
         read_key_map(bad)
+
+
+def test_a_key_map_key_no_page_could_ask_for_is_refused(tmp_path):
+    # A key with control characters (or over 512 characters) was stored: a
+    # thread that no listing can name, since the API refuses such keys.
+    for key in ("a\x01b", "tab\there", "k" * 600):
+        path = tmp_path / "map.csv"
+        path.write_text(f"url,key\nhttps://news.example/a/,{key}\n")
+        with pytest.raises(BadKeyMap, match="line 2: "):
+            read_key_map(path)
