@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Site, Thread, as_utc, utcnow
+from ..sites import SLUG
 from .cache import invalidate
 from .errors import SiteNotFound, ThreadNotFound
 from .threads import forget_cached
@@ -78,7 +79,12 @@ class ThreadState:
 
 
 def _site(slug: str) -> Site:
-    site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
+    # A slug off the rule names no site (and PostgreSQL refuses a NUL byte).
+    site = (
+        db.session.scalar(sa.select(Site).where(Site.slug == slug))
+        if SLUG.match(slug)
+        else None
+    )
     if site is None:
         raise SiteNotFound(slug)
     return site
@@ -97,8 +103,12 @@ def set_open(site_slug: str, key: str, state: bool | None, moderator=None) -> Th
         ThreadNotFound: the site has no such thread (no comment was posted).
     """
     site = _site(site_slug)
-    thread = db.session.scalar(
-        sa.select(Thread).where(Thread.site_id == site.id, Thread.key == key)
+    thread = (
+        db.session.scalar(
+            sa.select(Thread).where(Thread.site_id == site.id, Thread.key == key)
+        )
+        if "\x00" not in key  # no thread has one (and PostgreSQL refuses it)
+        else None
     )
     if thread is None:
         raise ThreadNotFound(key)

@@ -435,3 +435,12 @@ def test_the_admin_sets_the_site_rule_in_the_settings_form(app, moderators):
     assert stored() == 30
     assert save("").status_code == 302
     assert stored() is None
+
+
+def test_cli_names_a_key_with_a_nul_byte_as_missing(app, runner, site):
+    # It stopped with a traceback on PostgreSQL.
+    result = runner.invoke(args=["threads", "close", "news", "/art\x00icle"])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: site 'news' has no thread")
+    result = runner.invoke(args=["threads", "close", "ne\x00ws", "/article"])
+    assert result.output.startswith("error: there is no site")
