@@ -6,6 +6,8 @@
 - ``id``: the source's own identifier of the page (Disqus ``<id>``, the
   identifier your pages passed to Disqus; WordPress ``wp:post_id``), falling back
   to the path when the source has none;
+- with ``url`` or ``id``, a value the API would refuse as a key (a line break
+  or tab inside, over 512 characters) falls back to the path too;
 - ``--key-map FILE``: a CSV of ``url,key`` lines that wins over the rule above
   for the URLs it names (a header line ``url,key`` is allowed).
 """
@@ -35,10 +37,13 @@ class ThreadKeys:
         mapped = self.key_map.get(url)
         if mapped:
             return mapped
-        if self.mode == "url" and url:
+        # A URL or an identifier with a line break or a tab inside (XML allows
+        # them) would be a key no page can ask for: the path instead.
+        if self.mode == "url" and url and not thread_key_problem(url):
             return url
-        if self.mode == "id" and identifier and identifier.strip():
-            return identifier.strip()
+        identifier = (identifier or "").strip()
+        if self.mode == "id" and identifier and not thread_key_problem(identifier):
+            return identifier
         return pathname(url)
 
 

@@ -107,3 +107,18 @@ def test_the_public_listing_keeps_replies_under_a_deleted_post(
     placeholder = next(i for i in listing["comments"] if ids[i["id"]] == "3006")
     assert placeholder["deleted"] is True
     assert placeholder["author"] == placeholder["html"] == ""
+
+
+def test_an_identifier_with_a_line_break_falls_back_to_the_path(
+    app, runner, site, tmp_path
+):
+    # "--key id" stored an identifier with a line break or a tab inside as the
+    # thread's key: a thread no page can list (the API refuses such keys).
+    odd = tmp_path / "odd.xml"
+    text = EXPORT.read_text(encoding="utf-8")
+    odd.write_text(text.replace("<id>cafe-post</id>", "<id>cafe\n\tpost</id>"))
+
+    run(runner, "import", "disqus", odd, "--site", "news", "--key", "id")
+
+    with app.app_context():
+        assert set(threads()) == {"1 https://news.example/?p=1", "/2016/01/caf%C3%A9/"}
