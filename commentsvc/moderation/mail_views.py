@@ -19,11 +19,17 @@ def mail_settings():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
+            changes = [
+                (site.slug, wanted)
+                for site, mode in mail_moderators.settings_of(current_user)
+                if (wanted := request.form.get(f"mode-{site.slug}", mode)) != mode
+            ]
             try:
-                for site, mode in mail_moderators.settings_of(current_user):
-                    wanted = request.form.get(f"mode-{site.slug}", mode)
-                    if wanted != mode:
-                        mail_moderators.set_mode(current_user, site.slug, wanted)
+                # All or nothing: one refused choice saves none of the others.
+                if any(wanted not in MODES for _, wanted in changes):
+                    raise ValidationFailed({"mode": "Not one of the offered choices."})
+                for slug, wanted in changes:
+                    mail_moderators.set_mode(current_user, slug, wanted)
             except (ValidationFailed, SiteNotFound):
                 flash("Pick one of the offered choices for each site.", "error")
                 status = 422

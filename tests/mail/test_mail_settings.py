@@ -155,3 +155,19 @@ def test_the_cli_answers_odd_names_and_durations_in_one_line(mail_app):
         result = runner.invoke(args=args)
         assert result.exit_code in (1, 2), (args, result.exception)
         assert said in result.output and "Traceback" not in result.output
+
+
+def test_a_refused_choice_on_the_page_saves_none_of_the_others(mail_app):
+    # With one site's choice refused, the sites before it in the list were
+    # saved all the same, under "Pick one of the offered choices".
+    client = log_in(mail_app, "boss", PASSWORD)
+    html = client.get("/moderation/account/mail").get_data(as_text=True)
+
+    refused = client.post(
+        "/moderation/account/mail",
+        data={"csrf_token": csrf_from(html), "mode-blog": "none", "mode-news": "x"},
+    )
+
+    assert refused.status_code == 422
+    with mail_app.app_context():
+        assert db.session.scalars(sa.select(ModeratorMailSetting)).all() == []
