@@ -16,6 +16,9 @@ from .outbox import cancel_pending
 class Outcome:
     site_name: str
     whole_site: bool = False
+    # A confirmation link opened after the reader stopped all mail: it
+    # changes nothing (the unsubscribe stands).
+    unsubscribed: bool = False
 
 
 def _recipient(payload: dict) -> MailRecipient:
@@ -60,7 +63,9 @@ def confirm(token: str) -> Outcome:
     except BaseException:
         db.session.rollback()
         raise
-    return Outcome(_site_name(recipient))
+    return Outcome(
+        _site_name(recipient), unsubscribed=recipient.unsubscribed_at is not None
+    )
 
 
 def check_unsubscribe(token: str) -> Outcome:

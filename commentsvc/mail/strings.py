@@ -45,6 +45,9 @@ STRINGS = {
     "site's comments (the account was deactivated or the site taken away).",
     "page_confirm_title": "Confirm mail about replies?",
     "page_confirmed": "Thank you: you will hear about replies.",
+    "page_confirm_after_stop": "You stopped all mail from {site} after this link "
+    "was sent, so nothing changed. To hear about replies again, tick the box "
+    "with your next comment.",
     "page_unsubscribe_title": "Stop this mail?",
     "page_unsubscribed_thread": "Done: no more mail about this page.",
     "page_unsubscribed_all": "Done: no more mail from {site}.",

@@ -72,7 +72,10 @@ def confirm(token: str):
         if request.method == "POST":
             if not form.validate_on_submit():
                 abort(400, "The form expired. Open the link from the mail again.")
-            readers.confirm(token)
+            outcome = readers.confirm(token)
+            if outcome.unsubscribed:
+                text = t("page_confirm_after_stop", site=outcome.site_name)
+                return _message(text, 200)
             return _message(STRINGS["page_confirmed"], 200)
         outcome = readers.check_confirm(token)
     except links.LinkExpired:

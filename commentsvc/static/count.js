@@ -70,7 +70,10 @@
 
   function start() {
     els = [...document.querySelectorAll("[data-commentsvc-count]")];
-    const keys = [...new Set(els.map(key))].filter((k) => k && k.length <= 512);
+    // Only keys the API takes: one it refuses would cost its whole batch.
+    const keys = [...new Set(els.map(key))].filter(
+      (k) => k && k.length <= 512 && !/[\0-\x1f\x7f]/.test(k),
+    );
     // One request per 100 threads (the API's most), and URLs servers take
     // (gunicorn refuses request lines over 4 KB).
     let batch = [];

@@ -42,6 +42,7 @@ def test_count_js_fills_every_span_in_the_pages_language_with_one_request(
   <span id="d2" data-commentsvc-count="/d"></span></li>
 <li><span id="e" data-commentsvc-count="/e"></span></li>
 <li><span id="none" data-commentsvc-count="/never-commented"></span></li>
+<li><span id="bad" data-commentsvc-count="/tab&#9;in/key">…</span></li>
 </ul>""",
             "pl",
         ),
@@ -59,6 +60,8 @@ def test_count_js_fills_every_span_in_the_pages_language_with_one_request(
     expect(page.locator("#d2")).to_have_text("22 komentarze")
     expect(page.locator("#e")).to_have_text("Brak komentarzy")  # pending only
     expect(page.locator("#none")).to_have_text("Brak komentarzy")
+    # A key no thread can have is not asked for (the others still are).
+    expect(page.locator("#bad")).to_have_text("…")
     assert len(requests) == 1
     asked = parse_qs(urlsplit(requests[0]).query)["thread"]
     assert sorted(asked) == ["/a", "/b", "/c", "/d", "/e", "/never-commented"]

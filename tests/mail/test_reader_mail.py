@@ -176,3 +176,23 @@ def test_without_confirmation_an_address_is_purged(mail_app, smtp, runner):
         assert db.session.scalar(sa.select(Comment.status).limit(1)) == (
             CommentStatus.PENDING
         )
+
+
+def test_a_confirmation_opened_after_stopping_all_mail_changes_nothing(mail_app, smtp):
+    client = mail_app.test_client()
+    post(client, body="Subscribed here.", notify=True)
+    run_worker(mail_app)
+    [confirm] = smtp.to(ANN)
+    click_button(client, link(confirm, "Confirm"))
+    with mail_app.app_context():
+        recipient = db.session.scalar(sa.select(MailRecipient))
+        recipient.unsubscribed_at = utcnow()  # "Stop all mail" since
+        db.session.commit()
+
+    again = click_button(mail_app.test_client(), link(confirm, "Confirm"))
+    assert again.status_code == 200
+    page = again.get_data(as_text=True)
+    assert "nothing changed" in page
+    assert "you will hear about replies" not in page
+    with mail_app.app_context():
+        assert db.session.scalar(sa.select(MailRecipient)).unsubscribed_at
