@@ -127,6 +127,7 @@ def create_site_command(slug, name, origins, **options):
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"created site {site.slug}")
+    _warn_without_secret(site)
 
 
 @sites_cli.command("update")
@@ -154,6 +155,21 @@ def update_site_command(slug, name, origins, add_origin, remove_origin, **option
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"updated site {site.slug}")
+    _warn_without_secret(site)
+
+
+def _warn_without_secret(site):
+    """A real provider without a secret cannot verify a token: every post is
+    held as "misconfigured". Easy to miss when `--captcha-secret-stdin` read
+    an empty line (an unset `$RECAPTCHA_SECRET` in `<<< "$RECAPTCHA_SECRET"`)."""
+    provider = site.captcha_provider.value
+    if provider not in ("none", "dev") and not site.captcha_secret:
+        click.echo(
+            f"warning: site {site.slug} uses {provider} but has no captcha secret"
+            " (--captcha-secret-stdin read nothing?): its posts cannot be verified"
+            " and wait as misconfigured",
+            err=True,
+        )
 
 
 def _existing_origins(slug):

@@ -142,6 +142,25 @@ def test_unknown_captcha_provider_is_refused(invoke, site_row):
     assert site_row("news") is None
 
 
+def test_a_real_provider_without_a_secret_is_warned_about(invoke, site_row):
+    # `--captcha-secret-stdin <<< "$RECAPTCHA_SECRET"` with the variable unset
+    result = create_news(
+        invoke, "--captcha-provider", "recaptcha_v3", "--captcha-secret-stdin",
+        input="\n",
+    )  # fmt: skip
+    assert "created site news" in result.output
+    assert "warning: site news uses recaptcha_v3 but has no captcha secret" in (
+        result.output
+    )
+    assert site_row("news").captcha_secret is None
+    result = invoke("sites", "update", "news", "--captcha-secret-stdin", input=SECRET)
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    dev = invoke("sites", "create", "blog", "--name", "B", "--captcha-provider", "dev")
+    assert dev.exit_code == 0, dev.output
+    assert "warning" not in dev.output
+
+
 # --- sites list -----------------------------------------------------------------
 
 
