@@ -329,8 +329,14 @@ def demo_setup_command(origins):
         "captcha_provider": demo_captcha_provider(),
     }
     try:
-        if any(s.slug == "demo" for s in site_service.list_sites()):
+        existing = [s for s in site_service.list_sites() if s.slug == "demo"]
+        if existing:
             # A demo started on other ports (or without the dev captcha) before.
+            # Origins added since (`sites update demo --add-origin`, as for a
+            # page of count.js) stay: a restart must not drop them.
+            given = site_service.normalize_origins(origins)
+            kept = [o for o in existing[0].allowed_origins or [] if o not in given]
+            settings["allowed_origins"] = [*given, *kept]
             site_service.update_site("demo", **settings)
         else:
             site_service.create_site("demo", "Demo News", **settings)

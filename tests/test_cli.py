@@ -389,6 +389,19 @@ def test_demo_setup_is_idempotent_and_prints_a_working_login(invoke, app):
             assert verify_password(moderators[0], login["password"])
 
 
+def test_demo_setup_again_keeps_the_origins_added_since(invoke, site_row):
+    assert invoke("demo-setup", "--origin", "http://127.0.0.1:8001").exit_code == 0
+    added = invoke("sites", "update", "demo", "--add-origin", "http://127.0.0.1:8080")
+    assert added.exit_code == 0, added.output
+    result = invoke("demo-setup", "--origin", "http://127.0.0.1:9001")  # new ports
+    assert result.exit_code == 0, result.output
+    assert site_row("demo").allowed_origins == [
+        "http://127.0.0.1:9001",
+        "http://127.0.0.1:8001",
+        "http://127.0.0.1:8080",
+    ]
+
+
 # --- moderators list / deactivate / reactivate / set-password / sites -----------
 
 
