@@ -89,6 +89,10 @@ def test_a_subscribed_reader_hears_of_an_approved_reply_once_confirmed(mail_app,
     text = text_part(mail)
     assert "I disagree, politely." in text and "My first point." in text
     assert "https://news.example/article" in text
+    # The link opens the page at the reply (the embed's permalinks).
+    assert f"https://news.example/article#comment-{reply}" in text
+    html_part = mail.get_body(("html",)).get_content()
+    assert f'href="https://news.example/article#comment-{reply}"' in html_part
     assert "bob@example.org" not in mail.as_string()  # addresses never shown
     # RFC 8058: the header's https URL and the one-click POST marker.
     header = mail["List-Unsubscribe"]
