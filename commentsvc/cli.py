@@ -127,6 +127,7 @@ def create_site_command(slug, name, origins, **options):
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"created site {site.slug}")
+    _warn_without_secret(site)
 
 
 @sites_cli.command("update")
@@ -154,6 +155,21 @@ def update_site_command(slug, name, origins, add_origin, remove_origin, **option
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"updated site {site.slug}")
+    _warn_without_secret(site)
+
+
+def _warn_without_secret(site):
+    """A real provider without a secret cannot verify a token: every post is
+    held as "misconfigured". Easy to miss when `--captcha-secret-stdin` read
+    an empty line (an unset `$RECAPTCHA_SECRET` in `<<< "$RECAPTCHA_SECRET"`)."""
+    provider = site.captcha_provider.value
+    if provider not in ("none", "dev") and not site.captcha_secret:
+        click.echo(
+            f"warning: site {site.slug} uses {provider} but has no captcha secret"
+            " (--captcha-secret-stdin read nothing?): its posts cannot be verified"
+            " and wait as misconfigured",
+            err=True,
+        )
 
 
 def _existing_origins(slug):
@@ -313,8 +329,14 @@ def demo_setup_command(origins):
         "captcha_provider": demo_captcha_provider(),
     }
     try:
-        if any(s.slug == "demo" for s in site_service.list_sites()):
+        existing = [s for s in site_service.list_sites() if s.slug == "demo"]
+        if existing:
             # A demo started on other ports (or without the dev captcha) before.
+            # Origins added since (`sites update demo --add-origin`, as for a
+            # page of count.js) stay: a restart must not drop them.
+            given = site_service.normalize_origins(origins)
+            kept = [o for o in existing[0].allowed_origins or [] if o not in given]
+            settings["allowed_origins"] = [*given, *kept]
             site_service.update_site("demo", **settings)
         else:
             site_service.create_site("demo", "Demo News", **settings)

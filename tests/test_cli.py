@@ -142,6 +142,25 @@ def test_unknown_captcha_provider_is_refused(invoke, site_row):
     assert site_row("news") is None
 
 
+def test_a_real_provider_without_a_secret_is_warned_about(invoke, site_row):
+    # `--captcha-secret-stdin <<< "$RECAPTCHA_SECRET"` with the variable unset
+    result = create_news(
+        invoke, "--captcha-provider", "recaptcha_v3", "--captcha-secret-stdin",
+        input="\n",
+    )  # fmt: skip
+    assert "created site news" in result.output
+    assert "warning: site news uses recaptcha_v3 but has no captcha secret" in (
+        result.output
+    )
+    assert site_row("news").captcha_secret is None
+    result = invoke("sites", "update", "news", "--captcha-secret-stdin", input=SECRET)
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    dev = invoke("sites", "create", "blog", "--name", "B", "--captcha-provider", "dev")
+    assert dev.exit_code == 0, dev.output
+    assert "warning" not in dev.output
+
+
 # --- sites list -----------------------------------------------------------------
 
 
@@ -368,6 +387,19 @@ def test_demo_setup_is_idempotent_and_prints_a_working_login(invoke, app):
             assert [m.username for m in moderators] == [login["username"]]
             assert moderators[0].role == Role.ADMIN
             assert verify_password(moderators[0], login["password"])
+
+
+def test_demo_setup_again_keeps_the_origins_added_since(invoke, site_row):
+    assert invoke("demo-setup", "--origin", "http://127.0.0.1:8001").exit_code == 0
+    added = invoke("sites", "update", "demo", "--add-origin", "http://127.0.0.1:8080")
+    assert added.exit_code == 0, added.output
+    result = invoke("demo-setup", "--origin", "http://127.0.0.1:9001")  # new ports
+    assert result.exit_code == 0, result.output
+    assert site_row("demo").allowed_origins == [
+        "http://127.0.0.1:9001",
+        "http://127.0.0.1:8001",
+        "http://127.0.0.1:8080",
+    ]
 
 
 # --- moderators list / deactivate / reactivate / set-password / sites -----------

@@ -118,13 +118,19 @@ def subscribe(site_id: int, email: str, thread_id: int) -> None:
             _recipients.c.site_id == site_id, _recipients.c.email == email
         )
     ).one()
+    sent = recipient.confirm_sent_at
     if recipient.unsubscribed_at is not None:
-        # Ticked again after "stop all mail": a new opt-in, confirmed anew.
+        # Ticked again after "stop all mail": a new opt-in, confirmed anew --
+        # so it gets its confirmation now, even if the first one went out
+        # today (else the reader, unconfirmed again, hears nothing at all).
+        # Only the address's owner can unsubscribe (the signed link), so this
+        # opens no way round the one-a-day limit for someone else's address.
         connection.execute(
             sa.update(_recipients)
             .where(_recipients.c.id == recipient.id)
-            .values(unsubscribed_at=None, confirmed_at=None)
+            .values(unsubscribed_at=None, confirmed_at=None, confirm_sent_at=None)
         )
+        sent = None
     connection.execute(
         _insert(_subscriptions)
         .values(recipient_id=recipient.id, thread_id=thread_id, created_at=now)
@@ -133,7 +139,6 @@ def subscribe(site_id: int, email: str, thread_id: int) -> None:
         )
     )
     confirmed = recipient.confirmed_at is not None and recipient.unsubscribed_at is None
-    sent = recipient.confirm_sent_at
     if confirmed or (sent is not None and as_utc(sent) > now - CONFIRM_EVERY):
         return
     # Conditional: of two concurrent posts only one queues the confirmation.

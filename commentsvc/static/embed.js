@@ -102,6 +102,8 @@
     "label{display:block;font-weight:600;margin-bottom:.25em}" +
     "input,textarea{box-sizing:border-box;width:100%;padding:.5em;font:inherit;color:inherit;" +
     "background:var(--fb);border:1px solid var(--bd);border-radius:var(--r)}" +
+    // The notify box: a checkbox beside its words, not a full-width block.
+    "label.check{font-weight:400}label.check input{width:auto;margin:0 .4em 0 0;vertical-align:middle}" +
     ":focus-visible{outline:2px solid var(--a);outline-offset:2px}" +
     "[aria-invalid=true]{border-color:var(--er)}.err,.bad{color:var(--er)}" +
     ".err{display:block;font-size:.875em}.err:empty{display:none}" +
@@ -413,7 +415,7 @@
       const website = h("input", { name: "website", tabindex: -1, autocomplete: "off" });
       // "Notify me of replies": offered once an email is typed (and mail is on).
       const notify = h("input", { type: "checkbox", name: "notify" });
-      const nbox = h("p", { hidden: true }, h("label", {}, notify, " ", S.notify));
+      const nbox = h("p", { hidden: true }, h("label", { class: "check" }, notify, S.notify));
       const showNotify = () => (nbox.hidden = !(config.notify_replies && email.value.trim()));
       email.addEventListener("input", showNotify);
       const send = h("button", { type: "submit", class: "send", part: "button" }, S.post);

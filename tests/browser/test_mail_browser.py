@@ -49,6 +49,13 @@ def test_a_reader_subscribes_in_the_embed_and_the_moderator_approves_by_mail(
         expect(notify).to_be_hidden()  # only once an email is given
         embed.get_by_role("textbox", name="Email").fill("ann@example.org")
         notify.check()
+        # The box sits beside its words on one line, not stretched to the
+        # column's width above them (a full-width input rule once caught it).
+        box = notify.bounding_box()
+        words = embed.get_by_text("Notify me").bounding_box()
+        middle = box["y"] + box["height"] / 2
+        assert box["width"] < 40, box
+        assert abs(middle - (words["y"] + words["height"] / 2)) < 10, (box, words)
         embed.get_by_role("button", name="Post Comment").click()
         expect(embed.locator("li.mine")).to_contain_text("awaiting moderation")
 

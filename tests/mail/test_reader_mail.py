@@ -89,6 +89,10 @@ def test_a_subscribed_reader_hears_of_an_approved_reply_once_confirmed(mail_app,
     text = text_part(mail)
     assert "I disagree, politely." in text and "My first point." in text
     assert "https://news.example/article" in text
+    # The link opens the page at the reply (the embed's permalinks).
+    assert f"https://news.example/article#comment-{reply}" in text
+    html_part = mail.get_body(("html",)).get_content()
+    assert f'href="https://news.example/article#comment-{reply}"' in html_part
     assert "bob@example.org" not in mail.as_string()  # addresses never shown
     # RFC 8058: the header's https URL and the one-click POST marker.
     header = mail["List-Unsubscribe"]
@@ -154,6 +158,32 @@ def test_unsubscribing_from_everything_stops_queued_mail_too(mail_app, smtp):
     assert click_button(client, everything).status_code == 200
     assert "0 sent" in run_worker(mail_app)
     assert len(smtp.to(ANN)) == 2
+
+
+def test_ticking_the_box_again_after_stopping_everything_confirms_anew(mail_app, smtp):
+    # The same day as the first confirmation: the one-a-day limit must not eat
+    # the new opt-in's confirmation (the reader would be unconfirmed, unmailed).
+    client = mail_app.test_client()
+    parent = post(client, body="Subscribed here.", notify=True)
+    run_worker(mail_app)
+    [confirm] = smtp.to(ANN)
+    click_button(client, link(confirm, "Confirm"))
+    everything = link(confirm, "Stop all mail from Example News")
+    assert click_button(client, everything).status_code == 200
+
+    post(client, body="Mail me again, please.", notify=True)
+    post(client, body="And a third comment.", notify=True)
+    run_worker(mail_app)
+    [_, again] = smtp.to(ANN)  # one new confirmation, not one per post
+    assert again["Subject"] == (
+        "[Example News] Confirm that you want mail about replies"
+    )
+    click_button(client, link(again, "Confirm"))
+    approve_from_mail(mail_app, smtp, parent)
+    reply = post(client, author="Bob", email=None, body="A reply.", parent_id=parent)
+    approve_from_mail(mail_app, smtp, reply)
+    run_worker(mail_app)
+    assert smtp.to(ANN)[-1]["Subject"] == "[Example News] Bob replied to your comment"
 
 
 def test_without_confirmation_an_address_is_purged(mail_app, smtp, runner):
