@@ -158,6 +158,15 @@ def pending_count(moderator: Moderator) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(capped))
 
 
+def reported_count(moderator: Moderator) -> int:
+    """How many of *moderator*'s comments have open reports, up to
+    PENDING_COUNT_CAP + 1: the Reported tab's count, so that reports are seen."""
+    query = sa.select(sa.literal(1)).where(reports.reported_filter())
+    query = visible_to(moderator, query, Comment.site_id)
+    capped = query.limit(PENDING_COUNT_CAP + 1).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(capped))
+
+
 def author_history(moderator: Moderator, comments: list[Comment]) -> dict:
     """Counts by status for the emails and IPs on a page, over the sites
     *moderator* moderates only (another site's activity is not theirs to see):

@@ -21,7 +21,12 @@ from ..comments.moderation import (
     get_comment_for,
     moderate,
 )
-from ..comments.queue import QueueFilters, pending_count, queue_page
+from ..comments.queue import (
+    QueueFilters,
+    pending_count,
+    queue_page,
+    reported_count,
+)
 from ..extensions import db
 from ..models import BanKind, CommentStatus, Thread
 from . import bp
@@ -72,6 +77,7 @@ def queue():
         status=status or REPORTED,
         tabs=[*TABS, REPORTED],
         pending=pending_count(current_user),
+        reported=reported_count(current_user),
         filters=filters,
         page=page,
         sites=visible_sites(),

@@ -44,6 +44,9 @@ def test_reported_tab_shows_reasons_and_dismissing_keeps_the_comment(app, mod_cl
     assert "Abuse or harassment (1)" in page and "Illegal content (1)" in page
     assert "Defamation of a named person." in page
     assert "Dismiss reports" in page
+    # The tab says how many comments have open reports, on every tab.
+    pending_tab = mod_client.get("/moderation/queue").get_data(as_text=True)
+    assert 'Reported <span class="count">1</span>' in pending_tab
 
     response = mod_client.post(
         f"/moderation/comments/{comment_id}/dismiss-reports",
@@ -53,6 +56,7 @@ def test_reported_tab_shows_reasons_and_dismissing_keeps_the_comment(app, mod_cl
     assert _open(app, comment_id) == 0
     page = mod_client.get("/moderation/queue?status=reported").get_data(as_text=True)
     assert "A rude remark" not in page
+    assert 'Reported <span class="count">' not in page
     with app.app_context():
         assert db.session.get(Comment, comment_id).status == CommentStatus.APPROVED
 
