@@ -140,10 +140,10 @@ def make_app(database_urls, backend):
         with app.app_context():
             db.engine.dispose()
     for app in apps:
-        _close_redis_clients(app)
+        close_redis_clients(app)
 
 
-def _close_redis_clients(app) -> None:
+def close_redis_clients(app) -> None:
     """Close the app's Redis connections now: an app dropped with them open is
     collected in a cycle, where a socket may be finalized before the connection
     that would close it (a ResourceWarning, an error here)."""

@@ -5,7 +5,7 @@ it)."""
 import time
 
 import pytest
-from conftest import base_config
+from conftest import base_config, close_redis_clients
 from tcpproxy import Blackhole, free_port
 from timing import within
 
@@ -35,6 +35,7 @@ def standalone_app():
     for app in apps:
         with app.app_context():
             db.engine.dispose()
+        close_redis_clients(app)
 
 
 def timed_get(client, path):

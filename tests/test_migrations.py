@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from conftest import (
     BACKENDS,
     base_config,
+    close_redis_clients,
     create_postgres_database,
     drop_postgres_database,
 )
@@ -47,6 +48,7 @@ def empty_app(empty_database):
     yield app
     with app.app_context():
         db.engine.dispose()
+    close_redis_clients(app)
 
 
 def tables(app) -> set[str]:

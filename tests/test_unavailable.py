@@ -2,7 +2,7 @@
 a restart once it is back."""
 
 import pytest
-from conftest import BACKENDS, base_config
+from conftest import BACKENDS, base_config, close_redis_clients
 from factories import ORIGIN, comment_payload, make_site
 from sqlalchemy.engine import make_url
 from tcpproxy import TcpProxy, free_port
@@ -26,6 +26,7 @@ def down_app():
     yield app
     with app.app_context():
         db.engine.dispose()
+    close_redis_clients(app)
 
 
 def assert_unavailable_json(response):
@@ -95,6 +96,7 @@ def test_a_page_is_503_html():
     finally:
         with app.app_context():
             db.engine.dispose()
+        close_redis_clients(app)
     assert response.status_code == 503
     assert response.mimetype == "text/html"
     assert response.headers["Retry-After"] == "11"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 import sqlalchemy as sa
-from conftest import REDIS_PREFIX, base_config
+from conftest import REDIS_PREFIX, base_config, close_redis_clients
 from factories import ORIGIN, comment_payload
 from flask_migrate import upgrade
 from servers import app_environment, wait_until
@@ -45,6 +45,7 @@ def own_postgres():
         with app.app_context():
             upgrade()
             db.engine.dispose()
+        close_redis_clients(app)
         yield server
     finally:
         server.destroy()
@@ -71,6 +72,7 @@ def fault_app(own_postgres):
     for name, app in made:
         with app.app_context():
             db.engine.dispose()
+        close_redis_clients(app)
         own_postgres.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
