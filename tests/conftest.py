@@ -231,3 +231,10 @@ def pytest_sessionfinish(session):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+    # Threads of live servers may still have written a key (a listing's
+    # version) after _clean_redis ran: sweep the run's prefix once more.
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"*{REDIS_PREFIX}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
