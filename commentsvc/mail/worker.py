@@ -89,6 +89,11 @@ def claim(
     return sorted(ids), lease
 
 
+def _give_up(message_id: int, lease, why: str) -> None:
+    """Mark a message failed for good (it will never render), with why."""
+    _finish(message_id, lease, status=DeliveryStatus.FAILED.value, last_error=why[:500])
+
+
 def _finish(message_id: int, lease: datetime, **values) -> None:
     """Record the outcome of one message, only while the lease is ours."""
     db.session.execute(
@@ -160,12 +165,7 @@ class Worker:
             message = compose(row)
         except Skip as reason:
             stats.skipped += 1
-            _finish(
-                message_id,
-                lease,
-                status=DeliveryStatus.FAILED.value,
-                last_error=f"not sent: {reason}"[:500],
-            )
+            _give_up(message_id, lease, f"not sent: {reason}")
             return None
         except sa.exc.OperationalError:
             raise  # the database is down: the worker waits and tries again
@@ -173,11 +173,8 @@ class Worker:
             log.exception("mail %s could not be rendered", message_id)
             db.session.rollback()
             stats.failed += 1
-            _finish(
-                message_id,
-                lease,
-                status=DeliveryStatus.FAILED.value,
-                last_error=f"could not be rendered: {type(error).__name__}"[:500],
+            _give_up(
+                message_id, lease, f"could not be rendered: {type(error).__name__}"
             )
             return None
         attempts = row.attempts + 1
