@@ -16,7 +16,7 @@ from .mail.cli import mail_cli
 from .models import CaptchaProvider, Moderator, Role
 from .moderation import accounts
 from .moderation.accounts import create_moderator
-from .portability.cli import init_app as init_portability
+from .portability.cli import commands as portability_commands
 from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
@@ -365,13 +365,23 @@ def demo_captcha_provider() -> str:
     return CaptchaProvider.NONE.value
 
 
+def commands() -> list:
+    """Every command of the service, for ``flask --app wsgi`` (through
+    :func:`init_app`) and for the ``commentsvc`` command, which lists them
+    without building the app (see commentsvc/console.py)."""
+    return [
+        sites_cli,
+        moderators_cli,
+        comments_cli,
+        threads_cli,
+        demo_setup_command,
+        webhooks_cli,
+        spam_cli,
+        mail_cli,
+        *portability_commands(comments_cli),
+    ]
+
+
 def init_app(app: Flask) -> None:
-    app.cli.add_command(sites_cli)
-    app.cli.add_command(moderators_cli)
-    app.cli.add_command(comments_cli)
-    app.cli.add_command(threads_cli)
-    app.cli.add_command(demo_setup_command)
-    app.cli.add_command(webhooks_cli)
-    app.cli.add_command(spam_cli)
-    app.cli.add_command(mail_cli)
-    init_portability(app, comments_cli)
+    for command in commands():
+        app.cli.add_command(command)

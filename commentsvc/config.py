@@ -31,6 +31,11 @@ MIN_SECRET_KEY_BYTES = 32
 DEMO_SECRET_KEY = "dev-demo-secret-not-for-production"  # noqa: S105
 
 
+class SecretKeyMissing(ConfigError):
+    """Raised when COMMENTSVC_SECRET_KEY is not set outside the demo and tests:
+    the first thing a new installation meets, so commands name it on one line."""
+
+
 DEFAULTS = {
     "SECRET_KEY": None,
     # The single-process demo: allows a missing SECRET_KEY and in-memory fallbacks.
@@ -363,7 +368,8 @@ def _secret_key(config: Mapping) -> str:
     outside the demo and tests, and never the demo's own.
 
     Raises:
-        ConfigError: it is missing, too short, or the demo's key without the demo.
+        SecretKeyMissing: it is missing outside the demo and tests.
+        ConfigError: it is too short, or the demo's key without the demo.
     """
     key = config["SECRET_KEY"]
     demo, testing = bool(config["DEV_DEMO"]), bool(config.get("TESTING"))
@@ -372,7 +378,7 @@ def _secret_key(config: Mapping) -> str:
             return DEMO_SECRET_KEY
         if testing:
             return secrets.token_urlsafe(MIN_SECRET_KEY_BYTES)
-        raise ConfigError(
+        raise SecretKeyMissing(
             f"{ENV_PREFIX}SECRET_KEY is required (set it to a long random string, "
             f"e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'); "
             f"only the dev demo ({ENV_PREFIX}DEV_DEMO=1) and tests run without it"

@@ -43,6 +43,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """One readable line per event, for a terminal (the demo): time, level,
+    logger, message, then the request id and the access line's duration when
+    there are some."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        duration = getattr(record, "duration_ms", None)
+        if duration is not None:
+            line += f" ({duration} ms)"
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [{request_id}]" if request_id else line
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
@@ -109,7 +126,9 @@ def _finish(response):
 
 def configure(app: Flask) -> None:
     """Send the ``commentsvc`` loggers to stderr, as JSON (or plain text with
-    LOG_FORMAT=text), at LOG_LEVEL."""
+    LOG_FORMAT=text), at LOG_LEVEL: one line per event. Nothing else may add a
+    root handler for our loggers (``logging.basicConfig`` in a worker did): they
+    propagate, so each line would be written again in the root's format."""
     logger = logging.getLogger("commentsvc")
     logger.setLevel(app.config["LOG_LEVEL"].upper())
     if not any(getattr(h, "_commentsvc", False) for h in logger.handlers):
@@ -122,9 +141,7 @@ def configure(app: Flask) -> None:
             handler.setFormatter(
                 JsonFormatter()
                 if app.config["LOG_FORMAT"] == "json"
-                else logging.Formatter(
-                    "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-                )
+                else TextFormatter()
             )
     access_log.disabled = not app.config["LOG_ACCESS"]
 

@@ -1,7 +1,6 @@
 """``flask --app wsgi mail ...``: the worker, digests, moderators' settings and
 the purge of unconfirmed addresses."""
 
-import logging
 import sys
 import threading
 from datetime import timedelta
@@ -53,10 +52,6 @@ def _worker(poll_interval=None) -> Worker:
 def worker_command(once, poll_interval):
     """Send mail: claim due messages, render, send, retry; gather digests."""
     worker = _worker(poll_interval)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
     try:
         with stop_on_signals(worker.stop, enabled=not once):
             stats = worker.run_until_idle() if once else worker.run()

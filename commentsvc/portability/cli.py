@@ -231,8 +231,9 @@ def erase_author_command(email, yes):
     )
 
 
-def init_app(app, comments_cli) -> None:
-    app.cli.add_command(import_cli)
-    app.cli.add_command(export_command)
+def commands(comments_cli) -> list:
+    """The top-level commands of this module (``import``, ``export``); the
+    reader's-data ones join *comments_cli*."""
     comments_cli.add_command(export_author_command)
     comments_cli.add_command(erase_author_command)
+    return [import_cli, export_command]

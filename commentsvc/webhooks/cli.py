@@ -1,7 +1,6 @@
 """``flask --app wsgi webhooks ...``: endpoints, the delivery log and the worker."""
 
 import contextlib
-import logging
 import sys
 
 import click
@@ -175,10 +174,6 @@ def worker_command(once, poll_interval):
         worker = Worker.from_app(current_app, poll_interval=poll_interval)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
     # Finish the sends in flight (by their deadline at the latest), then exit:
     # nothing is sent twice needlessly.
     mailer = run_beside(current_app._get_current_object(), worker.stop, once)
