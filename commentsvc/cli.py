@@ -26,9 +26,34 @@ DEMO_EMAIL = "demo@example.org"
 PROVIDERS = click.Choice([p.value for p in CaptchaProvider])
 
 
+# What the user typed for each field the service layer names in its errors
+# (the rest are "--" + the field with dashes).
+_TYPED = {
+    "slug": "SLUG",
+    "username": "USERNAME",
+    "password": "the password",
+    "allowed_origins": "--origin",
+    "captcha_secret": "--captcha-secret-stdin",
+    "edit_window_seconds": "--edit-window",
+    "spam_filter_enabled": "--spam-filter",
+    "sites": "--site",
+}
+# Providers that verify tokens with a provider's site key and secret.
+_KEYLESS_PROVIDERS = (CaptchaProvider.NONE.value, CaptchaProvider.DEV.value)
+
+
+def _typed(field: str) -> str:
+    return _TYPED.get(field, "--" + field.replace("_", "-"))
+
+
 def _fail(error: ValidationFailed) -> None:
     for field, message in error.fields.items():
-        click.echo(f"error: {field}: {message}", err=True)
+        click.echo(f"error: {_typed(field)}: {message}", err=True)
+    sys.exit(1)
+
+
+def _stop(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
     sys.exit(1)
 
 
@@ -120,14 +145,15 @@ def _settings(**given) -> dict:
 @_site_options
 def create_site_command(slug, name, origins, **options):
     """Create the site SLUG."""
+    settings = _settings(**options)
+    _check_captcha_keys(settings)
     try:
         site = site_service.create_site(
-            slug, name, allowed_origins=list(origins), **_settings(**options)
+            slug, name, allowed_origins=list(origins), **settings
         )
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"created site {site.slug}")
-    _warn_without_secret(site)
 
 
 @sites_cli.command("update")
@@ -140,56 +166,81 @@ def create_site_command(slug, name, origins, **options):
 def update_site_command(slug, name, origins, add_origin, remove_origin, **options):
     """Change the settings of the site SLUG."""
     changes = _settings(name=name, **options)
+    existing = _existing_site(slug)
+    _check_captcha_keys(changes, existing)
     try:
         if origins or add_origin or remove_origin:
-            current = [] if origins else list(_existing_origins(slug))
-            removed = set(site_service.normalize_origins(remove_origin))
-            wanted = [*current, *origins, *add_origin]
-            changes["allowed_origins"] = [
-                o for o in site_service.normalize_origins(wanted) if o not in removed
-            ]
+            current = [] if origins else list(existing.allowed_origins or [])
+            wanted = site_service.normalize_origins([*current, *origins, *add_origin])
+            removed = site_service.normalize_origins(remove_origin)
+            absent = [o for o in removed if o not in wanted]
+            if absent:
+                _stop(
+                    f"--remove-origin {absent[0]}: site {slug} has no such origin "
+                    f"(its origins: {' '.join(wanted) or 'none'})"
+                )
+            changes["allowed_origins"] = [o for o in wanted if o not in removed]
         site = site_service.update_site(slug, **changes)
-    except SiteNotFound:
-        click.echo(f"error: there is no site {slug!r}", err=True)
-        sys.exit(1)
+    except SiteNotFound:  # deleted meanwhile
+        _stop(f"there is no site {slug!r}")
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"updated site {site.slug}")
-    _warn_without_secret(site)
 
 
-def _warn_without_secret(site):
-    """A real provider without a secret cannot verify a token: every post is
-    held as "misconfigured". Easy to miss when `--captcha-secret-stdin` read
-    an empty line (an unset `$RECAPTCHA_SECRET` in `<<< "$RECAPTCHA_SECRET"`)."""
-    provider = site.captcha_provider.value
-    if provider not in ("none", "dev") and not site.captcha_secret:
-        click.echo(
-            f"warning: site {site.slug} uses {provider} but has no captcha secret"
-            " (--captcha-secret-stdin read nothing?): its posts cannot be verified"
-            " and wait as misconfigured",
-            err=True,
+def _check_captcha_keys(settings: dict, existing=None) -> None:
+    """Refuse a real captcha provider without its site key and secret: it could
+    verify no token, and every post would wait as "misconfigured". Easy to miss
+    when `--captcha-secret-stdin` reads an empty line (an unset
+    `$RECAPTCHA_SECRET` in `<<< "$RECAPTCHA_SECRET"`)."""
+    captcha = ("captcha_provider", "captcha_site_key", "captcha_secret")
+    if not any(name in settings for name in captcha):
+        return  # a site set up otherwise (the admin pages) keeps its captcha
+    provider = settings.get("captcha_provider") or (
+        existing.captcha_provider.value if existing else CaptchaProvider.NONE.value
+    )
+    if provider in _KEYLESS_PROVIDERS:
+        return
+    missing = []
+    if not (settings.get("captcha_site_key") or "").strip() and not (
+        existing and existing.captcha_site_key
+    ):
+        missing.append("--captcha-site-key KEY")
+    given = settings.get("captcha_secret")
+    if not (given or "").strip() and not (existing and existing.captcha_secret):
+        missing.append(
+            "--captcha-secret-stdin (it read an empty line)"
+            if given is not None
+            else "--captcha-secret-stdin with the secret on standard input"
+        )
+    if missing:
+        _stop(
+            f"--captcha-provider {provider} needs {' and '.join(missing)}; "
+            f"without keys, use --captcha-provider {' or '.join(_KEYLESS_PROVIDERS)}"
         )
 
 
-def _existing_origins(slug):
+def _existing_site(slug):
     for site in site_service.list_sites():
         if site.slug == slug:
-            return site.allowed_origins or []
-    raise SiteNotFound(slug)
+            return site
+    _stop(f"there is no site {slug!r}")
 
 
 @sites_cli.command("list")
 def list_sites_command():
     """List the sites (secrets are never shown)."""
-    for site in site_service.list_sites():
+    sites = site_service.list_sites()
+    if not sites:
+        click.echo("none")
+    for site in sites:
         secret = "set" if site.captcha_secret else "not set"
         click.echo(
             f"{site.slug}\t{site.name}\tcaptcha={site.captcha_provider.value}"
             f" (secret {secret})\trequire_email={site.require_email}"
             f"\tpost_rate_limit={site.post_rate_limit or 'default'}"
             f"\tclose_after_days={site.close_after_days or 'off'}"
-            f"\torigins={' '.join(site.allowed_origins or []) or '-'}"
+            f"\torigins={' '.join(site.allowed_origins or []) or 'none'}"
         )
 
 
@@ -232,11 +283,14 @@ def _moderator(username: str):
 @moderators_cli.command("list")
 def list_moderators_command():
     """List the accounts: username, role, sites, active or not (tab-separated)."""
-    for moderator in accounts.list_moderators():
+    moderators = accounts.list_moderators()
+    if not moderators:
+        click.echo("none")
+    for moderator in moderators:
         sites = (
             "every site"
             if moderator.is_admin
-            else ",".join(sorted(s.slug for s in moderator.sites)) or "-"
+            else ",".join(sorted(s.slug for s in moderator.sites)) or "none"
         )
         state = "active" if moderator.active else "inactive"
         click.echo(f"{moderator.username}\t{moderator.role.value}\t{sites}\t{state}")
@@ -288,6 +342,12 @@ def moderator_sites_command(username, sites, add_site, remove_site, clear):
     moderator = _moderator(username)
     current = [] if sites or clear else [s.slug for s in moderator.sites]
     removed = set(remove_site)
+    absent = sorted(removed - {*current, *sites, *add_site})
+    if absent:
+        _stop(
+            f"--remove-site {absent[0]}: {username} does not moderate it "
+            f"(they moderate: {', '.join(sorted(current)) or 'none'})"
+        )
     wanted = [s for s in [*current, *sites, *add_site] if s not in removed]
     try:
         accounts.set_sites(moderator, wanted)

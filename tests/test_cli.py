@@ -118,7 +118,7 @@ def test_duplicate_slug_is_refused(invoke, site_row):
 def test_bad_slug_is_refused(invoke, app, slug):
     result = invoke("sites", "create", slug, "--name", "Bad")
     assert result.exit_code != 0
-    assert "slug" in result.output
+    assert "error: SLUG: " in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 0
 
@@ -142,23 +142,48 @@ def test_unknown_captcha_provider_is_refused(invoke, site_row):
     assert site_row("news") is None
 
 
-def test_a_real_provider_without_a_secret_is_warned_about(invoke, site_row):
+def test_a_real_provider_without_its_keys_is_refused_naming_the_options(
+    invoke, site_row
+):
     # `--captcha-secret-stdin <<< "$RECAPTCHA_SECRET"` with the variable unset
-    result = create_news(
-        invoke, "--captcha-provider", "recaptcha_v3", "--captcha-secret-stdin",
+    result = invoke(
+        "sites", "create", "news", "--name", "N", "--captcha-provider",
+        "recaptcha_v3", "--captcha-site-key", "6Lc-key", "--captcha-secret-stdin",
         input="\n",
     )  # fmt: skip
-    assert "created site news" in result.output
-    assert "warning: site news uses recaptcha_v3 but has no captcha secret" in (
-        result.output
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "error: --captcha-provider recaptcha_v3 needs --captcha-secret-stdin (it "
+        "read an empty line); without keys, use --captcha-provider none or dev"
     )
-    assert site_row("news").captcha_secret is None
-    result = invoke("sites", "update", "news", "--captcha-secret-stdin", input=SECRET)
-    assert result.exit_code == 0, result.output
-    assert "warning" not in result.output
+    assert site_row("news") is None
+    bare = invoke(
+        "sites", "create", "news", "--name", "N", "--captcha-provider", "hcaptcha"
+    )
+    assert bare.exit_code == 1
+    assert "needs --captcha-site-key KEY and --captcha-secret-stdin" in bare.output
+    assert site_row("news") is None
     dev = invoke("sites", "create", "blog", "--name", "B", "--captcha-provider", "dev")
     assert dev.exit_code == 0, dev.output
-    assert "warning" not in dev.output
+
+
+def test_update_to_a_real_provider_needs_the_keys_it_lacks(invoke, site_row):
+    create_news(invoke)
+    refused = invoke("sites", "update", "news", "--captcha-provider", "turnstile")
+    assert refused.exit_code == 1
+    assert "--captcha-provider turnstile needs --captcha-site-key KEY" in (
+        refused.output
+    )
+    assert site_row("news").captcha_provider == CaptchaProvider.NONE
+    keyed = invoke(
+        "sites", "update", "news", "--captcha-provider", "turnstile",
+        "--captcha-site-key", "0x4AAA", "--captcha-secret-stdin", input=SECRET,
+    )  # fmt: skip
+    assert keyed.exit_code == 0, keyed.output
+    # The keys stored stay: changing only the site key needs no secret again.
+    again = invoke("sites", "update", "news", "--captcha-site-key", "0x4BBB")
+    assert again.exit_code == 0, again.output
+    assert site_row("news").captcha_secret == SECRET
 
 
 # --- sites list -----------------------------------------------------------------
@@ -166,8 +191,9 @@ def test_a_real_provider_without_a_secret_is_warned_about(invoke, site_row):
 
 def test_list_never_prints_the_secret(invoke):
     create_news(
-        invoke, "--captcha-provider", "hcaptcha", "--captcha-secret-stdin", input=SECRET
-    )
+        invoke, "--captcha-provider", "hcaptcha", "--captcha-site-key", "10000000",
+        "--captcha-secret-stdin", input=SECRET,
+    )  # fmt: skip
     invoke("sites", "create", "blog", "--name", "A Blog")
 
     result = invoke("sites", "list")
@@ -239,7 +265,7 @@ def test_update_reader_settings(invoke, site_row):
     assert (site.default_sort, site.max_reply_depth) == ("newest", 2)
     refused = invoke("sites", "update", "news", "--max-reply-depth", "9")
     assert refused.exit_code != 0
-    assert "max_reply_depth" in refused.output
+    assert "error: --max-reply-depth: A number from 1 to 8." in refused.output
     assert site_row("news").max_reply_depth == 2
 
 
@@ -258,7 +284,7 @@ def test_update_with_a_bad_setting_changes_nothing(invoke, site_row):
     create_news(invoke)
     result = invoke("sites", "update", "news", "--name", "Renamed", "--max-length", "0")
     assert result.exit_code != 0
-    assert "max_length" in result.output
+    assert "error: --max-length: " in result.output
     assert site_row("news").name == "Example News"
 
 
@@ -496,3 +522,72 @@ def test_end_sessions_raises_the_generation(invoke, staff, moderator_row):
     result = invoke("moderators", "end-sessions", "alice")
     assert result.exit_code == 0, result.output
     assert moderator_row("alice").session_generation == before + 1
+
+
+# --- rough edges: empty lists, absent origins and sites, the option typed -------
+
+
+def test_empty_lists_say_none(invoke):
+    for args in (["sites", "list"], ["moderators", "list"], ["webhooks", "list"]):
+        result = invoke(*args)
+        assert result.exit_code == 0, result.output
+        assert result.output == "none\n", args
+    create_news(invoke)
+    threads = invoke("threads", "list", "news")
+    assert threads.exit_code == 0, threads.output
+    assert threads.output == "none\n"
+    invoke("sites", "create", "blog", "--name", "A Blog")
+    listed = invoke("sites", "list").output.splitlines()
+    assert listed[0].startswith("blog\t") and listed[0].endswith("\torigins=none")
+    invoke("moderators", "create", "bob", "--password-stdin", input=PASSWORD)
+    assert invoke("moderators", "list").output.split("\t")[2] == "none"
+
+
+def test_removing_an_origin_that_is_not_there_says_so(invoke, site_row):
+    create_news(invoke, "--origin", "https://www.news.example")
+    result = invoke(
+        "sites", "update", "news", "--name", "Renamed",
+        "--remove-origin", "https://amp.news.example",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "error: --remove-origin https://amp.news.example: site news has no such "
+        "origin (its origins: https://news.example https://www.news.example)"
+    )
+    site = site_row("news")
+    assert site.name == "Example News"
+    assert site.allowed_origins == ["https://news.example", "https://www.news.example"]
+
+
+def test_removing_a_site_a_moderator_lacks_says_so(invoke, staff, moderator_row):
+    result = invoke("moderators", "sites", "alice", "--remove-site", "blog")
+    assert result.exit_code == 1
+    assert "error: --remove-site blog: alice does not moderate it" in result.output
+    assert moderator_row("alice").site_slugs == ["news"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--close-after-days", "soon", "A number of days from 1 to 36500"),
+        ("--close-after-days", "1.5", "A number of days from 1 to 36500"),
+        ("--edit-window", "-1", "A number from 0 to 86400."),
+        ("--report-threshold", "0", "A number from 1 to 1000."),
+        ("--post-rate-limit", "bogus", "is not a rate limit"),
+        ("--captcha-score-threshold", "3", "A score between 0.0 and 1.0."),
+        ("--spam-threshold", "2", "A probability above 0"),
+    ],
+)
+def test_errors_name_the_option_typed(invoke, site_row, option, value, message):
+    create_news(invoke)
+    result = invoke("sites", "update", "news", option, value)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {option}: ")
+    assert message in result.output
+    assert "_" not in result.output.split(":")[0]
+
+
+def test_a_bad_origin_names_the_option(invoke):
+    result = invoke("sites", "create", "news", "--name", "N", "--origin", "nope")
+    assert result.exit_code == 1
+    assert result.output.startswith("error: --origin: 'nope' is not an origin")

@@ -112,6 +112,8 @@ def list_threads_command(slug, closed_only):
     except SiteNotFound:
         click.echo(f"error: there is no site {slug!r}", err=True)
         sys.exit(1)
+    if not states:
+        click.echo("none")
     for state in states:
         why = "moderator" if state.rule != "site" else "site rule"
         click.echo(

@@ -110,7 +110,10 @@ def settings_command(username, site_slug, mode):
         except ValidationFailed as error:
             _fail(" ".join(error.fields.values()))
     click.echo(f"{username} <{moderator.email or 'no email address'}>")
-    for site, current in settings_of(moderator):
+    settings = list(settings_of(moderator))
+    if not settings:
+        click.echo("no sites")
+    for site, current in settings:
         click.echo(f"{site.slug}\t{current}")
 
 

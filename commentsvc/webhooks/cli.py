@@ -73,7 +73,10 @@ def add_command(site, url, events):
 def list_command():
     """List the endpoints of every site (secrets are never shown)."""
     pending = service.pending_counts()
-    for endpoint in service.list_endpoints():
+    endpoints = service.list_endpoints()
+    if not endpoints:
+        click.echo("none")
+    for endpoint in endpoints:
         state = "enabled"
         if not endpoint.enabled:
             state = f"DISABLED ({endpoint.disabled_reason or 'no reason given'})"
@@ -146,6 +149,8 @@ def deliveries_command(endpoint_id, limit):
     """The latest deliveries to an endpoint and how their last attempt went."""
     with _errors():
         entries = service.delivery_log(endpoint_id, limit)
+    if not entries:
+        click.echo("none")
     for entry in entries:
         d, latest = entry.delivery, entry.latest
         outcome = "-"
