@@ -1,4 +1,5 @@
-"""``flask --app wsgi ...`` commands: sites, moderators and the demo."""
+"""``flask --app wsgi ...`` (or ``commentsvc ...``) commands: sites and the demo,
+and the list of every command of the service."""
 
 import secrets
 import sys
@@ -8,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import sites as site_service
+from .cli_errors import fail, stop
 from .comments.cli import comments_cli, threads_cli
 from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
@@ -16,45 +18,18 @@ from .mail.cli import mail_cli
 from .models import CaptchaProvider, Moderator, Role
 from .moderation import accounts
 from .moderation.accounts import create_moderator
+from .moderation.cli import moderators_cli
 from .portability.cli import commands as portability_commands
 from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
-moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
 
 DEMO_EMAIL = "demo@example.org"
 PROVIDERS = click.Choice([p.value for p in CaptchaProvider])
 
 
-# What the user typed for each field the service layer names in its errors
-# (the rest are "--" + the field with dashes).
-_TYPED = {
-    "slug": "SLUG",
-    "username": "USERNAME",
-    "password": "the password",
-    "allowed_origins": "--origin",
-    "captcha_secret": "--captcha-secret-stdin",
-    "edit_window_seconds": "--edit-window",
-    "spam_filter_enabled": "--spam-filter",
-    "sites": "--site",
-}
 # Providers that verify tokens with a provider's site key and secret.
 _KEYLESS_PROVIDERS = (CaptchaProvider.NONE.value, CaptchaProvider.DEV.value)
-
-
-def _typed(field: str) -> str:
-    return _TYPED.get(field, "--" + field.replace("_", "-"))
-
-
-def _fail(error: ValidationFailed) -> None:
-    for field, message in error.fields.items():
-        click.echo(f"error: {_typed(field)}: {message}", err=True)
-    sys.exit(1)
-
-
-def _stop(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
 
 
 def _site_options(command):
@@ -152,7 +127,7 @@ def create_site_command(slug, name, origins, **options):
             slug, name, allowed_origins=list(origins), **settings
         )
     except ValidationFailed as error:
-        _fail(error)
+        fail(error)
     click.echo(f"created site {site.slug}")
 
 
@@ -175,16 +150,16 @@ def update_site_command(slug, name, origins, add_origin, remove_origin, **option
             removed = site_service.normalize_origins(remove_origin)
             absent = [o for o in removed if o not in wanted]
             if absent:
-                _stop(
+                stop(
                     f"--remove-origin {absent[0]}: site {slug} has no such origin "
                     f"(its origins: {' '.join(wanted) or 'none'})"
                 )
             changes["allowed_origins"] = [o for o in wanted if o not in removed]
         site = site_service.update_site(slug, **changes)
     except SiteNotFound:  # deleted meanwhile
-        _stop(f"there is no site {slug!r}")
+        stop(f"there is no site {slug!r}")
     except ValidationFailed as error:
-        _fail(error)
+        fail(error)
     click.echo(f"updated site {site.slug}")
 
 
@@ -214,7 +189,7 @@ def _check_captcha_keys(settings: dict, existing=None) -> None:
             else "--captcha-secret-stdin with the secret on standard input"
         )
     if missing:
-        _stop(
+        stop(
             f"--captcha-provider {provider} needs {' and '.join(missing)}; "
             f"without keys, use --captcha-provider {' or '.join(_KEYLESS_PROVIDERS)}"
         )
@@ -224,7 +199,7 @@ def _existing_site(slug):
     for site in site_service.list_sites():
         if site.slug == slug:
             return site
-    _stop(f"there is no site {slug!r}")
+    stop(f"there is no site {slug!r}")
 
 
 @sites_cli.command("list")
@@ -242,127 +217,6 @@ def list_sites_command():
             f"\tclose_after_days={site.close_after_days or 'off'}"
             f"\torigins={' '.join(site.allowed_origins or []) or 'none'}"
         )
-
-
-@moderators_cli.command("create")
-@click.argument("username")
-@click.option("--admin", is_flag=True, help="An admin: every site, manages sites.")
-@click.option("--site", "sites", multiple=True, help="A site to moderate (repeat).")
-@click.option("--email")
-@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
-def create_moderator_command(username, admin, sites, email, password_stdin):
-    """Create a moderator; the password is asked for (or read from stdin)."""
-    password = _read_password(password_stdin)
-    try:
-        moderator = create_moderator(
-            username,
-            password,
-            role=Role.ADMIN if admin else Role.MODERATOR,
-            site_slugs=list(sites),
-            email=email,
-        )
-    except ValidationFailed as error:
-        _fail(error)
-    click.echo(f"created {moderator.role.value} {moderator.username}")
-
-
-def _read_password(password_stdin: bool) -> str:
-    if password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-
-
-def _moderator(username: str):
-    try:
-        return accounts.get_moderator(username)
-    except accounts.ModeratorNotFound:
-        click.echo(f"error: there is no moderator {username!r}", err=True)
-        sys.exit(1)
-
-
-@moderators_cli.command("list")
-def list_moderators_command():
-    """List the accounts: username, role, sites, active or not (tab-separated)."""
-    moderators = accounts.list_moderators()
-    if not moderators:
-        click.echo("none")
-    for moderator in moderators:
-        sites = (
-            "every site"
-            if moderator.is_admin
-            else ",".join(sorted(s.slug for s in moderator.sites)) or "none"
-        )
-        state = "active" if moderator.active else "inactive"
-        click.echo(f"{moderator.username}\t{moderator.role.value}\t{sites}\t{state}")
-
-
-@moderators_cli.command("deactivate")
-@click.argument("username")
-def deactivate_moderator_command(username):
-    """Deactivate USERNAME (no more logins) and end all of their sessions."""
-    moderator = _moderator(username)
-    try:
-        accounts.deactivate(moderator)
-    except accounts.LastAdmin:
-        click.echo(f"error: {username!r} is the last active admin", err=True)
-        sys.exit(1)
-    click.echo(f"deactivated {username}; their sessions ended")
-
-
-@moderators_cli.command("reactivate")
-@click.argument("username")
-def reactivate_moderator_command(username):
-    """Let USERNAME log in again."""
-    accounts.reactivate(_moderator(username))
-    click.echo(f"reactivated {username}")
-
-
-@moderators_cli.command("set-password")
-@click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
-def set_password_command(username, password_stdin):
-    """Set USERNAME's password (asked for, or read from stdin); ends all of
-    their sessions."""
-    moderator = _moderator(username)
-    try:
-        accounts.set_password(moderator, _read_password(password_stdin))
-    except ValidationFailed as error:
-        _fail(error)
-    click.echo(f"set the password of {username}; their sessions ended")
-
-
-@moderators_cli.command("sites")
-@click.argument("username")
-@click.option("--site", "sites", multiple=True, help="Replace the sites (repeat).")
-@click.option("--add-site", multiple=True, help="A site to add (repeat).")
-@click.option("--remove-site", multiple=True, help="A site to remove (repeat).")
-@click.option("--none", "clear", is_flag=True, help="Remove every site.")
-def moderator_sites_command(username, sites, add_site, remove_site, clear):
-    """Change the sites USERNAME moderates; prints them."""
-    moderator = _moderator(username)
-    current = [] if sites or clear else [s.slug for s in moderator.sites]
-    removed = set(remove_site)
-    absent = sorted(removed - {*current, *sites, *add_site})
-    if absent:
-        _stop(
-            f"--remove-site {absent[0]}: {username} does not moderate it "
-            f"(they moderate: {', '.join(sorted(current)) or 'none'})"
-        )
-    wanted = [s for s in [*current, *sites, *add_site] if s not in removed]
-    try:
-        accounts.set_sites(moderator, wanted)
-    except ValidationFailed as error:
-        _fail(error)
-    shown = ", ".join(sorted(s.slug for s in moderator.sites)) or "none"
-    click.echo(f"{username} moderates: {shown}")
-
-
-@moderators_cli.command("end-sessions")
-@click.argument("username")
-def end_sessions_command(username):
-    """Log USERNAME out everywhere (every session and copied cookie ends)."""
-    accounts.end_sessions(_moderator(username))
-    click.echo(f"ended every session of {username}")
 
 
 @click.command("demo-setup")
@@ -401,7 +255,7 @@ def demo_setup_command(origins):
         else:
             site_service.create_site("demo", "Demo News", **settings)
     except ValidationFailed as error:
-        _fail(error)
+        fail(error)
     password = secrets.token_urlsafe(12)
     moderator = db.session.scalar(
         db.select(Moderator).where(Moderator.username == "demo")

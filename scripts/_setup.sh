@@ -1,5 +1,6 @@
 # Sourced by scripts/demo and scripts/test: a virtualenv in .venv with the project
-# installed, reinstalled only when pyproject.toml changes.
+# installed (editable, with its `commentsvc` command: [project.scripts]),
+# reinstalled only when pyproject.toml changes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
