@@ -11,12 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
 from conftest import REDIS_PREFIX, REDIS_URL
 from servers import ROOT
 from timing import generous
 
-from commentsvc.config import ENV_PREFIX
+from commentsvc.config import ENV_PREFIX, PARSERS, from_environment
+from commentsvc.console import make_group, read_env_file
 
 KEY = "a-secret-key-for-the-console-tests-0123456789"
 COMMANDS = [
@@ -174,6 +176,49 @@ def test_flask_help_names_the_missing_key_in_one_line(tmp_path):
     first = done.stderr.splitlines()[0]
     assert first.startswith("Error: COMMENTSVC_SECRET_KEY is required")
     assert "`commentsvc --help` lists them" in first
+
+
+# --- the production files: what docs/production.md installs ------------------------
+
+
+def test_every_setting_is_in_docs_configuration():
+    documented = (ROOT / "docs" / "configuration.md").read_text()
+    assert [n for n in PARSERS if f"`{ENV_PREFIX}{n}`" not in documented] == []
+
+
+def test_the_env_example_names_real_settings_and_loads(monkeypatch, tmp_path):
+    values = read_env_file(ROOT / "deploy" / "commentsvc.env.example")
+    assert set(values) <= {ENV_PREFIX + name for name in PARSERS}
+    assert values["COMMENTSVC_SECRET_KEY"] == ""  # the owner makes one
+    settings = {**values, "COMMENTSVC_SECRET_KEY": KEY}
+    found = from_environment(settings)
+    assert found["TRUSTED_PROXIES"] == 1
+    assert found["DATABASE_URL"].startswith("postgresql://")
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["commentsvc.service", "commentsvc-worker.service", "commentsvc-spam.service"],
+)
+def test_each_unit_runs_a_command_that_exists(unit):
+    text = (ROOT / "deploy" / unit).read_text()
+    lines = dict(
+        line.split("=", 1)
+        for line in text.splitlines()
+        if "=" in line and line[0] != "#"
+    )
+    assert lines["User"] == "commentsvc"
+    assert lines["EnvironmentFile"] == "/opt/commentsvc/commentsvc.env"
+    assert lines["Restart"] in ("always", "on-failure")
+    program, *args = lines["ExecStart"].split()
+    assert program.startswith("/opt/commentsvc/.venv/bin/")
+    if program.endswith("/commentsvc"):
+        group = make_group()
+        with click.Context(group) as ctx:
+            command = group.get_command(ctx, args[0]).get_command(ctx, args[1])
+        assert command is not None, args
+    else:
+        assert args[-1] == "wsgi:app"
 
 
 # --- logs: one line per event ------------------------------------------------------
