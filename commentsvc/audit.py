@@ -78,7 +78,7 @@ def diff(before: dict, after: dict) -> dict:
     changes = {}
     for name, new in after.items():
         old = before.get(name)
-        if _plain(old) == _plain(new):
+        if old == new:
             continue
         changes[name] = CHANGED if name in SECRET_FIELDS else [_plain(old), _plain(new)]
     return changes

@@ -2,9 +2,10 @@
 entries (``audit_entries``) together, newest first, filtered, one keyset page at
 a time, and only what the moderator may see.
 
-A non-admin sees the entries of the sites they moderate: decisions, bans,
-settings and webhook endpoints of those sites, and mail settings of their own.
-Entries of no site (accounts) are for admins only.
+A non-admin sees the entries of the sites they moderate: decisions, bans and
+settings of those sites, and mail settings of their own. Entries of no site
+(accounts) and webhook endpoints (admin pages; a URL may carry a token) are for
+admins only.
 """
 
 from dataclasses import dataclass
@@ -228,6 +229,7 @@ def _entries(
             a.site_id.in_(allowed or [-1]),
             # Another moderator's mail settings are theirs.
             sa.or_(a.kind != "mail.settings", a.target_id == viewer.id),
+            a.kind.not_in(audit.GROUPS["webhooks"]),
         )
     if kind is not None:
         query = query.where(a.kind.in_(audit.GROUPS[kind]))

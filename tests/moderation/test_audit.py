@@ -531,6 +531,7 @@ def test_a_moderator_sees_only_their_sites_and_never_accounts(app, two_sites, ru
     _run(runner, "moderators", "deactivate", "blogger")
     _run(runner, "moderators", "reactivate", "blogger")
     _run(runner, "mail", "settings", "boss", "--site", "news", "--mode", "daily")
+    _run(runner, "webhooks", "add", "news", "http://127.0.0.1:9/hook?token=t0k3n")
 
     html = mod.get(AUDIT).get_data(as_text=True)
     assert "Banned" in html
@@ -539,6 +540,10 @@ def test_a_moderator_sees_only_their_sites_and_never_accounts(app, two_sites, ru
     for hidden in ("A Blog", "Blog Renamed", "Bob", "Deactivated", "Reactivated"):
         assert hidden not in html
     assert "mail settings of" not in html  # the admin's own, not theirs
+    assert "t0k3n" not in html  # webhooks are the admins'
+    assert "No entries match." in mod.get(
+        AUDIT, query_string={"kind": "webhooks"}
+    ).get_data(as_text=True)
     # Filtering cannot reach another site's entries either.
     other = mod.get(AUDIT, query_string={"site": "blog"})
     assert other.status_code == 400
@@ -548,7 +553,14 @@ def test_a_moderator_sees_only_their_sites_and_never_accounts(app, two_sites, ru
     ).get_data(as_text=True)
 
     everything = boss.get(AUDIT).get_data(as_text=True)
-    for shown in ("Blog Renamed", "Bob", "Deactivated", "Reactivated", "mail settings"):
+    for shown in (
+        "Blog Renamed",
+        "Bob",
+        "Deactivated",
+        "Reactivated",
+        "mail settings",
+        "t0k3n",
+    ):
         assert shown in everything
 
 
