@@ -164,6 +164,8 @@ def _entry(row: Row, entry: AuditEntry, links: Links) -> None:
     if entry.kind.startswith("ban."):
         changes.pop("kind", None)
         changes.pop("value", None)
+        if "until" in changes:  # an ISO time, or None for no end
+            changes["until"] = (changes["until"] or "forever")[:10]
     if entry.comment_id is not None:
         row.add(" (from ")
         row.add(f"comment #{entry.comment_id}", links.comment(entry.comment_id))

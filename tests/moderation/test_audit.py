@@ -134,6 +134,7 @@ def test_a_ban_and_its_lifting_are_recorded_once_each(app, mod_client):
     )
     html = mod_client.get(AUDIT).get_data(as_text=True)
     assert "Banned" in html and "Lifted the ban on" in html
+    assert "reason: trolling; until: forever" in html
     # The ban links to the bans page; its comment to the comment's page.
     assert '<a href="/moderation/bans">email troll@example.org</a>' in html
     assert f'<a href="/moderation/comments/{comment_id}">comment #{comment_id}</a>' in (
