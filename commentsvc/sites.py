@@ -6,6 +6,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from . import audit
 from .comments.cache import invalidate, read_cache, settings_key
 from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
@@ -155,8 +156,8 @@ def _apply(site: Site, changes: dict) -> None:
         raise ValidationFailed(errors)
 
 
-def create_site(slug: str, name: str, **settings) -> Site:
-    """Create a site.
+def create_site(slug: str, name: str, *, actor=None, **settings) -> Site:
+    """Create a site; *actor* is the admin doing it (None: the command line).
 
     Raises:
         ValidationFailed: the slug is taken or malformed, or a setting is invalid.
@@ -169,6 +170,15 @@ def create_site(slug: str, name: str, **settings) -> Site:
     try:
         _apply(site, {"name": name, **settings})
         db.session.add(site)
+        db.session.flush()
+        given = {"name": name, **settings}
+        audit.record(
+            "site.created",
+            site,
+            audit.diff({}, {key: getattr(site, key) for key in given}),
+            actor,
+            site,
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -179,8 +189,9 @@ def create_site(slug: str, name: str, **settings) -> Site:
     return site
 
 
-def update_site(slug: str, **changes) -> Site:
-    """Change the settings of a site.
+def update_site(slug: str, *, actor=None, **changes) -> Site:
+    """Change the settings of a site; *actor* is the admin doing it (None: the
+    command line).
 
     Raises:
         SiteNotFound: no such site.
@@ -190,13 +201,25 @@ def update_site(slug: str, **changes) -> Site:
     if site is None:
         raise SiteNotFound(slug)
     try:
+        before = {name: getattr(site, name, None) for name in changes}
         _apply(site, changes)
+        _audit_update(site, before, actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     invalidate(site.slug)  # its public config and origins are in cached reads
     return site
+
+
+def _audit_update(site: Site, before: dict, actor) -> None:
+    # Origins decide who may embed the site and call its API: their own kind.
+    changed = audit.diff(before, {name: getattr(site, name) for name in before})
+    origins = changed.pop("allowed_origins", None)
+    if origins is not None:
+        audit.record("site.origins", site, {"allowed_origins": origins}, actor, site)
+    if changed:
+        audit.record("site.settings", site, changed, actor, site)
 
 
 def list_sites() -> list[Site]:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from .. import audit
 from ..extensions import db
 from ..models import Ban, BanKind, Comment, Moderator, Site, as_utc, utcnow
 from .cache import bans_key, invalidate, read_cache
@@ -64,6 +65,19 @@ def ban_from_comment(
     )
     try:
         db.session.add(ban)
+        audit.record(
+            "ban.added",
+            ban,
+            {
+                "kind": kind,
+                "value": value,
+                "until": ban.expires_at.isoformat() if expires_at else None,
+                "reason": ban.reason,
+            },
+            moderator,
+            comment.site_id,
+            comment_id=comment.id,
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -174,6 +188,9 @@ def lift_ban(moderator: Moderator, ban_id: int) -> None:
         raise NotAllowed(ban_id)
     site = db.session.get(Site, ban.site_id)
     try:
+        audit.record(
+            "ban.lifted", ban, {"kind": ban.kind, "value": ban.value}, moderator, site
+        )
         db.session.delete(ban)
         db.session.commit()
     except BaseException:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .. import audit
 from ..comments.errors import SiteNotFound, ValidationFailed
 from ..comments.moderation import (
     ACTIONS,
@@ -41,8 +42,9 @@ def settings_of(moderator: Moderator) -> list[tuple[Site, str]]:
     return [(site, modes.get(site.id, "each")) for site in db.session.scalars(query)]
 
 
-def set_mode(moderator: Moderator, site_slug: str, mode: str) -> None:
+def set_mode(moderator: Moderator, site_slug: str, mode: str, actor=None) -> None:
     """Set what mail *moderator* gets about the site: each, hourly, daily, none.
+    *actor* is who does it: the moderator in the UI (None: the command line).
 
     Raises:
         SiteNotFound: no such site.
@@ -64,6 +66,10 @@ def set_mode(moderator: Moderator, site_slug: str, mode: str) -> None:
         if setting is None:
             setting = ModeratorMailSetting(moderator_id=moderator.id, site_id=site.id)
             db.session.add(setting)
+        before = setting.mode or "each"  # no row: each comment
+        if before != mode:
+            changed = {"mode": [before, mode]}
+            audit.record("mail.settings", moderator, changed, actor, site)
         if setting.mode != mode and mode in ("hourly", "daily"):
             setting.last_digest_at = utcnow()  # the first digest covers from now
         setting.mode = mode

@@ -1,9 +1,11 @@
-"""SQLAlchemy models: sites, threads, comments, moderators and the audit trail
-(content.py), webhooks (webhooks.py), and what they share (base.py).
+"""SQLAlchemy models: sites, threads, comments, moderators and the decisions
+(content.py), the rest of the audit trail (audit.py), webhooks (webhooks.py),
+and what they share (base.py).
 
 The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``.
 """
 
+from .audit import AuditEntry
 from .base import (
     SPAM_HOLD_THRESHOLD,
     SPAM_THRESHOLD,
@@ -38,6 +40,7 @@ from .mail import (
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "AuditEntry",
     "SPAM_HOLD_THRESHOLD",
     "SPAM_THRESHOLD",
     "Ban",

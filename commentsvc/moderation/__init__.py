@@ -6,6 +6,7 @@ bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 from . import (  # noqa: E402,F401  (routes on bp)
     admin_views,
+    audit_views,
     mail_views,
     moderator_views,
     queue_views,

@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..comments.errors import ValidationFailed
 from ..extensions import db
 from ..models import Moderator, Role, Site
@@ -134,15 +135,20 @@ def _check_password(password: str | None, field: str = "password") -> None:
         )
 
 
-def set_password(moderator: Moderator, password: str, field: str = "password") -> None:
-    """Give *moderator* a new password (an admin's reset, or the CLI) and end
-    all of their sessions.
+def set_password(
+    moderator: Moderator, password: str, field: str = "password", actor=None
+) -> None:
+    """Give *moderator* a new password (an admin's reset, or the CLI: *actor*
+    None) and end all of their sessions.
 
     Raises:
         ValidationFailed: the password is too short or too long (on *field*).
     """
     _check_password(password, field)
     moderator.password_hash = hash_password(password)
+    own = actor is not None and actor.id == moderator.id
+    kind = "moderator.password_changed" if own else "moderator.password_reset"
+    audit.record(kind, moderator, {"password": audit.CHANGED}, actor)
     end_sessions(moderator)
 
 
@@ -156,7 +162,7 @@ def change_own_password(moderator: Moderator, current: str, new: str) -> None:
     """
     if not verify_password(moderator, current or ""):
         raise ValidationFailed({"current_password": "Your current password is wrong."})
-    set_password(moderator, new, field="new_password")
+    set_password(moderator, new, field="new_password", actor=moderator)
 
 
 def deactivate(moderator: Moderator, acting: Moderator | None = None) -> None:
@@ -174,6 +180,7 @@ def deactivate(moderator: Moderator, acting: Moderator | None = None) -> None:
         Moderator.active.is_(True),
         Moderator.id != moderator.id,
     )
+    was_active = moderator.active
     # One conditional statement, so that two admins deactivating each other at
     # once cannot both succeed and leave nobody to manage the instance.
     changed = db.session.execute(
@@ -182,25 +189,39 @@ def deactivate(moderator: Moderator, acting: Moderator | None = None) -> None:
         .where(sa.or_(Moderator.role != Role.ADMIN, others.scalar_subquery() > 0))
         .values(active=False, session_generation=Moderator.session_generation + 1)
     ).rowcount
+    if changed and was_active:
+        audit.record(
+            "moderator.deactivated", moderator, {"active": [True, False]}, acting
+        )
     db.session.commit()
     db.session.refresh(moderator)
     if not changed:
         raise LastAdmin(moderator.username)
 
 
-def reactivate(moderator: Moderator) -> None:
-    """Let *moderator* log in again (old sessions stay ended)."""
+def reactivate(moderator: Moderator, actor=None) -> None:
+    """Let *moderator* log in again (old sessions stay ended); *actor* is the
+    admin doing it (None: the command line)."""
+    if not moderator.active:
+        audit.record(
+            "moderator.reactivated", moderator, {"active": [False, True]}, actor
+        )
     moderator.active = True
     db.session.commit()
 
 
-def set_sites(moderator: Moderator, site_slugs: list[str]) -> None:
-    """Replace the sites *moderator* moderates (an admin sees every site anyway).
+def set_sites(moderator: Moderator, site_slugs: list[str], actor=None) -> None:
+    """Replace the sites *moderator* moderates (an admin sees every site anyway);
+    *actor* is the admin doing it (None: the command line).
 
     Raises:
         ValidationFailed: a site is unknown (``sites``); nothing changes.
     """
+    before = sorted(site.slug for site in moderator.sites)
     moderator.sites = _sites(site_slugs)
+    after = sorted(site.slug for site in moderator.sites)
+    if before != after:
+        audit.record("moderator.sites", moderator, {"sites": [before, after]}, actor)
     db.session.commit()
 
 
@@ -226,8 +247,10 @@ def create_moderator(
     role: Role = Role.MODERATOR,
     site_slugs: list[str] | None = None,
     email: str | None = None,
+    actor=None,
 ) -> Moderator:
-    """Create a moderator (or an admin) with an argon2-hashed password.
+    """Create a moderator (or an admin) with an argon2-hashed password; *actor*
+    is the admin doing it (None: the command line).
 
     Raises:
         ValidationFailed: the username is taken or malformed, the password too
@@ -257,6 +280,14 @@ def create_moderator(
     )
     try:
         db.session.add(moderator)
+        db.session.flush()
+        created = {
+            "username": username,
+            "role": role,
+            "sites": [site.slug for site in sites],
+            "email": email,
+        }
+        audit.record("moderator.created", moderator, audit.diff({}, created), actor)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

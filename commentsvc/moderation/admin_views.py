@@ -75,6 +75,7 @@ def create_site():
                 form.slug.data.strip(),
                 form.name.data,
                 allowed_origins=_lines(form.allowed_origins.data),
+                actor=current_user,
             )
         except ValidationFailed as error:
             show_errors(form, error)
@@ -160,7 +161,7 @@ def site_settings(slug: str):
         elif form.akismet_key.data:
             changes["akismet_key"] = form.akismet_key.data
         try:
-            site_service.update_site(slug, **changes)
+            site_service.update_site(slug, actor=current_user, **changes)
         except ValidationFailed as error:
             show_errors(form, error)
             flash("Nothing was saved: correct the fields marked below.", "error")

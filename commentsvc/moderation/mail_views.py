@@ -29,7 +29,9 @@ def mail_settings():
                 if any(wanted not in MODES for _, wanted in changes):
                     raise ValidationFailed({"mode": "Not one of the offered choices."})
                 for slug, wanted in changes:
-                    mail_moderators.set_mode(current_user, slug, wanted)
+                    mail_moderators.set_mode(
+                        current_user, slug, wanted, actor=current_user
+                    )
             except (ValidationFailed, SiteNotFound):
                 flash("Pick one of the offered choices for each site.", "error")
                 status = 422

@@ -57,6 +57,7 @@ def create_moderator_view():
                 role=Role.ADMIN if form.admin.data else Role.MODERATOR,
                 site_slugs=form.sites.data or [],
                 email=form.email.data or None,
+                actor=current_user,
             )
         except ValidationFailed as error:
             show_errors(form, error)
@@ -125,7 +126,7 @@ def reactivate_moderator(moderator_id: int):
     moderator = _moderator_or_404(moderator_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    accounts.reactivate(moderator)
+    accounts.reactivate(moderator, actor=current_user)
     flash(f"Reactivated {moderator.username}.", "info")
     return _to_account(moderator)
 
@@ -138,7 +139,9 @@ def reset_password(moderator_id: int):
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            accounts.set_password(moderator, form.new_password.data, "new_password")
+            accounts.set_password(
+                moderator, form.new_password.data, "new_password", actor=current_user
+            )
         except ValidationFailed as error:
             show_errors(form, error)
         else:
@@ -164,7 +167,7 @@ def moderator_sites(moderator_id: int):
     form.sites.pre_validate = lambda form: None
     if form.validate_on_submit():
         try:
-            accounts.set_sites(moderator, form.sites.data or [])
+            accounts.set_sites(moderator, form.sites.data or [], actor=current_user)
         except ValidationFailed as error:
             show_errors(form, error)
         else:

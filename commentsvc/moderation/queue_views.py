@@ -1,5 +1,6 @@
-"""The review queue: tabs, filters, decisions one by one or in bulk, bans, and
-the audit trail. Works without JavaScript; static/moderation.js adds keys."""
+"""The review queue: tabs, filters, decisions one by one or in bulk, and bans
+from a comment (the bans page and the audit trail: audit_views). Works without
+JavaScript; static/moderation.js adds keys."""
 
 from datetime import UTC, datetime, time
 
@@ -16,7 +17,6 @@ from ..comments.moderation import (
     NotAllowed,
     Target,
     UnknownComment,
-    audit_page,
     can_moderate,
     get_comment_for,
     moderate,
@@ -217,52 +217,3 @@ def ban(comment_id: int):
         return redirect(back)
     flash(f"Banned {ban.kind.value} {ban.value}.", "info")
     return redirect(back)
-
-
-@bp.get("/bans")
-@login_required
-def bans():
-    """The bans on the moderator's sites."""
-    return render_template(
-        "moderation/bans.html",
-        bans=ban_service.bans_for(current_user),
-        form=EmptyForm(),
-        logout_form=EmptyForm(),
-        pending=pending_count(current_user),
-    )
-
-
-@bp.post("/bans/<int:ban_id>/lift")
-@login_required
-def lift_ban(ban_id: int):
-    """Lift a ban."""
-    if not EmptyForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
-        return redirect(url_for("moderation.bans"))
-    try:
-        ban_service.lift_ban(current_user, ban_id)
-    except NotAllowed:
-        abort(403)
-    except LookupError:
-        abort(404)
-    flash("Ban lifted.", "info")
-    return redirect(url_for("moderation.bans"))
-
-
-@bp.get("/audit")
-@login_required
-def audit():
-    """The audit trail: every decision with who, when, from, to and why."""
-    site = request.args.get("site")
-    events, next_before = audit_page(
-        current_user, site, request.args.get("before", type=int)
-    )
-    return render_template(
-        "moderation/audit.html",
-        events=events,
-        next_before=next_before,
-        site=site,
-        sites=visible_sites(),
-        logout_form=EmptyForm(),
-        pending=pending_count(current_user),
-    )

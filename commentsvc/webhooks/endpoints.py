@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from ..comments.errors import SiteNotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -89,8 +90,11 @@ def check_url(url: str) -> str:
     return url
 
 
-def add_endpoint(site_slug: str, url: str, events=()) -> tuple[WebhookEndpoint, str]:
+def add_endpoint(
+    site_slug: str, url: str, events=(), actor=None
+) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint for a site; returns it and its secret (show it once).
+    *actor* is the admin doing it (None: the command line).
 
     Raises:
         SiteNotFound: no such site.
@@ -108,6 +112,8 @@ def add_endpoint(site_slug: str, url: str, events=()) -> tuple[WebhookEndpoint, 
         enabled=True,
     )
     db.session.add(endpoint)
+    added = {"url": endpoint.url, "events": events, "secret": audit.CHANGED}
+    audit.record("webhook.endpoint_added", endpoint, added, actor, site)
     _commit()
     return endpoint, endpoint.secret
 
@@ -143,7 +149,7 @@ def pending_counts() -> dict[int, int]:
     )
 
 
-def rotate_secret(endpoint_id: int, now: datetime | None = None) -> str:
+def rotate_secret(endpoint_id: int, now: datetime | None = None, actor=None) -> str:
     """Give the endpoint a new secret; the old one keeps signing beside it for
     24 hours (a second rotation within them drops the oldest). Returns the new
     secret (show it once).
@@ -155,30 +161,46 @@ def rotate_secret(endpoint_id: int, now: datetime | None = None) -> str:
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = (now or utcnow()) + ROTATION_OVERLAP
     endpoint.secret = new_secret()
+    changed = {"secret": audit.CHANGED}
+    audit.record("webhook.secret_rotated", endpoint, changed, actor, endpoint.site_id)
     _commit()
     return endpoint.secret
 
 
-def disable(endpoint_id: int, reason: str = "Disabled by an admin.") -> WebhookEndpoint:
-    """Stop sending to the endpoint; its pending deliveries fail.
+def disable(
+    endpoint_id: int, reason: str = "Disabled by an admin.", actor=None
+) -> WebhookEndpoint:
+    """Stop sending to the endpoint; its pending deliveries fail. *actor* is the
+    admin doing it (None: the command line).
 
     Raises:
         EndpointNotFound.
     """
     endpoint = get_endpoint(endpoint_id)
+    if endpoint.enabled:
+        changed = {"enabled": [True, False], "reason": reason}
+        audit.record(
+            "webhook.endpoint_disabled", endpoint, changed, actor, endpoint.site_id
+        )
     results.disable_endpoint(db.session.connection(), endpoint.id, reason)
     _commit()
     db.session.refresh(endpoint)
     return endpoint
 
 
-def enable(endpoint_id: int) -> WebhookEndpoint:
+def enable(endpoint_id: int, actor=None) -> WebhookEndpoint:
     """Send to the endpoint again (failed deliveries can be redelivered).
+    *actor* is the admin doing it (None: the command line).
 
     Raises:
         EndpointNotFound.
     """
     endpoint = get_endpoint(endpoint_id)
+    if not endpoint.enabled:
+        changed = {"enabled": [False, True]}
+        audit.record(
+            "webhook.endpoint_enabled", endpoint, changed, actor, endpoint.site_id
+        )
     endpoint.enabled = True
     endpoint.disabled_reason = None
     endpoint.failing_since = None

@@ -86,7 +86,7 @@ def add():
     if form.validate_on_submit():
         try:
             endpoint, secret = service.add_endpoint(
-                form.site.data, form.url.data, form.events.data
+                form.site.data, form.url.data, form.events.data, actor=current_user
             )
         except SiteNotFound:
             form.site.errors.append("There is no such site.")
@@ -144,7 +144,7 @@ def rotate_secret(endpoint_id: int):
     it for 24 hours."""
     _checked_post()
     _endpoint_or_404(endpoint_id)
-    secret = service.rotate_secret(endpoint_id)
+    secret = service.rotate_secret(endpoint_id, actor=current_user)
     return _secret_page(service.get_endpoint(endpoint_id), secret, rotated=True)
 
 
@@ -153,7 +153,9 @@ def disable(endpoint_id: int):
     """Stop sending to the endpoint."""
     _checked_post()
     _endpoint_or_404(endpoint_id)
-    service.disable(endpoint_id, f"Disabled by {current_user.username}.")
+    service.disable(
+        endpoint_id, f"Disabled by {current_user.username}.", actor=current_user
+    )
     flash("The endpoint is disabled; its pending deliveries failed.", "info")
     return redirect(url_for(".endpoint", endpoint_id=endpoint_id))
 
@@ -163,7 +165,7 @@ def enable(endpoint_id: int):
     """Send to the endpoint again."""
     _checked_post()
     _endpoint_or_404(endpoint_id)
-    service.enable(endpoint_id)
+    service.enable(endpoint_id, actor=current_user)
     flash("The endpoint is enabled.", "info")
     return redirect(url_for(".endpoint", endpoint_id=endpoint_id))
 

@@ -1,6 +1,7 @@
 """Bans from a comment: its email, IP or network, optionally until a date."""
 
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -129,15 +130,22 @@ def test_ipv6_network_ban_covers_the_64(app, mod_client):
 
 
 def test_bans_page_and_lifting(app, mod_client):
-    _ban(app, mod_client, "ip")
+    _ban(app, mod_client, "ip", until="2099-01-02")
     page = mod_client.get("/moderation/bans").get_data(as_text=True)
     assert "192.0.2.1" in page and "trolling" in page
+    # The site by its name, who banned, since and until in the shared markup.
+    assert '<td data-label="Site">Example News</td>' in page
+    assert '<td data-label="Banned by">mod</td>' in page
+    assert re.search(r'<td data-label="Since"><time datetime="[^"]+" data-local>', page)
+    assert "2099-01-02 23:59 UTC</time>" in page
+    assert '<table class="records bans">' in page
     with app.app_context():
         ban_id = db.session.scalar(sa.select(Ban.id))
     response = mod_client.post(
         f"/moderation/bans/{ban_id}/lift", data={"csrf_token": csrf_from(page)}
     )
     assert response.status_code == 302
+    assert "No bans." in mod_client.get("/moderation/bans").get_data(as_text=True)
     comment = _post_from(mod_client, "192.0.2.1")
     assert comment.status == CommentStatus.PENDING, comment.signals
 
@@ -155,3 +163,12 @@ def test_another_sites_moderator_cannot_lift_a_ban(app, mod_client):
         f"/moderation/bans/{ban_id}/lift", data={"csrf_token": csrf_from(page)}
     )
     assert response.status_code == 403
+
+
+def test_lifting_a_ban_that_is_not_there(app, mod_client):
+    page = mod_client.get("/moderation/bans").get_data(as_text=True)
+    for ban_id in (12345, 99999999999999):
+        response = mod_client.post(
+            f"/moderation/bans/{ban_id}/lift", data={"csrf_token": csrf_from(page)}
+        )
+        assert response.status_code == 404
