@@ -12,12 +12,22 @@
   var opener = null; // what had focus before the help dialog opened
 
   // htmx is loaded by the moderation base; load it here when a page's base
-  // does not (it reads its settings from the page's htmx-config meta tag).
+  // does not. Loaded after the document was parsed, htmx may wait for a
+  // DOMContentLoaded that has passed: it is given the page's htmx-config
+  // settings and the document to process by hand.
   function ensureHtmx() {
     if (window.htmx || !decisions) return;
     var current = document.currentScript || document.querySelector('script[src*="moderation.js"]');
     var script = document.createElement("script");
     script.src = (current ? current.src.replace(/moderation\.js.*$/, "") : "/static/") + "vendor/htmx.min.js";
+    script.addEventListener("load", function () {
+      var htmx = window.htmx;
+      if (!htmx) return;
+      htmx.config.allowEval = false;
+      htmx.config.allowScriptTags = false;
+      htmx.config.includeIndicatorStyles = false;
+      htmx.process(document.body);
+    });
     document.head.appendChild(script);
   }
 
