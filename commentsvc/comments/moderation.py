@@ -435,5 +435,5 @@ def _conflict(comment: Comment) -> Conflict:
 
 
 def _article(comment: Comment) -> str:
-    # A pending comment's thread may have no title yet: the one its post offered.
-    return comment.thread.title or comment.page_title or comment.thread.key
+    # Never the title a post offers: the first poster does not name a page.
+    return comment.thread.title or comment.thread.key

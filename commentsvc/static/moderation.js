@@ -57,7 +57,8 @@
 
   function act(name) {
     var row = currentRow();
-    if (!row) return;
+    // A decision on its way: a second key press must not decide twice.
+    if (!row || row.dataset.busy) return;
     var button = row.querySelector('button[data-action="' + name + '"]');
     if (button) button.click();
   }
@@ -132,7 +133,10 @@
     var row = event.target.closest && event.target.closest("#decisions article.comment");
     if (row) currentId = row.id;
     var button = event.target.closest && event.target.closest("button[data-action]");
-    if (button && row) decided = { id: row.id, index: indexOf(row.id) };
+    if (button && row) {
+      if (window.htmx) row.dataset.busy = "1";
+      decided = { id: row.id, index: indexOf(row.id) };
+    }
     if (event.target.closest && event.target.closest("[data-help]")) openHelp();
   });
 
@@ -151,7 +155,11 @@
     var isUndo = source && (source.id === "undo" || source.form && source.form.id === "undo");
     window.setTimeout(function () {
       updateSelected();
+      updateBadges();
       expireUndo();
+      document.querySelectorAll("#decisions article.comment[data-busy]").forEach(function (row) {
+        delete row.dataset.busy; // a failed request leaves the card as it was
+      });
       if (isUndo) {
         var restored = document.querySelector("#decisions article.comment.restored") || null;
         if (restored) focusRow(indexOf(restored.id));
@@ -169,6 +177,21 @@
       decided = null;
       focusRow(index);
     }, 0);
+  });
+
+  // The top bar's pending badge follows the Pending tab's count.
+  function updateBadges() {
+    var count = document.querySelector('#queue-tabs a[href*="status=pending"] .count');
+    if (!count) return;
+    document.querySelectorAll('.badge[title="pending comments"]').forEach(function (badge) {
+      badge.textContent = count.textContent;
+    });
+  }
+
+  // A card to put back that is not on this page (the page was loaded after
+  // the decision): show the queue as it is now.
+  document.addEventListener("htmx:oobErrorNoTarget", function () {
+    window.location.reload();
   });
 
   if (help) {

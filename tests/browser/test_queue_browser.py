@@ -33,9 +33,7 @@ def test_decide_in_place_undo_count_and_help(service, page):
         make_site()
         news = db.session.scalar(sa.select(Site).where(Site.slug == "news"))
         first = make_comment(news, status=PENDING, author="Ann", body="first one")
-        second = make_comment(
-            news, status=PENDING, author="Alice", body="approve me", title="Cats"
-        )
+        second = make_comment(news, status=PENDING, author="Alice", body="approve me")
         third = make_comment(
             news,
             status=PENDING,
@@ -87,7 +85,7 @@ def test_decide_in_place_undo_count_and_help(service, page):
     page.keyboard.press("a")
     message = page.locator(".flashes .flash.info")
     expect(message).to_contain_text(
-        "Approved the comment by Alice on \u201cCats\u201d."
+        "Approved the comment by Alice on \u201c/article\u201d."
     )
     expect(cards).to_have_count(2)
     expect(page.locator(f"#c{second.id}")).to_have_count(1)  # a hidden placeholder
@@ -100,7 +98,7 @@ def test_decide_in_place_undo_count_and_help(service, page):
     # Undo puts it back, in place.
     message.get_by_role("button", name="Undo").click()
     expect(page.locator(".flashes")).to_contain_text(
-        "Undone: the comment by Alice on \u201cCats\u201d is pending again."
+        "Undone: the comment by Alice on \u201c/article\u201d is pending again."
     )
     expect(cards).to_have_count(3)
     expect(page.locator(f"#c{second.id}")).to_be_focused()

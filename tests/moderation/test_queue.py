@@ -363,13 +363,10 @@ HX = {"HX-Request": "true"}
 
 def _titled_comment(app, **fields):
     with app.app_context():
-        comment = make_comment(
-            _site("news"),
-            status=PENDING,
-            author="Alice",
-            title="Cats and dogs",
-            **fields,
-        )
+        comment = make_comment(_site("news"), status=PENDING, author="Alice", **fields)
+        # The page's title (an approved post's offer, see test_thread_title).
+        comment.thread.title = "Cats and dogs"
+        db.session.commit()
         db.session.expunge(comment)
         return comment
 
