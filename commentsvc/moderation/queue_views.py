@@ -1,5 +1,7 @@
 """The review queue: tabs, filters, decisions one by one or in bulk, bans, and
-the audit trail. Works without JavaScript; static/moderation.js adds keys."""
+the audit trail. Works without JavaScript (form posts and redirects); with htmx
+a decision or its undo answers with a fragment of out-of-band swaps instead, and
+static/moderation.js adds keys, focus and the selected count."""
 
 from datetime import UTC, datetime, time
 from urllib.parse import parse_qsl, urlsplit

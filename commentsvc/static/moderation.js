@@ -41,14 +41,15 @@
     return -1;
   }
 
-  function focusRow(index) {
+  function focusRow(index, quiet) {
     var all = rows();
     if (!all.length) { currentId = null; return; }
     index = Math.max(0, Math.min(all.length - 1, index));
     all.forEach(function (row, i) { row.classList.toggle("current", i === index); });
     currentId = all[index].id;
-    all[index].focus();
-    all[index].scrollIntoView({ block: "nearest" });
+    // On load the page stays at its top (tabs, filters, the first card).
+    all[index].focus({ preventScroll: true });
+    if (!quiet) all[index].scrollIntoView({ block: "nearest" });
   }
 
   function currentRow() {
@@ -108,7 +109,11 @@
     var seconds = parseInt(button.dataset.seconds || "10", 10);
     button.dataset.timer = "1";
     window.setTimeout(function () {
-      if (button.isConnected) button.remove();
+      if (!button.isConnected) return;
+      // The message goes with its Undo (a toast that lingers hides cards).
+      var message = button.closest(".flash");
+      if (message && message.classList.contains("info")) message.remove();
+      else button.remove();
     }, seconds * 1000);
   }
 
@@ -208,5 +213,5 @@
   ensureHtmx();
   updateSelected();
   expireUndo();
-  if (rows().length) focusRow(0);
+  if (rows().length) focusRow(0, true);
 })();

@@ -361,10 +361,13 @@ def test_audit_trail_page(app, mod_client):
 HX = {"HX-Request": "true"}
 
 
-def _titled_comment(app, **fields):
+def _titled_comment(app):
     with app.app_context():
-        comment = make_comment(_site("news"), status=PENDING, author="Alice", **fields)
-        # The page's title (an approved post's offer, see test_thread_title).
+        comment = make_comment(
+            _site("news"), status=PENDING, author="Alice", title="Cats and dogs"
+        )
+        # The page's title, as an approved post offering it would have set it
+        # (approving this one keeps it: see test_thread_title).
         comment.thread.title = "Cats and dogs"
         db.session.commit()
         db.session.expunge(comment)
@@ -497,9 +500,9 @@ def test_undo_restores_the_previous_state(app, mod_client):
     response = _undo(mod_client, html, _undo_token(fragment), **HX)
     assert response.status_code == 200
     undone = response.get_data(as_text=True)
-    assert (
-        "Undone: the comment by Alice on \u201cCats and dogs\u201d is pending again."
-        in undone
+    # Back to pending, the page has no approved post to take its title from.
+    assert "Undone: the comment by Alice on \u201c/article\u201d is pending again." in (
+        undone
     )
     # The card comes back in place of the placeholder, marked for the focus.
     assert f'id="c{comment.id}"' in undone and "restored" in undone
