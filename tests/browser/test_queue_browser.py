@@ -134,6 +134,12 @@ def test_decide_in_place_undo_count_and_help(service, page):
     expect(message).to_contain_text("Marked as spam 2 comments.")
     expect(cards).to_have_count(0)
     expect(count).to_have_text("0 selected")
+    # u undoes the last decision, bulk ones too.
+    page.keyboard.press("u")
+    expect(page.locator(".flashes")).to_contain_text("Undone: the comment by Ann")
+    expect(cards).to_have_count(2)
+    assert _status(server, first.id) == PENDING
+    assert _status(server, third.id) == PENDING
     assert page.evaluate("window.__sameDocument") is True
     assert problems == []
 

@@ -643,3 +643,17 @@ def test_card_shows_thread_context_reasons_and_local_times(app, mod_client):
     assert "data-local>" in card and " UTC</time>" in card
     assert '<details class="filters">' in html  # folded: no filter is active
     assert '<details class="filters" open>' in _queue(mod_client, author="Linker")
+
+
+def test_a_bulk_decision_is_undone_at_once(app, mod_client):
+    first = _titled_comment(app)
+    second = _titled_comment(app)
+    html = _queue(mod_client)
+    selected = [f"{c.id}:{c.version}" for c in (first, second)]
+    _decide(mod_client, html, bulk="delete", selected=selected)
+    page = _queue(mod_client)
+    assert "Deleted 2 comments." in page
+    _undo(mod_client, page, _undo_token(page))
+    assert _fresh(app, first.id).status == PENDING
+    assert _fresh(app, second.id).status == PENDING
+    assert "Undone: the comment by Alice" in _queue(mod_client)
