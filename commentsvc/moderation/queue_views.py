@@ -1,15 +1,20 @@
 """The review queue: tabs, filters, decisions one by one or in bulk, and bans
 from a comment (the bans page and the audit trail: audit_views). Works without
-JavaScript; static/moderation.js adds keys."""
+JavaScript (form posts and redirects); with htmx a decision or its undo answers
+with a fragment of out-of-band swaps instead, and static/moderation.js adds keys,
+focus and the selected count."""
 
 from datetime import UTC, datetime, time
+from urllib.parse import parse_qsl, urlsplit
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from ..api.forms import MAX_ID
 from ..comments import bans as ban_service
-from ..comments import closing
+from ..comments import closing, undo
 from ..comments import reports as report_service
 from ..comments.errors import ThreadNotFound, ValidationFailed
 from ..comments.moderation import (
@@ -18,19 +23,23 @@ from ..comments.moderation import (
     Target,
     UnknownComment,
     can_moderate,
+    describe,
     get_comment_for,
     moderate,
 )
 from ..comments.queue import (
     QueueFilters,
+    QueuePage,
+    author_history,
     pending_count,
     queue_page,
     reported_count,
 )
 from ..extensions import db
-from ..models import BanKind, CommentStatus, Thread
+from ..models import BanKind, Comment, CommentStatus, Thread
 from . import bp
 from .forms import BanForm, DecisionForm, EmptyForm
+from .reasons import held_reasons, is_warning
 from .views import safe_next, visible_sites
 
 TABS = [
@@ -43,6 +52,9 @@ TABS = [
 FILTER_FIELDS = ("site", "thread", "author", "email", "ip", "text")
 # The tab of comments readers reported (whatever their status).
 REPORTED = "reported"
+
+bp.add_app_template_filter(held_reasons, "held_reasons")
+bp.add_app_template_global(is_warning, "held_warning")
 
 
 def _status_arg() -> CommentStatus | None:
@@ -112,16 +124,17 @@ def thread_open(thread_id: int):
         flash("Unknown action.", "error")
         return redirect(back)
     slug, key = thread.site.slug, thread.key
+    name = thread.title or key
     try:
         closing.set_open(slug, key, closing.STATES[state], current_user)
     except ThreadNotFound:
         abort(404)
     said = {
-        "open": "opened to new comments",
+        "open": "open to new comments",
         "closed": "closed to new comments",
-        "site": "following the site's rule",
+        "site": "following the site's rule again",
     }[state]
-    flash(f"Thread {key} {said}.", "info")
+    flash(f"\u201c{name}\u201d is {said}.", "info")
     return redirect(back)
 
 
@@ -133,15 +146,102 @@ def _parse_target(raw: str) -> Target | None:
         return None
 
 
+def _in_place() -> bool:
+    """Whether htmx asked (answer with a fragment, not a redirect)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def _page_state(back: str) -> tuple[CommentStatus | None, QueueFilters]:
+    """The tab and filters of the queue page *back* (where the request came from)."""
+    args = dict(parse_qsl(urlsplit(back).query))
+    value = args.get("status", "pending")
+    try:
+        status = None if value == REPORTED else CommentStatus(value)
+    except ValueError:
+        status = CommentStatus.PENDING
+    values = {
+        k: (args.get(k) or "").replace("\x00", "").strip()[:254] or None
+        for k in FILTER_FIELDS
+    }
+    return status, QueueFilters(**values)
+
+
+def _answer(back: str, messages: list, cards=(), gone=(), notes=None, restored=()):
+    """Without htmx: flash *messages* and go back. With htmx: a fragment of
+    out-of-band swaps: the *cards* re-rendered (or removed, the ids in *gone*,
+    with *notes* shown in cards), the tab counts and the flash area."""
+    if not _in_place():
+        for category, message in messages:
+            flash(message, category)
+        return redirect(back)
+    status, filters = _page_state(back)
+    comments = list(cards)
+    page = QueuePage(comments, None, author_history(current_user, comments))
+    if status is None:
+        page.reports = report_service.summaries([c.id for c in comments])
+    return render_template(
+        "moderation/_queue_update.html",
+        status=status or REPORTED,
+        tabs=[*TABS, REPORTED],
+        pending=pending_count(current_user),
+        reported=reported_count(current_user),
+        filters=filters,
+        page=page,
+        gone=set(gone),
+        notes=notes or {},
+        restored=set(restored),
+        messages=messages,
+        back=back,
+        actions=ACTIONS,
+        thread_closed=_thread_closed(comments),
+        oob=True,
+    )
+
+
+def _belongs(comment: Comment, status: CommentStatus | None) -> bool:
+    # The Reported tab loses a comment once decided: its reports are settled.
+    return status is not None and comment.status == status
+
+
+def _undo_button(token: str | None) -> Markup:
+    if not token:
+        return Markup("")
+    return Markup(
+        ' <button type="submit" form="undo" name="token" value="{}" '
+        'class="secondary undo" data-undo data-seconds="{}">Undo</button>'
+    ).format(token, undo.UNDO_SECONDS)
+
+
+def _lower(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]
+
+
+DONE = {
+    "approve": "Approved",
+    "reject": "Rejected",
+    "spam": "Marked as spam",
+    "delete": "Deleted",
+    "pending": "Moved back to pending",
+}
+
+
+def _decided_message(action: str, changed: list[Comment], token: str | None):
+    if len(changed) == 1:
+        what = _lower(describe(changed[0]))
+    else:
+        what = f"{len(changed)} comments"
+    return Markup("{} {}.").format(DONE[action], what) + _undo_button(token)
+
+
 @bp.post("/decide")
 @login_required
 def decide():
-    """Apply an action to one comment or to the ticked ones."""
+    """Apply an action to one comment or to the ticked ones. With htmx the
+    answer is a fragment (the cards, the counts, the flash with its Undo)."""
     form = DecisionForm()
     back = safe_next(request.form.get("next")) or url_for("moderation.queue")
     if not form.validate_on_submit():
-        flash("The form expired; please try again.", "error")
-        return redirect(back)
+        return _answer(back, [("error", "The form expired; please try again.")])
     one = request.form.get("one", "")
     if one:
         action, _, raw_target = one.partition(":")
@@ -150,25 +250,80 @@ def decide():
         action = request.form.get("bulk", "")
         targets = [_parse_target(raw) for raw in request.form.getlist("selected")]
     if action not in ACTIONS or None in targets:
-        flash("Unknown action.", "error")
-        return redirect(back)
+        return _answer(back, [("error", "Unknown action.")])
     if not targets:
-        flash("Select at least one comment.", "error")
-        return redirect(back)
+        return _answer(back, [("error", "Select at least one comment.")])
     try:
         decision = moderate(current_user, targets, ACTIONS[action], form.reason.data)
     except (NotAllowed, UnknownComment):
         abort(403)
     except ValueError as error:
-        flash(str(error), "error")
-        return redirect(back)
-    verb = ACTIONS[action].value
-    if decision.changed:
-        n = len(decision.changed)
-        flash(f"{n} comment{'s' if n != 1 else ''} {verb}.", "info")
-    for conflict in decision.conflicts:
-        flash(conflict.message(), "warning")
-    return redirect(back)
+        return _answer(back, [("error", str(error))])
+    status, _ = _page_state(back)
+    changed = _comments(decision.changed)
+    messages = []
+    if changed:
+        token = undo.token_for(current_user, decision)
+        messages.append(("info", _decided_message(action, changed, token)))
+    conflicted = _comments([c.comment_id for c in decision.conflicts])
+    notes = {c.comment_id: c.message() for c in decision.conflicts}
+    messages += [("warning", message) for message in notes.values()]
+    return _answer(
+        back,
+        messages,
+        cards=changed + conflicted,
+        gone=[c.id for c in changed if not _belongs(c, status)],
+        notes=notes,
+    )
+
+
+def _comments(ids) -> list[Comment]:
+    """The comments *ids*, fresh from the database, in that order."""
+    if not ids:
+        return []
+    found = {
+        c.id: c
+        for c in db.session.scalars(
+            sa.select(Comment)
+            .where(Comment.id.in_(list(ids)))
+            .execution_options(populate_existing=True)
+        )
+    }
+    return [found[i] for i in ids if i in found]
+
+
+@bp.post("/undo")
+@login_required
+def undo_decision():
+    """Undo the moderator's last decision (the token its message carried)."""
+    back = safe_next(request.form.get("next")) or url_for("moderation.queue")
+    if not EmptyForm().validate_on_submit():
+        return _answer(back, [("error", "The form expired; please try again.")])
+    try:
+        decision = undo.undo(current_user, request.form.get("token", ""))
+    except undo.UndoRefused as refused:
+        return _answer(back, [("error", str(refused))])
+    except (NotAllowed, UnknownComment):
+        abort(403)
+    changed = _comments(decision.changed)
+    messages = [
+        ("info", f"Undone: {_lower(describe(c))} is {c.status.value} again.")
+        for c in changed
+    ]
+    notes = {
+        c.comment_id: f"{describe(c)} changed since (it is now {c.status.value}"
+        f"{' by ' + c.moderated_by if c.moderated_by else ''}): not undone."
+        for c in decision.conflicts
+    }
+    messages += [("warning", message) for message in notes.values()]
+    conflicted = _comments(list(notes))
+    return _answer(
+        back,
+        messages,
+        cards=changed + conflicted,
+        notes=notes,
+        restored=[c.id for c in changed],
+    )
 
 
 @bp.post("/comments/<int:comment_id>/dismiss-reports")
@@ -185,9 +340,11 @@ def dismiss_reports(comment_id: int):
         if comment_id > MAX_ID:  # names no comment (and the database refuses it)
             raise UnknownComment(comment_id)
         count = report_service.dismiss(current_user, comment_id)
+        comment = get_comment_for(current_user, comment_id)
     except (NotAllowed, UnknownComment):
         abort(403)
-    flash(f"{count} report{'s' if count != 1 else ''} dismissed.", "info")
+    reports = f"{count} report{'s' if count != 1 else ''}"
+    flash(f"{reports} on {_lower(describe(comment))} dismissed.", "info")
     return redirect(back)
 
 
@@ -215,5 +372,8 @@ def ban(comment_id: int):
         for message in error.fields.values():
             flash(message, "error")
         return redirect(back)
-    flash(f"Banned {ban.kind.value} {ban.value}.", "info")
+    flash(
+        f"Banned {ban.kind.value} {ban.value} (from {_lower(describe(comment))}).",
+        "info",
+    )
     return redirect(back)

@@ -343,7 +343,7 @@ def test_a_moderator_closes_and_opens_a_thread_from_the_queue(app, moderators):
     assert response.status_code == 302
     assert _thread(app).comments_open is False
     page = client.get("/moderation/queue").get_data(as_text=True)
-    assert "Thread /article closed to new comments." in page
+    assert "\u201c/article\u201d is closed to new comments." in page
     assert "Comments closed" in page
     assert f'form="thread-{comment_id}" name="state" value="open"' in page
     assert f'form="thread-{comment_id}" name="state" value="site"' in page

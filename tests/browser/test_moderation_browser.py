@@ -42,9 +42,10 @@ def test_log_in_approve_with_the_keyboard_then_it_is_public(service, page):
     page.keyboard.press("j")  # from the first (oldest) to the second comment
     focused = page.evaluate("document.activeElement.dataset.comment")
     assert focused == str(target.id)
-    with page.expect_navigation():
-        page.keyboard.press("a")
-    expect(page.get_by_text("1 comment approved.")).to_be_visible()
+    page.keyboard.press("a")  # in place (htmx): no navigation
+    expect(
+        page.get_by_text("Approved the comment by Second on \u201c/article\u201d.")
+    ).to_be_visible()
     expect(comments).to_have_count(1)
     expect(comments).to_contain_text("older one")
     expect(comments.first).to_be_focused()

@@ -309,9 +309,13 @@ def test_two_moderators_at_once_one_transition_and_a_named_conflict(
         t.start()
     for t in threads:
         t.join(30)
-    assert sum("1 comment approved." in page for page in flashes) == 1
-    loser = next(page for page in flashes if "1 comment approved." not in page)
-    assert f"Comment {comment.id} was already approved by mod" in loser
+    approved = f"Approved the comment by {comment.author} on \u201c/article\u201d."
+    assert sum(approved in page for page in flashes) == 1
+    loser = next(page for page in flashes if approved not in page)
+    assert (
+        f"The comment by {comment.author} on \u201c/article\u201d was already "
+        "approved by mod" in loser
+    )
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(ModerationEvent.id))) == 1
         assert (
@@ -350,3 +354,306 @@ def test_audit_trail_page(app, mod_client):
     page = mod_client.get("/moderation/audit").get_data(as_text=True)
     assert "mod" in page and "pending" in page and "spam" in page and "ads" in page
     assert f"#{comment.id} by Zed" in page
+
+
+# Decisions made in place (htmx), their messages and their undo.
+
+HX = {"HX-Request": "true"}
+
+
+def _titled_comment(app):
+    with app.app_context():
+        comment = make_comment(
+            _site("news"), status=PENDING, author="Alice", title="Cats and dogs"
+        )
+        # The page's title, as an approved post offering it would have set it
+        # (approving this one keeps it: see test_thread_title).
+        comment.thread.title = "Cats and dogs"
+        db.session.commit()
+        db.session.expunge(comment)
+        return comment
+
+
+def _undo_token(html: str) -> str:
+    import re
+
+    found = re.search(r'form="undo" name="token" value="([^"]+)"', html)
+    assert found, "no Undo button"
+    return found.group(1)
+
+
+def test_decision_in_place_answers_with_a_fragment(app, mod_client):
+    comment = _titled_comment(app)
+    other = _titled_comment(app)
+    html = _queue(mod_client)
+    response = mod_client.post(
+        "/moderation/decide",
+        data={
+            "csrf_token": csrf_from(html),
+            "one": f"approve:{comment.id}:{comment.version}",
+            "next": "/moderation/queue?status=pending",
+        },
+        headers=HX,
+    )
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    assert "<html" not in fragment
+    # The decided card leaves the pending tab; the others are not sent.
+    assert f'<div id="c{comment.id}" class="comment-gone"' in fragment
+    assert f'id="c{other.id}"' not in fragment
+    # The tab counts and the flash area are swapped out of band.
+    assert 'id="queue-tabs"' in fragment and 'hx-swap-oob="true"' in fragment
+    assert 'Pending <span class="count">1</span>' in fragment
+    assert 'hx-swap-oob="innerHTML:.flashes"' in fragment
+    assert "Approved the comment by Alice on \u201cCats and dogs\u201d." in fragment
+    assert 'data-undo data-seconds="10">Undo</button>' in fragment
+    assert _fresh(app, comment.id).status == CommentStatus.APPROVED
+    # Nothing was flashed for the next full page.
+    assert "Approved the comment" not in _queue(mod_client)
+
+
+def test_decision_without_javascript_still_redirects_with_undo(app, mod_client):
+    comment = _titled_comment(app)
+    html = _queue(mod_client)
+    response = _decide(mod_client, html, one=f"spam:{comment.id}:{comment.version}")
+    assert response.status_code == 302
+    page = _queue(mod_client)
+    assert "Marked as spam the comment by Alice on \u201cCats and dogs\u201d." in page
+    assert _undo_token(page)
+    assert 'id="undo"' in page  # the form the flashed button submits
+
+
+def test_conflict_in_place_is_a_message_in_the_card(app, mod_client):
+    comment = _titled_comment(app)
+    html = _queue(mod_client)
+    with app.app_context():
+        boss = db.session.scalar(
+            sa.select(Moderator).where(Moderator.username == "boss")
+        )
+        moderate(boss, [Target(comment.id, comment.version)], CommentStatus.REJECTED)
+    response = mod_client.post(
+        "/moderation/decide",
+        data={
+            "csrf_token": csrf_from(html),
+            "one": f"approve:{comment.id}:{comment.version}",
+            "next": "/moderation/queue",
+        },
+        headers=HX,
+    )
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    message = (
+        "The comment by Alice on \u201cCats and dogs\u201d was already "
+        "rejected by boss."
+    )
+    card = fragment[fragment.index(f'id="c{comment.id}"') :]
+    assert 'class="conflict" role="alert">' + message in card
+    # The card carries the new version, so the next decision can apply.
+    assert f'value="{comment.id}:{comment.version + 1}"' in card
+    assert _fresh(app, comment.id).status == CommentStatus.REJECTED
+
+
+def test_bulk_in_place_and_an_empty_selection(app, mod_client):
+    first = _titled_comment(app)
+    second = _titled_comment(app)
+    html = _queue(mod_client)
+    data = {
+        "csrf_token": csrf_from(html),
+        "bulk": "reject",
+        "next": "/moderation/queue",
+    }
+    empty = mod_client.post("/moderation/decide", data=data, headers=HX)
+    assert "Select at least one comment." in empty.get_data(as_text=True)
+    data["selected"] = [f"{c.id}:{c.version}" for c in (first, second)]
+    fragment = mod_client.post("/moderation/decide", data=data, headers=HX).get_data(
+        as_text=True
+    )
+    assert "Rejected 2 comments." in fragment
+    assert f'<div id="c{first.id}" class="comment-gone"' in fragment
+    assert f'<div id="c{second.id}" class="comment-gone"' in fragment
+
+
+def _undo(client, html, token, **headers):
+    return client.post(
+        "/moderation/undo",
+        data={
+            "csrf_token": csrf_from(html),
+            "token": token,
+            "next": "/moderation/queue",
+        },
+        headers=headers,
+    )
+
+
+def test_undo_restores_the_previous_state(app, mod_client):
+    comment = _titled_comment(app)
+    html = _queue(mod_client)
+    fragment = mod_client.post(
+        "/moderation/decide",
+        data={
+            "csrf_token": csrf_from(html),
+            "one": f"approve:{comment.id}:{comment.version}",
+            "next": "/moderation/queue",
+        },
+        headers=HX,
+    ).get_data(as_text=True)
+    response = _undo(mod_client, html, _undo_token(fragment), **HX)
+    assert response.status_code == 200
+    undone = response.get_data(as_text=True)
+    # Back to pending, the page has no approved post to take its title from.
+    assert "Undone: the comment by Alice on \u201c/article\u201d is pending again." in (
+        undone
+    )
+    # The card comes back in place of the placeholder, marked for the focus.
+    assert f'id="c{comment.id}"' in undone and "restored" in undone
+    stored = _fresh(app, comment.id)
+    assert stored.status == PENDING
+    # As nobody had decided it before: no label for the learning filter.
+    assert stored.moderated_at is None and stored.moderated_by_id is None
+    assert stored.version == comment.version + 2
+    with app.app_context():
+        events = list(
+            db.session.scalars(sa.select(ModerationEvent).order_by(ModerationEvent.id))
+        )
+        assert [(e.from_status, e.to_status, e.reason) for e in events] == [
+            (PENDING, CommentStatus.APPROVED, None),
+            (CommentStatus.APPROVED, PENDING, "undo"),
+        ]
+        # The approval was announced; back to pending sends no event (as a
+        # moderator's "Back to pending" does not).
+        types = list(db.session.scalars(sa.select(WebhookEvent.type)))
+        assert types.count("comment.approved") == 1
+
+
+def test_undo_of_a_rescue_puts_the_filters_spam_back(app, mod_client):
+    """Spam the filter stored, approved by mistake, undone: spam again, and not
+    a moderator's spam label (the learner would learn it twice)."""
+    with app.app_context():
+        comment = make_comment(
+            _site("news"), status=CommentStatus.SPAM, author="Bob", title="T"
+        )
+        db.session.expunge(comment)
+    html = _queue(mod_client, status="spam")
+    response = _decide(
+        mod_client,
+        html,
+        one=f"approve:{comment.id}:{comment.version}",
+        next="/moderation/queue?status=spam",
+    )
+    page = _queue(mod_client, status="spam")
+    assert response.status_code == 302
+    response = _undo(mod_client, page, _undo_token(page))
+    assert response.status_code == 302
+    stored = _fresh(app, comment.id)
+    assert stored.status == CommentStatus.SPAM and stored.moderated_at is None
+    with app.app_context():
+        from commentsvc.learning import store
+
+        assert store.examples(comment.site_id) == []
+        types = list(db.session.scalars(sa.select(WebhookEvent.type)))
+        assert "comment.approved" in types and types[-1] == "comment.spam"
+
+
+def test_undo_restores_who_had_decided_before(app, mod_client):
+    comment = _titled_comment(app)
+    with app.app_context():
+        boss = db.session.scalar(
+            sa.select(Moderator).where(Moderator.username == "boss")
+        )
+        moderate(boss, [Target(comment.id, comment.version)], CommentStatus.APPROVED)
+        before = db.session.get(Comment, comment.id)
+        was = (before.moderated_at, before.moderated_by_id, before.version)
+    html = _queue(mod_client, status="approved")
+    _decide(mod_client, html, one=f"delete:{comment.id}:{was[2]}")
+    page = _queue(mod_client, status="approved")
+    _undo(mod_client, page, _undo_token(page))
+    stored = _fresh(app, comment.id)
+    assert stored.status == CommentStatus.APPROVED
+    assert stored.moderated_by_id == was[1]
+    assert stored.moderated_at.replace(tzinfo=None) == was[0].replace(tzinfo=None)
+
+
+def test_undo_refused_when_too_old(app, mod_client, monkeypatch):
+    from commentsvc.comments import undo
+
+    comment = _titled_comment(app)
+    html = _queue(mod_client)
+    _decide(mod_client, html, one=f"reject:{comment.id}:{comment.version}")
+    page = _queue(mod_client)
+    token = _undo_token(page)
+    later = undo._clock() + undo.UNDO_SECONDS + undo.GRACE_SECONDS + 1
+    monkeypatch.setattr(undo, "_clock", lambda: later)
+    fragment = _undo(mod_client, page, token, **HX).get_data(as_text=True)
+    assert "Too late to undo" in fragment
+    assert _fresh(app, comment.id).status == CommentStatus.REJECTED
+
+
+def test_undo_refused_when_the_comment_changed_since(app, mod_client):
+    comment = _titled_comment(app)
+    html = _queue(mod_client)
+    _decide(mod_client, html, one=f"reject:{comment.id}:{comment.version}")
+    page = _queue(mod_client)
+    with app.app_context():
+        boss = db.session.scalar(
+            sa.select(Moderator).where(Moderator.username == "boss")
+        )
+        moderate(boss, [Target(comment.id, comment.version + 1)], CommentStatus.SPAM)
+    fragment = _undo(mod_client, page, _undo_token(page), **HX).get_data(as_text=True)
+    assert (
+        "The comment by Alice on \u201cCats and dogs\u201d changed since (it is now "
+        "spam by boss): not undone." in fragment
+    )
+    assert _fresh(app, comment.id).status == CommentStatus.SPAM
+
+
+def test_undo_refuses_a_forged_or_foreign_token(app, mod_client, two_sites):
+    comment = _titled_comment(app)
+    html = _queue(mod_client)
+    _decide(mod_client, html, one=f"reject:{comment.id}:{comment.version}")
+    page = _queue(mod_client)
+    token = _undo_token(page)
+    forged = _undo(mod_client, page, token[:-3] + "abc", **HX).get_data(as_text=True)
+    assert "This undo link is not valid." in forged
+    boss = logged_in_client(app, "boss")
+    boss_page = _queue(boss, status="rejected")
+    foreign = _undo(boss, boss_page, token, **HX).get_data(as_text=True)
+    assert "another moderator" in foreign
+    assert _fresh(app, comment.id).status == CommentStatus.REJECTED
+
+
+def test_card_shows_thread_context_reasons_and_local_times(app, mod_client):
+    with app.app_context():
+        news = _site("news")
+        news.max_links = 1
+        db.session.commit()
+        comment = make_comment(
+            news,
+            status=PENDING,
+            author="Linker",
+            title="Links galore",
+            body="see https://a.example https://b.example https://c.example",
+        )
+        assert comment.signals["held"]["too_many_links"] == 3
+    html = _queue(mod_client)
+    card = html[html.index(f'id="c{comment.id}"') :]
+    assert "3 links (the site allows 1)" in card
+    assert "held-warning" in html[: html.index(f'id="c{comment.id}"') + 200]
+    assert "too_many_links=" not in html and "<code>" not in card
+    assert "thread=/article" in card and "This thread in the queue" in card
+    assert "data-local>" in card and " UTC</time>" in card
+    assert '<details class="filters">' in html  # folded: no filter is active
+    assert '<details class="filters" open>' in _queue(mod_client, author="Linker")
+
+
+def test_a_bulk_decision_is_undone_at_once(app, mod_client):
+    first = _titled_comment(app)
+    second = _titled_comment(app)
+    html = _queue(mod_client)
+    selected = [f"{c.id}:{c.version}" for c in (first, second)]
+    _decide(mod_client, html, bulk="delete", selected=selected)
+    page = _queue(mod_client)
+    assert "Deleted 2 comments." in page
+    _undo(mod_client, page, _undo_token(page))
+    assert _fresh(app, first.id).status == PENDING
+    assert _fresh(app, second.id).status == PENDING
+    assert "Undone: the comment by Alice" in _queue(mod_client)

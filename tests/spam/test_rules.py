@@ -394,7 +394,7 @@ def test_spam_is_stored_and_shown_in_the_spam_tab(app, client, news, admin_clien
     html = spam_tab.get_data(as_text=True)
     assert f'id="c{comment_id}"' in html
     assert body in html
-    assert "<code>honeypot</code>" in html
+    assert "A hidden field was filled in (robots fill it)" in html
 
     pending_tab = admin_client.get("/moderation/queue").get_data(as_text=True)
     assert f'id="c{comment_id}"' not in pending_tab

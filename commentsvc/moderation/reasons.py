@@ -1,0 +1,256 @@
+"""Why a comment was held or marked, in sentences for the review queue.
+
+The comment's ``signals`` JSON is written by the spam rules (commentsvc.spam),
+the captcha check (comments.service.add_captcha), bans, edits and imports; each
+known signal gets a sentence here, an unknown one a readable "name: value" line.
+"""
+
+from collections.abc import Mapping
+
+PROVIDERS = {
+    "dev": "dev captcha",
+    "recaptcha_v2": "reCAPTCHA v2",
+    "recaptcha_v3": "reCAPTCHA v3",
+    "hcaptcha": "hCaptcha",
+    "turnstile": "Cloudflare Turnstile",
+}
+# Signals that explain nothing a moderator acts on, or that have their own
+# place on the card (the spam filter's badge).
+QUIET = {"spam_filter", "erased"}
+# Signals that mark a comment as likely spam: the card gets a warning style.
+WARNING = {
+    "too_many_links",
+    "url_shortener",
+    "watch_words",
+    "blocked_words",
+    "looks_like_spam",
+    "duplicate",
+    "same_body_on_many_threads",
+    "captcha_low_score",
+    "honeypot",
+    "form_token_reused",
+    "form_token_invalid",
+    "too_fast",
+    "banned",
+    "akismet",
+    "spam_filter",
+}
+
+
+def _q(text) -> str:
+    return f"\u201c{text}\u201d"
+
+
+def _words(value) -> str:
+    items = value if isinstance(value, list | tuple) else [value]
+    return ", ".join(_q(v) for v in items[:10])
+
+
+def _plural(n, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def _number(value) -> str:
+    """A count or a number of seconds; anything else is not a shape we wrote."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(value)
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:g}"
+    return str(int(value))
+
+
+def _readable(value) -> str:
+    """Any JSON value as words: a mapping as "key value, …", never a repr."""
+    if isinstance(value, Mapping):
+        return ", ".join(
+            f"{str(k).replace('_', ' ')} {_readable(v)}" for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return ", ".join(_readable(v) for v in value)
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if value is None:
+        return "none"
+    return str(value)
+
+
+def _matched(which: str, value) -> str:
+    n = len(value) if isinstance(value, list) else 1
+    return f"Matched the {which} {_plural(n, 'word', 'words')} {_words(value)}"
+
+
+def _captcha(value, site) -> str | None:
+    if not isinstance(value, Mapping):
+        return f"Captcha: {_readable(value)}"
+    provider = PROVIDERS.get(value.get("provider"), value.get("provider") or "")
+    outcome = value.get("outcome")
+    if outcome == "not_required":
+        return None
+    score = value.get("score")
+    scored = f", score {score:g}" if isinstance(score, int | float) else ""
+    if outcome == "ok":
+        return f"Captcha verified ({provider}{scored})"
+    if outcome == "low_score":
+        return f"Captcha score too low ({provider}{scored})"
+    detail = value.get("detail")
+    said = {
+        "unavailable": "the provider did not answer",
+        "misconfigured": "the provider refused our captcha keys",
+    }.get(outcome, (outcome or "unknown").replace("_", " "))
+    why = f"{provider}: {detail}" if detail and detail != said else provider
+    return f"Captcha not verified: {said} ({why})"
+
+
+def _captcha_unverified(value, site) -> str:
+    detail = value if isinstance(value, str) and value != "unavailable" else None
+    said = "Captcha not verified: the provider did not answer"
+    return f"{said} ({detail})" if detail else said
+
+
+def _too_many_links(value, site) -> str:
+    allowed = getattr(site, "max_links", None)
+    if isinstance(value, bool):
+        links = "Too many links"
+    else:
+        links = f"{_number(value)} {_plural(value, 'link', 'links')}"
+    if allowed is None:
+        return links
+    return f"{links} (the site allows {allowed})"
+
+
+def _spam_filter_hold(value, site) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"The spam filter says it looks like spam ({value * 100:.0f} % spam)"
+    return "The spam filter says it looks like spam"
+
+
+def _banned(value, site) -> str:
+    if isinstance(value, Mapping):
+        kind = {"email": "Email", "ip": "IP address", "network": "Network"}.get(
+            value.get("kind"), "Author"
+        )
+        return f"{kind} {value.get('value', '')} is on the ban list".replace("  ", " ")
+    return "The author is on the ban list"
+
+
+def _akismet(value, site) -> str | None:
+    return {
+        "spam": "Akismet says spam",
+        "ham": None,
+        "unavailable": "Akismet did not answer",
+    }.get(value, f"Akismet: {_readable(value)}")
+
+
+def _edit(value, site) -> list[str]:
+    inner = held_reasons(value, site) if isinstance(value, Mapping) else []
+    return [f"After its author's edit: {r[0].lower()}{r[1:]}" for r in inner]
+
+
+def _imported(value, site) -> str:
+    if isinstance(value, Mapping):
+        source = {"wordpress": "WordPress", "disqus": "Disqus"}.get(
+            value.get("source"), value.get("source") or "another system"
+        )
+        return f"Imported from {source}"
+    return "Imported"
+
+
+SENTENCES = {
+    "too_many_links": _too_many_links,
+    "url_shortener": lambda v, s: f"A link through a URL shortener: {_words(v)}",
+    "watch_words": lambda v, s: _matched("watched", v),
+    "blocked_words": lambda v, s: _matched("blocked", v),
+    "captcha": _captcha,
+    "captcha_unverified": _captcha_unverified,
+    "captcha_low_score": lambda v, s: f"Captcha score too low ({_readable(v)})",
+    "looks_like_spam": _spam_filter_hold,
+    "spam_filter_unavailable": lambda v, s: (
+        "The spam filter could not judge it"
+        + (f" ({v})" if isinstance(v, str) and v else "")
+    ),
+    "duplicate": lambda v, s: (
+        "The same text was posted before by the same author (in the last 24 hours)"
+    ),
+    "same_body_on_many_threads": lambda v, s: f"The same text on {_number(v)} pages",
+    "honeypot": lambda v, s: "A hidden field was filled in (robots fill it)",
+    "form_token_reused": lambda v, s: "The same form was sent twice",
+    "no_form_token": lambda v, s: (
+        "Sent without the form's token (not from the page's form)"
+    ),
+    "form_token_invalid": lambda v, s: "The form's token was not valid",
+    "form_token_too_old": lambda v, s: (
+        "The form was left open for "
+        + (f"{_number(v)} seconds" if not isinstance(v, bool) else "too long")
+    ),
+    "too_fast": lambda v, s: (
+        f"Posted {_number(v)} "
+        f"{_plural(v, 'second', 'seconds')} after the form was shown"
+    ),
+    "banned": _banned,
+    "akismet": _akismet,
+    "trusted_author": lambda v, s: (
+        "Published at once: the author has approved comments on this site"
+    ),
+    "edit": _edit,
+    "import": _imported,
+}
+
+
+def held_reasons(comment_or_signals, site=None) -> list[str]:
+    """The reasons a comment was held or marked, as sentences: held reasons
+    first, then the other signals; an unknown signal as "name: value".
+
+    *comment_or_signals* is a comment (its ``signals`` and ``site`` are read)
+    or a signals dict; *site* gives the limits the sentences quote (max links).
+    Never raises on a strange value: it is shown as words.
+    """
+    signals = getattr(comment_or_signals, "signals", comment_or_signals)
+    if site is None:
+        site = getattr(comment_or_signals, "site", None)
+    if not isinstance(signals, Mapping):
+        return []
+    held = signals.get("held")
+    held = held if isinstance(held, Mapping) else {}
+    items = [*held.items()]
+    items += [(k, v) for k, v in signals.items() if k != "held" and k not in held]
+    sentences = []
+    for name, value in items:
+        if name in QUIET or (name == "captcha_unverified" and "captcha" in signals):
+            # The captcha signal's own sentence says it, with the provider.
+            continue
+        found = _sentence(name, value, site)
+        for sentence in found if isinstance(found, list) else [found]:
+            if sentence and sentence not in sentences:
+                sentences.append(sentence)
+    return sentences
+
+
+def _sentence(name: str, value, site):
+    describe = SENTENCES.get(name)
+    if describe is not None:
+        try:
+            return describe(value, site)
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass  # a value of a shape we did not write: shown as words below
+    return f"{str(name).replace('_', ' ').capitalize()}: {_readable(value)}"
+
+
+def is_warning(comment_or_signals) -> bool:
+    """Whether the signals mark the comment as likely spam (a warning style)."""
+    signals = getattr(comment_or_signals, "signals", comment_or_signals)
+    if not isinstance(signals, Mapping):
+        return False
+    held = signals.get("held") if isinstance(signals.get("held"), Mapping) else {}
+    names = set(held) | set(signals)
+    if signals.get("akismet") in ("ham", "unavailable"):
+        names.discard("akismet")
+    verdict = (
+        (signals.get("spam_filter") or {})
+        if isinstance(signals.get("spam_filter"), Mapping)
+        else {}
+    )
+    if verdict.get("verdict") not in ("spam", "hold"):
+        names.discard("spam_filter")
+    return bool(names & WARNING)
