@@ -58,6 +58,7 @@ PAGES = {
 THEMES = ("light", "dark")
 WIDTHS = (1280, 320)
 SERIOUS = ("serious", "critical")
+AXE = Axe()
 # The page's width against the window's, and which elements stick out (to
 # say what to fix).
 WIDER_THAN_THE_WINDOW = """() => {
@@ -212,7 +213,7 @@ def test_page_is_usable_and_accessible(server, tabs, name, theme, width):
     overflow = page.evaluate(WIDER_THAN_THE_WINDOW)
     if overflow["scrollWidth"] > overflow["innerWidth"]:
         problems.append(f"scrolls sideways: {overflow}")
-    results = Axe().run(page)
+    results = AXE.run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in SERIOUS]
     if serious:
         problems.append(_describe(serious))
@@ -251,3 +252,80 @@ def test_times_show_in_the_moderators_time_zone(browser, server):
         assert time.get_attribute("title") == utc.strftime("%Y-%m-%d %H:%M:%S UTC")
     finally:
         tab.context.close()
+
+
+STATUSES = ("pending", "approved", "rejected", "spam", "deleted")
+# Every category the code flashes (grep `flash(`), and the default one.
+FLASHES = ("info", "error", "warning", "message")
+SAMPLES = """([statuses, flashes]) => {
+  const box = document.createElement("section");
+  box.id = "samples";
+  for (const s of statuses) {
+    const badge = document.createElement("span");
+    badge.className = "badge status-" + s;
+    badge.textContent = s;
+    box.append(badge, " ");
+  }
+  for (const c of flashes) {
+    const p = document.createElement("p");
+    p.className = "flash " + c;
+    p.innerHTML = "A " + c + " message with <a href='#'>a link</a>.";
+    box.append(p);
+  }
+  for (const kind of ["approve", "danger", "secondary"]) {
+    const button = document.createElement("button");
+    button.className = kind;
+    button.textContent = kind;
+    box.append(button);
+  }
+  document.querySelector("main").prepend(box);
+}"""
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_badges_flashes_and_buttons_are_readable(server, tabs, theme):
+    """Every status badge, flash category and button kind meets WCAG AA
+    contrast (axe's color-contrast) in both themes, wherever a page shows it."""
+    page = tabs["admin"].page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.emulate_media(color_scheme=theme)
+    page.goto(server.url + PAGES["mail-settings"])
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash.info")).to_contain_text("saved")
+    page.evaluate(SAMPLES, [list(STATUSES), list(FLASHES)])
+    results = AXE.run(
+        page,
+        context={"include": [[".flashes"], ["#samples"]]},
+        options={"runOnly": ["color-contrast"]},
+    )
+    violations = results.response["violations"]
+    assert not violations, _describe(violations)
+    # The colours differ per theme (a dark badge on a dark page would pass
+    # contrast yet be Pico's light colours by mistake).
+    background = page.locator("#samples .status-spam").evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    assert background == (
+        "rgb(254, 226, 226)" if theme == "light" else "rgb(69, 10, 10)"
+    )
+
+
+def test_the_menu_folds_on_a_narrow_screen(server, tabs):
+    page = tabs["admin"].page
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(server.url + PAGES["sites"])
+    links = page.get_by_role("navigation", name="Moderation").get_by_role("link")
+    expect(links.filter(has_text="Moderators")).to_be_visible()
+
+    page.set_viewport_size({"width": 320, "height": 900})
+    expect(links.filter(has_text="Moderators")).to_be_hidden()
+    page.locator("details.menu > summary").click()
+    expect(links.filter(has_text="Moderators")).to_be_visible()
+    expect(links.filter(has_text="Sites")).to_have_attribute("aria-current", "page")
+    heights = links.evaluate_all("a => a.map(e => e.getBoundingClientRect().height)")
+    assert min(heights) >= 44, heights
+    assert page.evaluate(WIDER_THAN_THE_WINDOW)["out"] == []
+    folder = os.environ.get("COMMENTSVC_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/menu-light-320.png")
