@@ -74,6 +74,19 @@ WIDER_THAN_THE_WINDOW = """() => {
 }"""
 
 
+# Buttons and the like that a finger must hit, shorter than 44 px.
+SMALL_CONTROLS = """() => [...document.querySelectorAll(
+    "button, [type=submit], [role=button], select, summary, input:not([type=hidden])"
+    + ":not([type=checkbox]):not([type=radio])")]
+  .filter(e => e.checkVisibility() && e.getBoundingClientRect().height < 44)
+  .slice(0, 5)
+  .map(e => {
+    const height = Math.round(e.getBoundingClientRect().height);
+    return `${e.outerHTML.slice(0, 80)} ${height}px`;
+  })
+"""
+
+
 def _store_a_busy_site() -> dict:
     """A site with comments in every status, a held one with its signals, a
     report, a ban, a webhook endpoint with deliveries and a second moderator;
@@ -213,6 +226,10 @@ def test_page_is_usable_and_accessible(server, tabs, name, theme, width):
     overflow = page.evaluate(WIDER_THAN_THE_WINDOW)
     if overflow["scrollWidth"] > overflow["innerWidth"]:
         problems.append(f"scrolls sideways: {overflow}")
+    if width < 400:
+        small = page.evaluate(SMALL_CONTROLS)
+        if small:
+            problems.append(f"controls under 44 px tall: {small}")
     results = AXE.run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in SERIOUS]
     if serious:
@@ -220,16 +237,6 @@ def test_page_is_usable_and_accessible(server, tabs, name, theme, width):
     if tab.refused:
         problems.append(f"CSP refused: {tab.refused}")
     assert not problems, f"{name} ({theme}, {width} px):\n" + "\n".join(problems)
-
-
-def test_buttons_are_touch_size_on_a_narrow_screen(server, tabs):
-    page = tabs["admin"].page
-    page.set_viewport_size({"width": 320, "height": 900})
-    page.goto(server.url + PAGES["webhook-endpoint"].format(**server.ids))
-    heights = page.locator("main button:visible").evaluate_all(
-        "buttons => buttons.map(b => b.getBoundingClientRect().height)"
-    )
-    assert heights and min(heights) >= 44, heights
 
 
 def test_times_show_in_the_moderators_time_zone(browser, server):
