@@ -22,6 +22,10 @@ from wtforms.validators import (
     StopValidation,
 )
 
+# A list edited one entry per line: long lines scroll instead of wrapping, so
+# an origin's port is never split across two lines.
+ONE_PER_LINE = {"wrap": "off", "spellcheck": "false", "autocapitalize": "off"}
+
 
 class Submitted:
     """The field must be in the submitted form (it may be empty): a field left
@@ -76,6 +80,7 @@ class SiteSettingsForm(FlaskForm):
     allowed_origins = TextAreaField(
         "Allowed origins (one per line)",
         validators=[Submitted("Enter the allowed origins, one per line.")],
+        render_kw=ONE_PER_LINE,
     )
     captcha_provider = SelectField("Captcha provider")
     captcha_site_key = StringField("Captcha site key", validators=[Length(max=200)])
@@ -104,8 +109,12 @@ class SiteSettingsForm(FlaskForm):
     max_links = IntegerField(
         "Links allowed before a comment is held", validators=[NumberRange(0, 1000)]
     )
-    blocked_words = TextAreaField("Blocked words (spam; one per line)")
-    watch_words = TextAreaField("Watch words (held with a reason; one per line)")
+    blocked_words = TextAreaField(
+        "Blocked words (spam; one per line)", render_kw=ONE_PER_LINE
+    )
+    watch_words = TextAreaField(
+        "Watch words (held with a reason; one per line)", render_kw=ONE_PER_LINE
+    )
     min_submit_seconds = IntegerField(
         "Fastest believable form fill (seconds)", validators=[NumberRange(0, 3600)]
     )
@@ -151,7 +160,9 @@ class SiteSettingsForm(FlaskForm):
 class NewSiteForm(FlaskForm):
     slug = StringField("Slug", validators=[DataRequired(), Length(max=64)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    allowed_origins = TextAreaField("Allowed origins (one per line)")
+    allowed_origins = TextAreaField(
+        "Allowed origins (one per line)", render_kw=ONE_PER_LINE
+    )
 
 
 class NewModeratorForm(FlaskForm):
