@@ -20,7 +20,6 @@ from ..models import (
     ModerationEvent,
     Moderator,
     Role,
-    Site,
     moderator_sites,
     utcnow,
 )
@@ -128,29 +127,6 @@ def get_comment_for(moderator: Moderator, comment_id: int) -> Comment:
     if not can_moderate(moderator, comment.site_id):
         raise NotAllowed(comment_id)
     return comment
-
-
-AUDIT_PAGE = 50
-
-
-def audit_page(
-    moderator: Moderator, site_slug: str | None = None, before: int | None = None
-) -> tuple[list[ModerationEvent], int | None]:
-    """Decisions on *moderator*'s sites, newest first, a page before the event id
-    *before*; returns them and the id the next page starts before (or None)."""
-    query = sa.select(ModerationEvent).order_by(ModerationEvent.id.desc())
-    query = visible_to(moderator, query, ModerationEvent.site_id)
-    if site_slug:
-        query = query.where(
-            ModerationEvent.site_id
-            == sa.select(Site.id).where(Site.slug == site_slug).scalar_subquery()
-        )
-    if before:
-        query = query.where(ModerationEvent.id < before)
-    events = list(db.session.scalars(query.limit(AUDIT_PAGE + 1)))
-    more = len(events) > AUDIT_PAGE
-    events = events[:AUDIT_PAGE]
-    return events, (events[-1].id if more else None)
 
 
 @dataclass(frozen=True)

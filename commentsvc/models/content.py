@@ -267,6 +267,8 @@ class ModerationEvent(db.Model):
     __tablename__ = "moderation_events"
     __table_args__ = (
         sa.Index("ix_moderation_events_site_created", "site_id", "created_at"),
+        # The audit trail of all sites (an admin's) pages by time.
+        sa.Index("ix_moderation_events_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

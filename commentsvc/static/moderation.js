@@ -11,26 +11,6 @@
   var decided = null; // { id, index } of the card a decision was asked for
   var opener = null; // what had focus before the help dialog opened
 
-  // htmx is loaded by the moderation base; load it here when a page's base
-  // does not. Loaded after the document was parsed, htmx may wait for a
-  // DOMContentLoaded that has passed: it is given the page's htmx-config
-  // settings and the document to process by hand.
-  function ensureHtmx() {
-    if (window.htmx || !decisions) return;
-    var current = document.currentScript || document.querySelector('script[src*="moderation.js"]');
-    var script = document.createElement("script");
-    script.src = (current ? current.src.replace(/moderation\.js.*$/, "") : "/static/") + "vendor/htmx.min.js";
-    script.addEventListener("load", function () {
-      var htmx = window.htmx;
-      if (!htmx) return;
-      htmx.config.allowEval = false;
-      htmx.config.allowScriptTags = false;
-      htmx.config.includeIndicatorStyles = false;
-      htmx.process(document.body);
-    });
-    document.head.appendChild(script);
-  }
-
   function rows() {
     return Array.prototype.slice.call(document.querySelectorAll("#decisions article.comment"));
   }
@@ -210,7 +190,6 @@
     });
   }
 
-  ensureHtmx();
   updateSelected();
   expireUndo();
   if (rows().length) focusRow(0, true);

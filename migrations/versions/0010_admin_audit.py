@@ -36,9 +36,12 @@ def upgrade():
     op.create_index('ix_audit_entries_created', 'audit_entries', ['created_at', 'id'], unique=False)
     op.create_index('ix_audit_entries_site_created', 'audit_entries', ['site_id', 'created_at'], unique=False)
     op.create_index(op.f('ix_audit_entries_comment_id'), 'audit_entries', ['comment_id'], unique=False)
+    # The trail of all sites (an admin's) pages decisions by time.
+    op.create_index('ix_moderation_events_created', 'moderation_events', ['created_at', 'id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_moderation_events_created', table_name='moderation_events')
     op.drop_index(op.f('ix_audit_entries_comment_id'), table_name='audit_entries')
     op.drop_index('ix_audit_entries_site_created', table_name='audit_entries')
     op.drop_index('ix_audit_entries_created', table_name='audit_entries')

@@ -45,6 +45,7 @@ PAGES = {
     "rejected": "/moderation/queue?status=rejected",
     "spam": "/moderation/queue?status=spam",
     "audit": "/moderation/audit",
+    "comment": "/moderation/comments/{held}",
     "bans": "/moderation/bans",
     "sites": "/moderation/sites",
     "site-settings": "/moderation/sites/news/settings",
@@ -139,7 +140,12 @@ def _store_a_busy_site() -> dict:
     )
     spam = db.session.get(Comment, decided[CommentStatus.SPAM].id)
     ban_from_comment(admin, spam, BanKind.EMAIL, reason="Sends casino spam")
-    return {"moderator": moderator.id, "endpoint": endpoint.id, "admin": admin.id}
+    return {
+        "moderator": moderator.id,
+        "endpoint": endpoint.id,
+        "admin": admin.id,
+        "held": held.id,
+    }
 
 
 @pytest.fixture(scope="module")

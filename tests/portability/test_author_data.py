@@ -7,7 +7,6 @@ import json
 import sqlalchemy as sa
 from factories import ORIGIN, get_site, make_site
 
-from commentsvc.comments.moderation import audit_page
 from commentsvc.comments.service import ClientInfo, Submission, submit_comment
 from commentsvc.extensions import db
 from commentsvc.models import (
@@ -22,6 +21,7 @@ from commentsvc.models import (
     WebhookEvent,
 )
 from commentsvc.moderation.accounts import create_moderator
+from commentsvc.moderation.audit_trail import TrailFilters, trail_page
 from commentsvc.portability.erasure import REASON
 
 from .conftest import DATA, comments, run
@@ -149,7 +149,8 @@ def test_the_audit_page_shows_the_erasure(app, runner, site):
     run(runner, "comments", "erase-author", "ann@example.org", "--yes")
     with app.app_context():
         admin = create_moderator("boss", "a long enough password 1", role=Role.ADMIN)
-        events, _ = audit_page(admin)
+        page = trail_page(admin, TrailFilters(kind="decisions"))
+        events = [item.record for item in page.items]
         assert len(events) == 5
         assert {e.reason for e in events} == {REASON}
         assert {e.comment.author for e in events} == {"[deleted]"}
