@@ -86,19 +86,27 @@ def queue():
     page = queue_page(current_user, status, filters, request.args.get("after"))
     return render_template(
         "moderation/queue.html",
-        status=status or REPORTED,
-        tabs=[*TABS, REPORTED],
-        pending=pending_count(current_user),
-        reported=reported_count(current_user),
-        filters=filters,
-        page=page,
+        **_cards_context(status, filters, page),
         sites=visible_sites(),
         form=DecisionForm(),
         ban_form=BanForm(),
         logout_form=EmptyForm(),
-        actions=ACTIONS,
-        thread_closed=_thread_closed(page.comments),
     )
+
+
+def _cards_context(status, filters: QueueFilters, page: QueuePage) -> dict:
+    """What the tabs and the comment cards need, for the whole page and for
+    the fragment a decision made in place answers with."""
+    return {
+        "status": status or REPORTED,
+        "tabs": [*TABS, REPORTED],
+        "pending": pending_count(current_user),
+        "reported": reported_count(current_user),
+        "filters": filters,
+        "page": page,
+        "actions": ACTIONS,
+        "thread_closed": _thread_closed(page.comments),
+    }
 
 
 def _thread_closed(comments) -> dict[int, bool]:
@@ -181,19 +189,12 @@ def _answer(back: str, messages: list, cards=(), gone=(), notes=None, restored=(
         page.reports = report_service.summaries([c.id for c in comments])
     return render_template(
         "moderation/_queue_update.html",
-        status=status or REPORTED,
-        tabs=[*TABS, REPORTED],
-        pending=pending_count(current_user),
-        reported=reported_count(current_user),
-        filters=filters,
-        page=page,
+        **_cards_context(status, filters, page),
         gone=set(gone),
         notes=notes or {},
         restored=set(restored),
         messages=messages,
         back=back,
-        actions=ACTIONS,
-        thread_closed=_thread_closed(comments),
         oob=True,
     )
 

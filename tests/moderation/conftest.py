@@ -35,3 +35,36 @@ def mod_client(app, two_sites):
 @pytest.fixture
 def admin_client(app, two_sites):
     return logged_in_client(app, "boss")
+
+
+def settings_form(client, **changes):
+    """Posts the news site's settings form: every field as a browser would send
+    it, with *changes*."""
+    page = client.get("/moderation/sites/news/settings").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_from(page),
+        "name": "Example News",
+        "allowed_origins": "https://news.example",
+        "captcha_provider": "none",
+        "captcha_site_key": "",
+        "captcha_secret": "",
+        "captcha_score_threshold": "0.5",
+        "post_rate_limit": "",
+        "moderation_policy": "hold_all",
+        "trusted_author_min_approved": "1",
+        "max_length": "5000",
+        "max_links": "2",
+        "blocked_words": "",
+        "watch_words": "",
+        "min_submit_seconds": "3",
+        "akismet_key": "",
+        "report_threshold": "3",
+        "edit_window_seconds": "300",
+        "default_sort": "oldest",
+        "max_reply_depth": "4",
+        "close_after_days": "",
+        "spam_threshold": "",
+        "spam_hold_threshold": "",
+    }
+    data.update(changes)
+    return client.post("/moderation/sites/news/settings", data=data)

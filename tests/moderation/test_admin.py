@@ -5,33 +5,18 @@ import sqlalchemy as sa
 from commentsvc.extensions import db
 from commentsvc.models import Moderator, Site
 
-from .conftest import csrf_from, logged_in_client
+from .conftest import csrf_from, logged_in_client, settings_form
 
 SETTINGS = "/moderation/sites/news/settings"
 
 
 def _form(client, **changes):
-    page = client.get(SETTINGS).get_data(as_text=True)
-    data = {
-        "csrf_token": csrf_from(page),
-        "name": "Example News",
+    base = {
         "allowed_origins": "https://news.example\nhttps://www.news.example",
         "captcha_provider": "recaptcha_v3",
         "captcha_site_key": "site-key",
-        "captcha_secret": "",
-        "captcha_score_threshold": "0.5",
-        "post_rate_limit": "",
-        "moderation_policy": "hold_all",
-        "trusted_author_min_approved": "1",
-        "max_length": "5000",
-        "max_links": "2",
-        "blocked_words": "",
-        "watch_words": "",
-        "min_submit_seconds": "3",
-        "akismet_key": "",
     }
-    data.update(changes)
-    return client.post(SETTINGS, data=data)
+    return settings_form(client, **{**base, **changes})
 
 
 def _news(app):

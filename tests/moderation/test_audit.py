@@ -22,7 +22,7 @@ from commentsvc.models import (
 )
 from commentsvc.moderation.audit_trail import PAGE
 
-from .conftest import PASSWORD, csrf_from, logged_in_client
+from .conftest import PASSWORD, csrf_from, logged_in_client, settings_form
 
 AUDIT = "/moderation/audit"
 SECRET = "captcha-secret-do-not-log"
@@ -145,42 +145,11 @@ def test_a_ban_and_its_lifting_are_recorded_once_each(app, mod_client):
 # -- Site settings -------------------------------------------------------------
 
 
-def _settings_form(client, **changes):
-    page = client.get("/moderation/sites/news/settings").get_data(as_text=True)
-    data = {
-        "csrf_token": csrf_from(page),
-        "name": "Example News",
-        "allowed_origins": "https://news.example",
-        "captcha_provider": "none",
-        "captcha_site_key": "",
-        "captcha_secret": "",
-        "captcha_score_threshold": "0.5",
-        "post_rate_limit": "",
-        "moderation_policy": "hold_all",
-        "trusted_author_min_approved": "1",
-        "max_length": "5000",
-        "max_links": "2",
-        "blocked_words": "",
-        "watch_words": "",
-        "min_submit_seconds": "3",
-        "akismet_key": "",
-        "report_threshold": "3",
-        "edit_window_seconds": "300",
-        "default_sort": "oldest",
-        "max_reply_depth": "4",
-        "close_after_days": "",
-        "spam_threshold": "",
-        "spam_hold_threshold": "",
-    }
-    data.update(changes)
-    return client.post("/moderation/sites/news/settings", data=data)
-
-
 def test_site_settings_from_the_ui_are_recorded_without_secrets(app, admin_client):
     # A first save settles whatever the form's defaults differ in.
-    assert _settings_form(admin_client).status_code == 302
+    assert settings_form(admin_client).status_code == 302
     since = _last_id(app)
-    response = _settings_form(
+    response = settings_form(
         admin_client, name="The News", captcha_secret=SECRET, max_links="5"
     )
     assert response.status_code == 302
@@ -194,7 +163,7 @@ def test_site_settings_from_the_ui_are_recorded_without_secrets(app, admin_clien
     }
 
     since = _last_id(app)
-    response = _settings_form(
+    response = settings_form(
         admin_client,
         name="The News",
         max_links="5",
@@ -211,7 +180,7 @@ def test_site_settings_from_the_ui_are_recorded_without_secrets(app, admin_clien
     }
     # Saving without a change writes nothing.
     since = _last_id(app)
-    _settings_form(
+    settings_form(
         admin_client,
         name="The News",
         max_links="5",
