@@ -120,6 +120,16 @@ def _too_many_links(value, site) -> str:
     return f"{links} (the site allows {allowed})"
 
 
+def _too_fast(value, site) -> str:
+    seconds = _plural(value, "second", "seconds")
+    said = f"Posted {_number(value)} {seconds} after the form was shown"
+    minimum = getattr(site, "min_submit_seconds", None)
+    if isinstance(minimum, int) and not isinstance(minimum, bool) and minimum > 0:
+        # Say why it counts: the site's minimum, as "3 links (the site allows 2)".
+        return f"{said} (the site's minimum is {_number(minimum)})"
+    return said
+
+
 def _spam_filter_hold(value, site) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"The spam filter says it looks like spam ({value * 100:.0f} % spam)"
@@ -184,10 +194,7 @@ SENTENCES = {
         "The form was left open for "
         + (f"{_number(v)} seconds" if not isinstance(v, bool) else "too long")
     ),
-    "too_fast": lambda v, s: (
-        f"Posted {_number(v)} "
-        f"{_plural(v, 'second', 'seconds')} after the form was shown"
-    ),
+    "too_fast": _too_fast,
     "banned": _banned,
     "akismet": _akismet,
     "trusted_author": lambda v, s: (

@@ -173,3 +173,16 @@ def test_a_comment_gives_its_signals_and_site():
     assert held_reasons(comment) == ["3 links (the site allows 0)"]
     assert is_warning(comment)
     assert not is_warning(SimpleNamespace(signals={"trusted_author": True}))
+
+
+def test_too_fast_names_the_sites_minimum():
+    # A new moderator saw "Posted 1.89 seconds after the form was shown" on a
+    # comment stored as spam and could not tell why that mattered.
+    site = SimpleNamespace(max_links=2, min_submit_seconds=3)
+    assert held_reasons(_spam("too_fast", 1.89), site) == [
+        "Posted 1.89 seconds after the form was shown (the site's minimum is 3)"
+    ]
+    off = SimpleNamespace(max_links=2, min_submit_seconds=0)
+    assert held_reasons(_spam("too_fast", 1.89), off) == [
+        "Posted 1.89 seconds after the form was shown"
+    ]
