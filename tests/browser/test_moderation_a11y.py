@@ -342,3 +342,28 @@ def test_the_menu_folds_on_a_narrow_screen(server, tabs):
     folder = os.environ.get("COMMENTSVC_SCREENSHOTS")
     if folder:
         page.screenshot(path=f"{folder}/menu-light-320.png")
+
+
+def test_a_cards_tick_box_takes_a_finger_sized_tap(server, tabs):
+    """The 20 px box of a card is hit 44 px high and wide: a tap just beside it
+    (a phone user found the box too small) ticks it."""
+    page = tabs["admin"].page
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 320, "height": 900})
+    page.goto(server.url + PAGES["queue"])
+    box = page.locator(".comment header input[name=selected]").first
+    box.scroll_into_view_if_needed()
+    rect = box.bounding_box()
+    x, y = rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2
+    for dx, dy in ((0, -20), (0, 20), (-20, 0)):
+        hit = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).closest('label.select')"
+            " !== null",
+            [x + dx, y + dy],
+        )
+        assert hit, (dx, dy)
+    expect(box).not_to_be_checked()
+    page.mouse.click(x, y + 20)
+    expect(box).to_be_checked()
+    page.mouse.click(x, y + 20)
+    expect(box).not_to_be_checked()
