@@ -7,6 +7,7 @@ Routing errors (404, 405) are decided at app level, so they are JSON under
 import logging
 
 from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -96,6 +97,19 @@ def _http_error(error: HTTPException):
     return response
 
 
+def _csrf_refused(error: CSRFError):
+    # The page only says "The referrer does not match the host.": the operator
+    # needs the two values (a proxy that drops the port from the Host it
+    # forwards refuses every form over HTTPS on a port other than 443).
+    log.warning(
+        "form refused: %s (host %s, referrer %s)",
+        error.description,
+        request.host,
+        request.referrer or "none",
+    )
+    return _http_error(error)
+
+
 def _unavailable(error: Exception):
     log.warning("database unavailable: %s", type(error).__name__)
     from .extensions import db
@@ -148,6 +162,7 @@ def _internal(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, api_error_response)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_refused)
     app.register_error_handler(ServiceUnavailable, _unavailable)
     app.register_error_handler(DBAPIError, _database_error)
     # Every pooled connection busy: the database is overloaded, not broken.

@@ -157,3 +157,25 @@ def test_login_is_limited_per_account_across_addresses(make_app):
     ]
     assert statuses == [401, 401, 429]
     assert log_in(client, "other", PASSWORD, ip="192.0.2.50").status_code == 302
+
+
+def test_a_refused_form_is_logged_with_the_host_and_referrer(app, moderator, caplog):
+    # Behind a proxy that forwards the Host without its port, the login over
+    # HTTPS on :8443 answered only "The referrer does not match the host.";
+    # the log now says which host and referrer disagreed.
+    client = app.test_client()
+    base_url = "https://comments.example"
+    token = csrf_token(client, base_url=base_url)
+    with caplog.at_level("WARNING", logger="commentsvc.errors"):
+        response = client.post(
+            "/moderation/login",
+            data={"username": "mod", "password": PASSWORD, "csrf_token": token},
+            base_url=base_url,
+            headers={"Referer": "https://comments.example:8443/moderation/login"},
+        )
+    assert response.status_code == 400
+    assert "referrer does not match" in response.get_data(as_text=True)
+    [record] = [r for r in caplog.records if r.name == "commentsvc.errors"]
+    message = record.getMessage()
+    assert "host comments.example" in message
+    assert "referrer https://comments.example:8443/moderation/login" in message
