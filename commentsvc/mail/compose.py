@@ -13,6 +13,7 @@ from email.utils import format_datetime, parseaddr
 import sqlalchemy as sa
 from flask import current_app, render_template
 
+from ..comments.reasons import why_waiting
 from ..extensions import db
 from ..models import (
     Comment,
@@ -28,7 +29,7 @@ from ..models import (
     utcnow,
 )
 from . import links, outbox
-from .strings import STRINGS, held_reasons, t
+from .strings import STRINGS, t
 
 DECISIONS = ("approve", "spam", "reject")
 
@@ -71,7 +72,7 @@ def _comment_view(comment: Comment, moderator: Moderator) -> dict:
     return {
         "comment": comment,
         "thread": comment.thread,
-        "reasons": held_reasons(comment.signals or {}),
+        "reasons": why_waiting(comment),
         "links": decision_links(comment, moderator),
     }
 

@@ -16,12 +16,12 @@ from ..comments.moderation import (
     can_moderate,
     moderate,
 )
+from ..comments.reasons import why_waiting
 from ..extensions import db
 from ..models import Comment, Moderator, ModeratorMailSetting, Site, utcnow
 from ..sites import SLUG
 from . import links
 from .outbox import MODES
-from .strings import held_reasons
 
 BY_MAIL = "by mail"
 
@@ -123,7 +123,7 @@ def check_link(token: str) -> LinkDecision:
         moderator,
         action,
         payload.get("v"),
-        held_reasons(comment.signals or {}),
+        why_waiting(comment),
     )
     if comment.version != decision.version:
         decision.conflict = _conflict(comment)

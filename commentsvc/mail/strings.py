@@ -14,7 +14,6 @@ STRINGS = {
     "on_page": "On",
     "in_reply_to": "In reply to {author}:",
     "why_held": "Why it was held",
-    "held_by_policy": "Every comment on this site waits for a moderator.",
     "approve": "Approve",
     "spam": "Spam",
     "reject": "Reject",
@@ -55,30 +54,6 @@ STRINGS = {
     "with your next comment.",
 }
 
-# The reasons a comment was held or marked, in readable words (the signal's
-# name in the comment's signals; its value follows in brackets, or takes the
-# place of {}).
-SIGNALS = {
-    "too_many_links": "too many links",
-    "url_shortener": "a link through a URL shortener",
-    "watch_words": "words on the watch list",
-    "blocked_words": "words on the blocked list",
-    "captcha_unverified": "the captcha could not be checked",
-    "looks_like_spam": "the spam filter thinks it looks like spam",
-    "spam_filter_unavailable": "the spam filter could not judge it",
-    "duplicate": "the same text was posted before",
-    "same_body_on_many_threads": "the same text on many pages",
-    "captcha_low_score": "a low captcha score",
-    "honeypot": "a hidden field was filled in",
-    "form_token_reused": "the form was sent twice",
-    "no_form_token": "sent without the form's token (not from the page's form)",
-    "form_token_invalid": "the form's token was not valid",
-    "form_token_too_old": "the form was left open for too long",
-    "too_fast": "filled in too fast for a person ({} s)",
-    "banned": "the author is banned",
-    "akismet": "Akismet says spam",
-}
-
 # How a moderator wants mail about a site.
 MODES = {
     "each": "Each comment that needs a decision",
@@ -90,25 +65,3 @@ MODES = {
 
 def t(key: str, **values) -> str:
     return STRINGS[key].format(**values)
-
-
-def held_reasons(signals: dict) -> list[str]:
-    """Why a comment waits, in words: the held reasons first, then the rest."""
-    reasons = []
-    for name, value in (signals.get("held") or {}).items():
-        reasons.append(_describe(name, value))
-    for name, value in signals.items():
-        if name in SIGNALS and name not in (signals.get("held") or {}):
-            reasons.append(_describe(name, value))
-    return reasons or [STRINGS["held_by_policy"]]
-
-
-def _describe(name: str, value) -> str:
-    words = SIGNALS.get(name, name.replace("_", " "))
-    if value is True or value is None or isinstance(value, dict):
-        return words
-    if isinstance(value, list):
-        value = ", ".join(str(v) for v in value[:5])
-    if "{}" in words:  # the value has its own place in the words
-        return words.format(value)
-    return f"{words} ({value})"

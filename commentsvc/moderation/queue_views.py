@@ -35,11 +35,11 @@ from ..comments.queue import (
     queue_page,
     reported_count,
 )
+from ..comments.reasons import held_reasons, is_warning, why_waiting
 from ..extensions import db
 from ..models import BanKind, Comment, CommentStatus, Thread
 from . import bp
 from .forms import BanForm, DecisionForm, EmptyForm
-from .reasons import held_reasons, is_warning
 from .views import safe_next, visible_sites
 
 TABS = [
@@ -54,6 +54,7 @@ FILTER_FIELDS = ("site", "thread", "author", "email", "ip", "text")
 REPORTED = "reported"
 
 bp.add_app_template_filter(held_reasons, "held_reasons")
+bp.add_app_template_filter(why_waiting, "why_waiting")
 bp.add_app_template_global(is_warning, "held_warning")
 
 

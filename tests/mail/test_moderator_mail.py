@@ -82,7 +82,7 @@ def test_a_pending_comment_mails_the_moderator_who_decides_from_the_mail(
     for part in (text, html):
         assert "Look at" in part
         assert "https://news.example/article" in part
-        assert "too many links (3)" in part  # why it was held, in words
+        assert "3 links (the site allows 2)" in part  # why it was held, in words
         assert "Example News" in part
     assert "<table" in html and 'style="' in html
 

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from commentsvc.captcha.result import CaptchaResult, Outcome
+from commentsvc.comments.reasons import held_reasons, is_warning, why_waiting
 from commentsvc.learning import Judgement
-from commentsvc.moderation.reasons import held_reasons, is_warning
 from commentsvc.spam.verdict import Verdict
 
 SITE = SimpleNamespace(max_links=2)
@@ -186,3 +186,22 @@ def test_too_fast_names_the_sites_minimum():
     assert held_reasons(_spam("too_fast", 1.89), off) == [
         "Posted 1.89 seconds after the form was shown"
     ]
+
+
+def test_a_pending_comment_nothing_marked_says_the_sites_rule_holds_it():
+    hold_all = SimpleNamespace(moderation_policy="hold_all", max_links=2)
+    trust = SimpleNamespace(
+        moderation_policy="trust_approved_authors",
+        trusted_author_min_approved=2,
+        max_links=2,
+    )
+    quiet = {"spam_filter": {"probability": 0.1, "verdict": "ham"}}
+    assert why_waiting(SimpleNamespace(signals=quiet, site=hold_all)) == [
+        "Every comment on this site waits for a moderator."
+    ]
+    assert why_waiting(SimpleNamespace(signals=None, site=trust)) == [
+        "The site publishes at once only authors with 2 approved comments or "
+        "more; this author has fewer."
+    ]
+    held = SimpleNamespace(signals=_held("too_many_links", 3), site=hold_all)
+    assert why_waiting(held) == ["3 links (the site allows 2)"]

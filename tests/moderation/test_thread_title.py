@@ -98,7 +98,7 @@ def test_the_first_poster_cannot_title_a_page(app, client, receiver):
     html = queue_html(mod)
     assert article_title(html, attacker["id"]) == PAGE  # the page's key, not BOGUS
     # The moderator still sees what the post offers.
-    assert "offers the page title <q>FREE CRYPTO at evil.example</q>" in html
+    assert "this comment calls the page <q>FREE CRYPTO at evil.example</q>" in html
     [created] = delivered(app, receiver)
     assert created["type"] == COMMENT_CREATED
     assert created["data"]["thread"] == {

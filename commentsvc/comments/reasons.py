@@ -1,4 +1,5 @@
-"""Why a comment was held or marked, in sentences for the review queue.
+"""Why a comment was held or marked, in sentences: for the review queue's
+cards and for the moderators' mail.
 
 The comment's ``signals`` JSON is written by the spam rules (commentsvc.spam),
 the captcha check (comments.service.add_captcha), bans, edits and imports; each
@@ -261,3 +262,20 @@ def is_warning(comment_or_signals) -> bool:
     if verdict.get("verdict") not in ("spam", "hold"):
         names.discard("spam_filter")
     return bool(names & WARNING)
+
+
+def why_waiting(comment) -> list[str]:
+    """Why a pending *comment* waits for a moderator: its held reasons, or,
+    when nothing marked it, the site's rule that holds it."""
+    sentences = held_reasons(comment)
+    if sentences:
+        return sentences
+    site = getattr(comment, "site", None)
+    if getattr(site, "moderation_policy", None) == "trust_approved_authors":
+        needed = site.trusted_author_min_approved
+        return [
+            "The site publishes at once only authors with "
+            f"{_number(needed)} approved {_plural(needed, 'comment', 'comments')}"
+            " or more; this author has fewer."
+        ]
+    return ["Every comment on this site waits for a moderator."]
