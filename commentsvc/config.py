@@ -111,6 +111,9 @@ DEFAULTS = {
     "LOGIN_CAPTCHA_SECRET": None,
     "LOGIN_CAPTCHA_AFTER": 5,
     "LOGIN_FAILURE_WINDOW": 24 * 3600,
+    # argon2's parameters for moderators' passwords (argon2-cffi's profiles):
+    # RFC 9106's low-memory one by default; "cheapest" is for test suites only.
+    "PASSWORD_HASH_PROFILE": "rfc_9106_low_memory",
     # Akismet (a per-site setting): where to reach it and how long to wait.
     "AKISMET_API_URL": "https://rest.akismet.com",
     "AKISMET_TIMEOUT": 3.0,
@@ -218,6 +221,9 @@ PARSERS = {
     "LOGIN_CAPTCHA_SECRET": _parse_str,
     "LOGIN_CAPTCHA_AFTER": _parse_number(int, positive=True),
     "LOGIN_FAILURE_WINDOW": _parse_number(int, positive=True),
+    "PASSWORD_HASH_PROFILE": _parse_choice(
+        "rfc_9106_low_memory", "rfc_9106_high_memory", "cheapest"
+    ),
     "RATELIMIT_IPV6_PREFIX": _parse_ipv6_prefix,
     "AKISMET_API_URL": _parse_str,
     "AKISMET_TIMEOUT": _parse_number(float, positive=True),

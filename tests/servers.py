@@ -75,6 +75,7 @@ def app_environment(app) -> dict:
         "RATELIMIT_POST_ALL_SITES",
         "RATELIMIT_READ",
         "RATELIMIT_CAPTCHA",
+        "PASSWORD_HASH_PROFILE",
         "TRUSTED_PROXIES",
         "CAPTCHA_DEV_ENABLED",
         "CAPTCHA_RECAPTCHA_VERIFY_URL",

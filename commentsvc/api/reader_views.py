@@ -3,8 +3,8 @@
 from flask import Response, request
 
 from ..comments import edits, reports
+from ..comments.access import UnknownComment
 from ..comments.errors import ValidationFailed
-from ..comments.moderation import UnknownComment
 from ..errors import ApiError
 from ..models import iso8601
 from ..ratelimit import client_ip

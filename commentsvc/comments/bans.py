@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from .. import audit
 from ..extensions import db
 from ..models import Ban, BanKind, Comment, Moderator, Site, as_utc, utcnow
+from .access import NotAllowed, can_moderate, visible_to
 from .cache import bans_key, invalidate, read_cache
 from .errors import ValidationFailed
-from .moderation import NotAllowed, can_moderate, visible_to
 
 # The network a ban "by network" covers around the comment's address.
 NETWORK_PREFIX = {4: 24, 6: 64}

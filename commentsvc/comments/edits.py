@@ -20,9 +20,10 @@ from ..models import Comment, CommentStatus, Site, as_utc, utcnow
 from ..spam import rules
 from ..spam.verdict import Verdict
 from ..webhooks.outbox import COMMENT_EDITED
+from .access import UnknownComment
 from .bans import active_ban
 from .errors import ValidationFailed
-from .moderation import UnknownComment, change_by_system
+from .moderation import change_by_system
 from .render import render_body
 from .reports import has_open_reports
 from .service import MAX_HTML_BYTES, edit_token_hash

@@ -19,13 +19,12 @@ from ..models import (
     CommentStatus,
     ModerationEvent,
     Moderator,
-    Role,
-    moderator_sites,
     utcnow,
 )
 from ..spam import akismet_check
 from ..webhooks.outbox import STATUS_EVENTS, record_comment_event
 from ..webhooks.wake import wake_workers
+from .access import NotAllowed, UnknownComment, allowed_site_ids
 from .cache import invalidate
 from .threads import approved_title, forget_cached, set_title
 
@@ -37,14 +36,6 @@ ACTIONS = {
     "pending": CommentStatus.PENDING,
 }
 MAX_BULK = 200
-
-
-class NotAllowed(PermissionError):
-    """The moderator may not act on (or see) a comment of this site."""
-
-
-class UnknownComment(LookupError):
-    """No comment has this id."""
 
 
 @dataclass(frozen=True)
@@ -88,47 +79,6 @@ class Decision:
     previous: list = field(default_factory=list)
 
 
-def allowed_site_ids(moderator: Moderator) -> list[int] | None:
-    """The sites *moderator* may moderate; None means every site (an admin)."""
-    if moderator.role == Role.ADMIN:
-        return None
-    return list(
-        db.session.scalars(
-            sa.select(moderator_sites.c.site_id).where(
-                moderator_sites.c.moderator_id == moderator.id
-            )
-        )
-    )
-
-
-def can_moderate(moderator: Moderator, site_id: int) -> bool:
-    allowed = allowed_site_ids(moderator)
-    return allowed is None or site_id in allowed
-
-
-def visible_to(moderator: Moderator, query, site_column):
-    """*query* restricted to the sites *moderator* moderates (all for an admin)."""
-    allowed = allowed_site_ids(moderator)
-    if allowed is None:
-        return query
-    return query.where(site_column.in_(allowed or [-1]))
-
-
-def get_comment_for(moderator: Moderator, comment_id: int) -> Comment:
-    """The comment, if *moderator* may see it.
-
-    Raises:
-        UnknownComment: no such comment.
-        NotAllowed: it belongs to a site the moderator does not moderate.
-    """
-    comment = db.session.get(Comment, comment_id)
-    if comment is None:
-        raise UnknownComment(comment_id)
-    if not can_moderate(moderator, comment.site_id):
-        raise NotAllowed(comment_id)
-    return comment
-
-
 @dataclass(frozen=True)
 class Previous:
     """What a decision changed on one comment, for its undo: the version it
@@ -143,7 +93,7 @@ class Previous:
 
 
 @dataclass
-class _Effects:
+class Effects:
     """What a transaction of decisions leaves to do after its commit."""
 
     feedback: list = field(default_factory=list)
@@ -153,7 +103,7 @@ class _Effects:
     mailed: bool = False
 
 
-def _change(
+def change_status(
     moderator: Moderator,
     comment: Comment,
     version: int,
@@ -161,7 +111,7 @@ def _change(
     values: dict,
     reason: str | None,
     now: datetime,
-    effects: _Effects,
+    effects: Effects,
     mail_readers: bool = True,
 ) -> Previous | None:
     """The one status change: a conditional update on *version*, the audit row,
@@ -211,7 +161,9 @@ def _change(
     return Previous(comment.id, version + 1, from_status, to_status, *before)
 
 
-def _after_commit(effects: _Effects) -> None:
+def after_commit(effects: Effects) -> None:
+    """What decisions leave for after their commit: wake the workers, drop the
+    cached listings and titles they changed."""
     if effects.threads:
         wake_workers()
     if effects.mailed:
@@ -226,7 +178,7 @@ def _after_commit(effects: _Effects) -> None:
     akismet_check.send_feedback(effects.feedback)
 
 
-def _load(moderator: Moderator, ids: list[int]) -> dict[int, Comment]:
+def load_for(moderator: Moderator, ids: list[int]) -> dict[int, Comment]:
     """The comments *ids*, all visible to *moderator*.
 
     Raises:
@@ -271,9 +223,9 @@ def moderate(
         raise ValueError(f"At most {MAX_BULK} comments at once.")
     reason = (reason or "").strip()[:500] or None
     decision = Decision()
-    effects = _Effects()
+    effects = Effects()
     try:
-        comments = _load(moderator, [t.comment_id for t in targets])
+        comments = load_for(moderator, [t.comment_id for t in targets])
         now = utcnow()
         values = {"moderated_at": now, "moderated_by_id": moderator.id}
         for target in dict.fromkeys(targets):
@@ -287,7 +239,7 @@ def moderate(
             # Where a rule or the filter put it, the same status from a
             # moderator is a confirmation: a decision the filter learns from,
             # with its audit row, but no status change to announce.
-            done = _change(
+            done = change_status(
                 moderator,
                 comment,
                 target.version,
@@ -299,7 +251,7 @@ def moderate(
             )
             if done is None:
                 db.session.expire(comment)
-                decision.conflicts.append(_conflict(comment))
+                decision.conflicts.append(conflict_of(comment))
                 continue
             decision.changed.append(comment.id)
             decision.previous.append(done)
@@ -310,7 +262,7 @@ def moderate(
         db.session.rollback()
         raise
     if decision.changed:
-        _after_commit(effects)
+        after_commit(effects)
     return decision
 
 
@@ -404,7 +356,8 @@ def change_by_system(
     return True
 
 
-def _conflict(comment: Comment) -> Conflict:
+def conflict_of(comment: Comment) -> Conflict:
+    """Who decided *comment* meanwhile, as it now is, for the message."""
     db.session.refresh(comment)
     by = comment.moderated_by.username if comment.moderated_by else None
     return Conflict(comment.id, comment.status, by, comment.author, _article(comment))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread, as_utc
 from . import reports
-from .moderation import visible_to
+from .access import visible_to
 
 PAGE_SIZE = 25
 # Pending is a queue: oldest first. The other tabs are archives: newest first.

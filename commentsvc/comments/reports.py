@@ -21,7 +21,8 @@ from ..models import Comment, CommentReport, CommentStatus, Moderator, Site, utc
 from ..ratelimit import ip_bucket
 from ..webhooks.outbox import COMMENT_REPORTED, comment_payload, record_event
 from ..webhooks.wake import wake_workers
-from .moderation import NotAllowed, UnknownComment, can_moderate, change_by_system
+from .access import NotAllowed, UnknownComment, can_moderate
+from .moderation import change_by_system
 
 REASONS = ("spam", "abuse", "off_topic", "illegal")
 REASON_LABELS = {

@@ -121,9 +121,9 @@ def restore(
         NotAllowed: a comment belongs to a site the moderator does not moderate.
     """
     decision = moderation.Decision()
-    effects = moderation._Effects()
+    effects = moderation.Effects()
     try:
-        comments = moderation._load(moderator, [p.comment_id for p in previous])
+        comments = moderation.load_for(moderator, [p.comment_id for p in previous])
         now = utcnow()
         for undo in previous:
             comment = comments[undo.comment_id]
@@ -133,7 +133,7 @@ def restore(
                     "moderated_at": undo.moderated_at,
                     "moderated_by_id": undo.moderated_by_id,
                 }
-                done = moderation._change(
+                done = moderation.change_status(
                     moderator,
                     comment,
                     undo.version,
@@ -146,7 +146,7 @@ def restore(
                 )
             if done is None:
                 db.session.expire(comment)
-                decision.conflicts.append(moderation._conflict(comment))
+                decision.conflicts.append(moderation.conflict_of(comment))
                 continue
             decision.changed.append(comment.id)
             decision.previous.append(done)
@@ -155,5 +155,5 @@ def restore(
         db.session.rollback()
         raise
     if decision.changed:
-        moderation._after_commit(effects)
+        moderation.after_commit(effects)
     return decision

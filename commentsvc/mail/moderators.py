@@ -6,16 +6,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .. import audit
+from ..comments.access import NotAllowed, allowed_site_ids, can_moderate
 from ..comments.errors import SiteNotFound, ValidationFailed
-from ..comments.moderation import (
-    ACTIONS,
-    Conflict,
-    NotAllowed,
-    Target,
-    allowed_site_ids,
-    can_moderate,
-    moderate,
-)
+from ..comments.moderation import ACTIONS, Conflict, Target, moderate
 from ..comments.reasons import why_waiting
 from ..extensions import db
 from ..models import Comment, Moderator, ModeratorMailSetting, Site, utcnow

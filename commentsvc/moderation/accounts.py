@@ -11,8 +11,9 @@ import contextlib
 import functools
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -24,30 +25,53 @@ from ..sites import SLUG
 MIN_PASSWORD_LENGTH = 10
 # argon2 hashes anything, but a megabyte password is a cheap way to burn CPU.
 MAX_PASSWORD_LENGTH = 1024
-_hasher = PasswordHasher()
+_PROFILES = {
+    "rfc_9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
+    "rfc_9106_high_memory": profiles.RFC_9106_HIGH_MEMORY,
+    "cheapest": profiles.CHEAPEST,
+}
+DEFAULT_PROFILE = "rfc_9106_low_memory"
+
+
+@functools.cache
+def _hasher_for(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(_PROFILES[profile])
+
+
+def _hasher() -> PasswordHasher:
+    # The app's PASSWORD_HASH_PROFILE: a test suite that logs in a thousand
+    # times takes argon2's cheapest parameters, production RFC 9106's.
+    profile = DEFAULT_PROFILE
+    if has_app_context():
+        profile = current_app.config.get("PASSWORD_HASH_PROFILE", DEFAULT_PROFILE)
+    return _hasher_for(profile)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(moderator: Moderator, password: str) -> bool:
     """True if *password* is the moderator's; rehashes when parameters changed."""
     try:
-        _hasher.verify(moderator.password_hash, password)
+        _hasher().verify(moderator.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    if _hasher.check_needs_rehash(moderator.password_hash):
+    if _hasher().check_needs_rehash(moderator.password_hash):
         moderator.password_hash = hash_password(password)
         db.session.commit()
     return True
 
 
-@functools.cache
 def _dummy_hash() -> str:
     # Verified against when the username is unknown, so that a wrong username
     # costs as long as a wrong password and timing tells nothing.
-    return _hasher.hash("not a real password")
+    return _dummy_hash_for(_hasher())
+
+
+@functools.cache
+def _dummy_hash_for(hasher: PasswordHasher) -> str:
+    return hasher.hash("not a real password")
 
 
 def authenticate(username: str, password: str) -> Moderator | None:
@@ -62,7 +86,7 @@ def authenticate(username: str, password: str) -> Moderator | None:
     )
     if moderator is None or not moderator.active:
         with contextlib.suppress(VerificationError, InvalidHashError):
-            _hasher.verify(_dummy_hash(), password or "")
+            _hasher().verify(_dummy_hash(), password or "")
         return None
     return moderator if verify_password(moderator, password or "") else None
 

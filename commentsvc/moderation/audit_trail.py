@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from .. import audit
-from ..comments.moderation import allowed_site_ids, visible_to
+from ..comments.access import allowed_site_ids, visible_to
 from ..extensions import db
 from ..models import (
     AuditEntry,

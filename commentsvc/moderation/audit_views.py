@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from ..api.forms import MAX_ID
 from ..comments import bans as ban_service
-from ..comments.moderation import NotAllowed, UnknownComment, get_comment_for
+from ..comments.access import NotAllowed, UnknownComment, get_comment_for
 from ..comments.queue import pending_count
 from . import bp
 from .audit_rows import Links, describe

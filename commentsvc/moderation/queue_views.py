@@ -16,17 +16,9 @@ from ..api.forms import MAX_ID
 from ..comments import bans as ban_service
 from ..comments import closing, undo
 from ..comments import reports as report_service
+from ..comments.access import NotAllowed, UnknownComment, can_moderate, get_comment_for
 from ..comments.errors import ThreadNotFound, ValidationFailed
-from ..comments.moderation import (
-    ACTIONS,
-    NotAllowed,
-    Target,
-    UnknownComment,
-    can_moderate,
-    describe,
-    get_comment_for,
-    moderate,
-)
+from ..comments.moderation import ACTIONS, Target, describe, moderate
 from ..comments.queue import (
     QueueFilters,
     QueuePage,

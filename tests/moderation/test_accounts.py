@@ -181,3 +181,28 @@ def test_your_own_account_page_offers_no_deactivation(app, admin_client):
     assert 'href="/moderation/account/password"' in own
     other = admin_client.get(_page(app, "mod")).get_data(as_text=True)
     assert "Deactivate</button>" in other
+
+
+def test_passwords_take_the_configured_argon2_profile_and_a_login_rehashes(app):
+    """Production hashes with RFC 9106's low-memory parameters; the suite's
+    cheapest ones are rehashed at the first login under production's."""
+    from argon2 import extract_parameters, profiles
+
+    from commentsvc.moderation.accounts import authenticate
+
+    with app.app_context():
+        create_moderator("hasher", PASSWORD)
+        stored = _row(app, "hasher").password_hash
+        assert extract_parameters(stored).memory_cost == profiles.CHEAPEST.memory_cost
+        app.config["PASSWORD_HASH_PROFILE"] = "rfc_9106_low_memory"
+        try:
+            assert authenticate("hasher", PASSWORD) is not None
+            assert authenticate("hasher", "not the password") is None
+        finally:
+            app.config["PASSWORD_HASH_PROFILE"] = "cheapest"
+    rehashed = extract_parameters(_row(app, "hasher").password_hash)
+    production = profiles.RFC_9106_LOW_MEMORY
+    assert (rehashed.memory_cost, rehashed.time_cost) == (
+        production.memory_cost,
+        production.time_cost,
+    )
