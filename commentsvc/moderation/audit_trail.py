@@ -196,17 +196,24 @@ def _who(column, who):
     return column.is_(None) if who is None else column == who
 
 
+def _narrowed(query, model, site_id, comment_id, thread_comments):
+    """*query* of decisions or entries (*model*) narrowed by the filters both
+    tables share: a site, a comment, the comments of a thread."""
+    if site_id is not None:
+        query = query.where(model.site_id == site_id)
+    if comment_id is not None:
+        query = query.where(model.comment_id == comment_id)
+    if thread_comments is not None:
+        query = query.where(model.comment_id.in_(thread_comments))
+    return query
+
+
 def _decisions(viewer, site_id, who, comment_id, thread_comments, after) -> list[Item]:
     e = ModerationEvent
     query = visible_to(viewer, sa.select(e), e.site_id).where(
         _who(e.moderator_id, who), _after(e.created_at, e.id, _DECISION, after)
     )
-    if site_id is not None:
-        query = query.where(e.site_id == site_id)
-    if comment_id is not None:
-        query = query.where(e.comment_id == comment_id)
-    if thread_comments is not None:
-        query = query.where(e.comment_id.in_(thread_comments))
+    query = _narrowed(query, e, site_id, comment_id, thread_comments)
     query = query.options(
         joinedload(e.moderator), joinedload(e.comment).joinedload(Comment.site)
     )
@@ -233,12 +240,7 @@ def _entries(
         )
     if kind is not None:
         query = query.where(a.kind.in_(audit.GROUPS[kind]))
-    if site_id is not None:
-        query = query.where(a.site_id == site_id)
-    if comment_id is not None:
-        query = query.where(a.comment_id == comment_id)
-    if thread_comments is not None:
-        query = query.where(a.comment_id.in_(thread_comments))
+    query = _narrowed(query, a, site_id, comment_id, thread_comments)
     query = query.options(joinedload(a.moderator), joinedload(a.site))
     rows = db.session.scalars(
         query.order_by(a.created_at.desc(), a.id.desc()).limit(PAGE + 1)
