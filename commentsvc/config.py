@@ -91,6 +91,10 @@ DEFAULTS = {
     "RATELIMIT_CAPTCHA": "30/minute",
     # Readers' reports, and authors' edits and deletions, per client IP.
     "RATELIMIT_REPORT": "5/minute;30/day",
+    # A network (IPv4 address, IPv6 /48) with this many reports in the last
+    # hour must solve the site's captcha for each further one (on a site
+    # without a captcha: wait); see commentsvc/comments/reporters.py.
+    "REPORT_CAPTCHA_AFTER": 2,
     "RATELIMIT_EDIT": "10/minute;100/day",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
     # Per account, from anywhere: applies only when the login has no captcha
@@ -212,6 +216,7 @@ PARSERS = {
     "RATELIMIT_READ": _parse_limits,
     "RATELIMIT_CAPTCHA": _parse_limits,
     "RATELIMIT_REPORT": _parse_limits,
+    "REPORT_CAPTCHA_AFTER": _parse_number(int, positive=True),
     "RATELIMIT_EDIT": _parse_limits,
     "RATELIMIT_LOGIN_IP": _parse_limits,
     "RATELIMIT_LOGIN_ACCOUNT": _parse_limits,

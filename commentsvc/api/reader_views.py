@@ -1,21 +1,28 @@
 """Views of readers' features: report a comment, edit or delete one's own."""
 
+import math
+
 from flask import Response, request
 
+from ..captcha import CaptchaRefused
 from ..comments import edits, reports
 from ..comments.access import UnknownComment
 from ..comments.errors import ValidationFailed
-from ..errors import ApiError
-from ..models import iso8601
+from ..errors import ApiError, rate_limited
+from ..models import iso8601, utcnow
 from ..ratelimit import client_ip
 from . import bp
 from .cors import check_origin, preflight_response
 from .forms import MAX_ID
 from .reader_forms import token_for_delete, validate_edit, validate_report
-from .views import _json_bytes, _site_or_404
+from .views import _CAPTCHA_MESSAGES, _json_bytes, _site_or_404
 
 COMMENT = "/sites/<site_slug>/comments/<int:comment_id>"
 REPORT_MESSAGE = "Thank you: the moderators will look at this comment."
+CAPTCHA_REQUIRED_MESSAGE = (
+    "Many reports came from your network lately: please solve the captcha "
+    "and send the report again."
+)
 
 
 def _not_found(comment_id: int) -> ApiError:
@@ -54,13 +61,22 @@ def comment_preflight(site_slug: str, comment_id: int):
 @bp.post(COMMENT + "/reports")
 def report_comment(site_slug: str, comment_id: int):
     """Report a published comment (202; a reader's second report of the same
-    comment is answered alike and not counted)."""
+    comment is answered alike and not counted). A network that reports often
+    needs the site's captcha (403 ``captcha_required``), or on a site without
+    one waits (429)."""
     site = _json_site(site_slug, comment_id)
     report = validate_report(request.get_data(cache=False))
     try:
         reports.file_report(site, comment_id, report, client_ip())
     except UnknownComment:
         raise _not_found(comment_id) from None
+    except reports.CaptchaRequired:
+        raise ApiError(403, "captcha_required", CAPTCHA_REQUIRED_MESSAGE) from None
+    except CaptchaRefused as error:
+        raise ApiError(403, error.code, _CAPTCHA_MESSAGES[error.code]) from None
+    except reports.NetworkBusy as error:
+        wait = (error.until - utcnow()).total_seconds()
+        raise rate_limited(max(1, math.ceil(wait))) from None
     payload = {"status": "received", "message": REPORT_MESSAGE}
     return Response(_json_bytes(payload), status=202, mimetype="application/json")
 

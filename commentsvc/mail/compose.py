@@ -29,6 +29,7 @@ from ..models import (
     utcnow,
 )
 from . import links, outbox
+from .reported import reported_view
 from .strings import STRINGS, t
 
 DECISIONS = ("approve", "spam", "reject")
@@ -85,6 +86,11 @@ def _moderator_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
         "days": current_app.config["MAIL_LINK_DAYS"],
         "settings_url": links.external_url("moderation.mail_settings"),
     }
+    if row.kind == outbox.MODERATOR_REPORTED:
+        found = reported_view(row.comment_id, site)
+        if found is None:
+            raise Skip("its reports were settled already")
+        return moderator.email, found[0], {**common, **found[1]}
     if row.kind == outbox.MODERATOR_COMMENT:
         comment = db.session.get(Comment, row.comment_id)
         if comment is None or comment.status != CommentStatus.PENDING:

@@ -74,6 +74,39 @@ def set_mode(moderator: Moderator, site_slug: str, mode: str, actor=None) -> Non
     # by the current mode only.
 
 
+def report_mail_of(moderator: Moderator) -> dict[int, bool]:
+    """Whether the moderator wants a mail when readers' reports of a comment
+    reach a site's threshold, per site id (no setting: yes)."""
+    rows = db.session.execute(
+        sa.select(ModeratorMailSetting.site_id, ModeratorMailSetting.reports).where(
+            ModeratorMailSetting.moderator_id == moderator.id
+        )
+    )
+    wanted = dict(rows.all())
+    return {site.id: wanted.get(site.id, True) for site, _ in settings_of(moderator)}
+
+
+def set_report_mail(moderator: Moderator, site: Site, wanted: bool, actor=None):
+    """Set whether *moderator* gets mail about reported comments of *site*
+    (one they moderate: see :func:`settings_of`), audited."""
+    try:
+        setting = db.session.get(ModeratorMailSetting, (moderator.id, site.id))
+        if setting is None:
+            setting = ModeratorMailSetting(
+                moderator_id=moderator.id, site_id=site.id, mode="each"
+            )
+            db.session.add(setting)
+        before = True if setting.reports is None else setting.reports
+        if before != wanted:
+            changed = {"reports": [before, wanted]}
+            audit.record("mail.settings", moderator, changed, actor, site)
+        setting.reports = wanted
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
 class MailDecisionRefused(Exception):
     """The link's moderator may not decide (deactivated, or off the site)."""
 

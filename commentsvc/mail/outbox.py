@@ -26,6 +26,8 @@ from ..models import (
 
 MODERATOR_COMMENT = "moderator_comment"
 MODERATOR_DIGEST = "moderator_digest"
+# Readers' reports of a comment reached the site's threshold.
+MODERATOR_REPORTED = "moderator_reported"
 CONFIRM = "confirm"
 REPLY = "reply"
 APPROVED = "approved"
@@ -66,10 +68,17 @@ def queue(kind: str, site_id: int, **refs) -> None:
     )
 
 
-def moderators_to_mail(site_id: int, modes: tuple[str, ...] = ("each",)) -> list:
+def moderators_to_mail(
+    site_id: int, modes: tuple[str, ...] = ("each",), reports: bool = False
+) -> list:
     """Active moderators of the site with an address whose setting for it is
-    one of *modes* (no setting counts as "each")."""
+    one of *modes* (no setting counts as "each"); with *reports*, those who
+    want mail about reported comments whatever their mode (no setting: yes)."""
     setting = sa.orm.aliased(ModeratorMailSetting)
+    if reports:
+        wanted = sa.or_(setting.reports.is_(None), setting.reports)
+    else:
+        wanted = sa.func.coalesce(setting.mode, "each").in_(modes)
     assigned = sa.exists().where(
         moderator_sites.c.moderator_id == Moderator.id,
         moderator_sites.c.site_id == site_id,
@@ -88,7 +97,7 @@ def moderators_to_mail(site_id: int, modes: tuple[str, ...] = ("each",)) -> list
                 Moderator.email.is_not(None),
                 Moderator.email != "",
                 sa.or_(Moderator.role == Role.ADMIN, assigned),
-                sa.func.coalesce(setting.mode, "each").in_(modes),
+                wanted,
             )
         )
     )

@@ -5,12 +5,21 @@ STRINGS = {
     # Subjects ({site} is the site's name).
     "subject_moderator_comment": "[{site}] New comment by {author} awaits a decision",
     "subject_moderator_digest": "[{site}] {count} comment(s) await a decision",
+    "subject_moderator_reported": "[{site}] Readers reported a comment by {author}",
     "subject_confirm": "[{site}] Confirm that you want mail about replies",
     "subject_reply": "[{site}] {author} replied to your comment",
     "subject_approved": "[{site}] Your comment is published",
     # Moderators.
     "moderator_intro": "A new comment on {site} needs a decision.",
     "digest_intro": "These comments on {site} need a decision.",
+    "reported_intro": "Readers reported a comment on {site} {count} time(s).",
+    "reported_kept": "A moderator approved it: it stays published until you "
+    "dismiss the reports or decide again.",
+    "reported_open": "No moderator approved it: it stays published unless you decide.",
+    "reported_hidden": "No moderator had approved it: the reports took it off the "
+    "page until you decide.",
+    "reported_reasons": "Reasons",
+    "reported_review": "Review it in the Reported tab",
     "on_page": "On",
     "in_reply_to": "In reply to {author}:",
     "why_held": "Why it was held",

@@ -56,7 +56,7 @@ class MailMessage(db.Model):
 
 class ModeratorMailSetting(db.Model):
     """What mail a moderator gets about one site; without a row: each pending
-    comment (when the moderator has an address)."""
+    comment and reported comments (when the moderator has an address)."""
 
     __tablename__ = "moderator_mail_settings"
 
@@ -68,6 +68,8 @@ class ModeratorMailSetting(db.Model):
     )
     # none, each, hourly, daily
     mode: Mapped[str] = mapped_column(sa.String(16), default="each")
+    # A mail when readers' reports of a comment reach the site's threshold.
+    reports: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # The end of the range the last digest covered.
     last_digest_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
