@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..api.forms import MAX_ID
 from ..comments import bans as ban_service
 from ..comments.access import NotAllowed, UnknownComment, get_comment_for
-from ..comments.queue import pending_count
+from ..comments.queue import pending_count, reported_count
 from . import bp
 from .audit_rows import Links, describe
 from .audit_trail import (
@@ -38,6 +38,7 @@ def _page(template: str, status: int = 200, **context):
         template,
         logout_form=EmptyForm(),
         pending=pending_count(current_user),
+        reported=reported_count(current_user),
         **context,
     ), status
 

@@ -81,9 +81,7 @@ def approved(app, trusted):
     return trusted
 
 
-def test_reports_never_unpublish_a_comment_a_moderator_approved(
-    app, client, approved
-):
+def test_reports_never_unpublish_a_comment_a_moderator_approved(app, client, approved):
     # Today three addresses sent it back to Pending, and again after each
     # re-approval by three fresh ones.
     for n, ip in enumerate(["198.51.100.1", "198.51.100.2", "198.51.100.3"]):
@@ -249,7 +247,7 @@ def test_dismissed_reports_stop_counting(app, client, trusted):
     with app.app_context():
         from commentsvc.comments.reports import dismiss
 
-        moderator = create_moderator("mod", "correct horse battery", site_slugs=["news"])
+        moderator = create_moderator("mod", "a long password", site_slugs=["news"])
         assert dismiss(moderator, trusted) == 2
     # One more reader: one open report, under the threshold of 3.
     report(client, trusted, "198.51.100.3", token="t2")
