@@ -94,7 +94,7 @@ DEFAULTS = {
     # A network (IPv4 address, IPv6 /48) with this many reports in the last
     # hour must solve the site's captcha for each further one (on a site
     # without a captcha: wait); see commentsvc/comments/reporters.py.
-    "REPORT_CAPTCHA_AFTER": 2,
+    "REPORT_CAPTCHA_AFTER": 3,
     "RATELIMIT_EDIT": "10/minute;100/day",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
     # Per account, from anywhere: applies only when the login has no captcha
