@@ -15,7 +15,7 @@ from . import bp
 from .cors import check_origin, preflight_response
 from .forms import MAX_ID
 from .reader_forms import token_for_delete, validate_edit, validate_report
-from .views import _CAPTCHA_MESSAGES, _json_bytes, _site_or_404
+from .views import _json_bytes, _site_or_404
 
 COMMENT = "/sites/<site_slug>/comments/<int:comment_id>"
 REPORT_MESSAGE = "Thank you: the moderators will look at this comment."
@@ -23,6 +23,11 @@ CAPTCHA_REQUIRED_MESSAGE = (
     "Many reports came from your network lately: please solve the captcha "
     "and send the report again."
 )
+REPORT_CAPTCHA_MESSAGES = {
+    "captcha_expired": "The captcha expired or was already used: solve it again "
+    "and send the report again.",
+    "captcha_invalid": "The captcha could not be verified.",
+}
 
 
 def _not_found(comment_id: int) -> ApiError:
@@ -73,7 +78,8 @@ def report_comment(site_slug: str, comment_id: int):
     except reports.CaptchaRequired:
         raise ApiError(403, "captcha_required", CAPTCHA_REQUIRED_MESSAGE) from None
     except CaptchaRefused as error:
-        raise ApiError(403, error.code, _CAPTCHA_MESSAGES[error.code]) from None
+        message = REPORT_CAPTCHA_MESSAGES[error.code]
+        raise ApiError(403, error.code, message) from None
     except reports.NetworkBusy as error:
         wait = (error.until - utcnow()).total_seconds()
         raise rate_limited(max(1, math.ceil(wait))) from None

@@ -179,7 +179,9 @@ def test_a_report_without_a_token_is_the_networks_and_adds_no_reader(make_app):
 
 
 def test_a_network_that_reports_often_must_solve_the_captcha(make_app):
-    app = make_app(CAPTCHA_DEV_ENABLED=True, REPORT_CAPTCHA_AFTER=2)
+    app = make_app(
+        CAPTCHA_DEV_ENABLED=True, REPORT_CAPTCHA_AFTER=2, RATELIMIT_REPORT="50/minute"
+    )
     with app.app_context():
         site = make_site(report_threshold=50)
         ids = [make_comment(site).id for _ in range(4)]
@@ -209,6 +211,12 @@ def test_a_network_that_reports_often_must_solve_the_captcha(make_app):
     )
     assert accepted.status_code == 202
     assert open_reports(app, ids[2]) == 1
+    # A solved captcha is good for one report.
+    again = report(client, ids[3], SAME_48[0], token="e", captcha_token=solved)
+    assert again.status_code == 403
+    assert again.json["error"]["code"] == "captcha_expired"
+    assert "report" in again.json["error"]["message"]
+    assert open_reports(app, ids[3]) == 0
     # Another network is not affected.
     assert report(client, ids[3], "198.51.100.9", token="d").status_code == 202
 
