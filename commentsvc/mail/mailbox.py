@@ -69,7 +69,9 @@ def claim(email: str, kind: str) -> bool:
         set_={"count": _counts.c.count + 1},
         where=_counts.c.count < cap,
     )
-    return db.session.connection().execute(statement).rowcount > 0
+    # RETURNING, not rowcount: drivers differ on an upsert's rowcount.
+    statement = statement.returning(_counts.c.count)
+    return db.session.connection().execute(statement).first() is not None
 
 
 def purge_past_days() -> int:

@@ -159,12 +159,14 @@ def subscribe(site_id: int, email: str, thread_id: int) -> None:
 def _subscribe_thread(recipient_id: int, thread_id: int, now) -> bool:
     """Subscribe the recipient to the thread; whether it was not before."""
     connection = db.session.connection()
+    # RETURNING, not rowcount: drivers differ on an upsert's rowcount.
     inserted = connection.execute(
         _insert(_subscriptions)
         .values(recipient_id=recipient_id, thread_id=thread_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["recipient_id", "thread_id"])
-    ).rowcount
-    if inserted:
+        .returning(_subscriptions.c.id)
+    ).first()
+    if inserted is not None:
         return True
     return bool(
         connection.execute(
