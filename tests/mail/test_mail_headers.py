@@ -97,7 +97,8 @@ def test_a_stored_encoded_word_name_writes_no_header(mail_app, smtp):
     [mail] = [m for m in smtp.to(MODERATOR) if "My first point." in str(m)]
     assert click_button(client, link(mail, "Approve")).status_code == 200
 
-    # A reply whose name was stored before the API refused encoded words.
+    # A reply whose name was stored before the API refused encoded words (and
+    # with a line break of its own: imported before import checked names).
     reply = post(
         client,
         author="Mallory",
@@ -107,7 +108,7 @@ def test_a_stored_encoded_word_name_writes_no_header(mail_app, smtp):
     )
     with mail_app.app_context():
         db.session.execute(
-            sa.update(Comment).where(Comment.id == reply).values(author=EVIL)
+            sa.update(Comment).where(Comment.id == reply).values(author=EVIL + "\r\nBcc: all@evil.test")
         )
         db.session.commit()
 
