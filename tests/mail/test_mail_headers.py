@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from factories import comment_payload
 
 from commentsvc.extensions import db
-from commentsvc.models import Comment
+from commentsvc.models import Comment, Site
 
 from .conftest import click_button, link, run_worker
 
@@ -66,6 +66,7 @@ def assert_safe(raw: bytes, expected: set[str], author_shown: str):
     names = header_names(raw)
     assert sorted(names) == sorted(expected), names  # no Reply-To, nothing twice
     assert b"\nYour session expired" not in raw
+    assert b"\x1b" not in raw.split(b"\r\n\r\n")[0]  # no control character
     message = email.message_from_bytes(raw, policy=email.policy.default)
     # As a mail program decodes it: one line, no encoded word turned into CR LF.
     subject = str(message["Subject"])
@@ -108,7 +109,13 @@ def test_a_stored_encoded_word_name_writes_no_header(mail_app, smtp):
     )
     with mail_app.app_context():
         db.session.execute(
-            sa.update(Comment).where(Comment.id == reply).values(author=EVIL + "\r\nBcc: all@evil.test")
+            sa.update(Comment)
+            .where(Comment.id == reply)
+            .values(author=EVIL + "\r\nBcc: all@evil.test\x1b[2J")
+        )
+        # A site's name is an admin's free text: it reaches Subject and List-Id.
+        db.session.execute(
+            sa.update(Site).values(name="News =?utf-8?q?=0D=0AX-Site:_1?= \x1b")
         )
         db.session.commit()
 

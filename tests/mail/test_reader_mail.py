@@ -15,6 +15,7 @@ from commentsvc.models import (
     DeliveryStatus,
     MailMessage,
     MailRecipient,
+    MailSubscription,
     utcnow,
 )
 
@@ -193,6 +194,8 @@ def test_after_stopping_all_mail_only_a_mailed_link_starts_it_again(mail_app, sm
     post(stranger, body="And again.", notify=True, thread="/other", url=OTHER_URL)
     run_worker(mail_app)
     assert len(smtp.to(ANN)) == 1  # no confirmation, no notice
+    with mail_app.app_context():  # nor a page more for later
+        assert db.session.scalar(sa.select(sa.func.count(MailSubscription.id))) == 1
     approve_from_mail(mail_app, smtp, parent)
     reply = post(client, author="Bob", email=None, body="A reply.", parent_id=parent)
     approve_from_mail(mail_app, smtp, reply)
