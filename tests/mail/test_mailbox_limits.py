@@ -3,11 +3,19 @@ counted per mailbox (``+tag`` dropped, any case) across sites and processes,
 and a notice with a one-click undo when a confirmed address is subscribed to
 another page (past the day's notices, the page is not subscribed at all)."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from factories import comment_payload, make_site
 
 from commentsvc.extensions import db
-from commentsvc.models import MailRecipient, MailSubscription, Thread
+from commentsvc.models import (
+    MailboxCount,
+    MailRecipient,
+    MailSubscription,
+    Thread,
+    utcnow,
+)
 
 from .conftest import PUBLIC_URL, SENDER, click_button, link, run_worker
 
@@ -127,3 +135,23 @@ def test_past_the_days_notices_a_page_is_not_subscribed(make_app, smtp):
     assert len(notices) == 2
     assert subscribed(app, "/p0") and subscribed(app, "/p1")
     assert not subscribed(app, "/p2")  # never subscribed without a word
+
+
+def test_past_days_counts_are_purged(mail_app):
+    with mail_app.app_context():
+        today = utcnow().date()
+        for days_ago in (0, 1, 2, 30):
+            db.session.add(
+                MailboxCount(
+                    mailbox=f"m{days_ago}",
+                    kind="confirm",
+                    day=today - timedelta(days=days_ago),
+                    count=1,
+                )
+            )
+        db.session.commit()
+    result = mail_app.test_cli_runner().invoke(args=["mail", "purge-unconfirmed"])
+    assert result.exit_code == 0, result.output
+    with mail_app.app_context():
+        kept = set(db.session.scalars(sa.select(MailboxCount.mailbox)))
+    assert kept == {"m0", "m1"}  # today's cap still holds
