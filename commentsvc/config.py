@@ -169,7 +169,9 @@ DEFAULTS = {
     # From address, and the service's public address that links in mail point
     # to; the SMTP timeout; the worker's lease, batch and poll interval; the
     # retry delays (seconds); how long a moderator's decision link and a
-    # reader's confirmation link last; how long an unconfirmed address is kept.
+    # reader's confirmation link last; how long an unconfirmed address is kept;
+    # how many confirmation mails, and how many "now subscribed to another
+    # page" notices, one mailbox (``+tag`` dropped, any case) gets a day.
     "MAIL_URL": None,
     "MAIL_FROM": None,
     "PUBLIC_URL": None,
@@ -180,6 +182,8 @@ DEFAULTS = {
     "MAIL_RETRY_DELAYS": "30,120,600,1800,3600,7200,21600,43200,86400",
     "MAIL_LINK_DAYS": 7,
     "MAIL_UNCONFIRMED_DAYS": 7,
+    "MAIL_CONFIRMATIONS_PER_DAY": 3,
+    "MAIL_NOTICES_PER_DAY": 10,
 }
 
 # Settings read from the environment and how to parse them.
@@ -262,6 +266,8 @@ PARSERS = {
     "MAIL_RETRY_DELAYS": _parse_mail_retry_delays,
     "MAIL_LINK_DAYS": _parse_number(int, positive=True),
     "MAIL_UNCONFIRMED_DAYS": _parse_number(int, positive=True),
+    "MAIL_CONFIRMATIONS_PER_DAY": _parse_number(int, positive=True),
+    "MAIL_NOTICES_PER_DAY": _parse_number(int, positive=True),
 }
 
 

@@ -20,6 +20,7 @@ from wtforms.validators import (
 from ..comments.service import Submission
 from ..errors import ApiError
 from ..models import Site
+from ..names import hidden, name_problem
 from ..origins import origin_of_url
 
 # Every field the API reads from a posted comment; anything else is ignored.
@@ -63,37 +64,12 @@ class PlainText:
                 raise StopValidation("Contains control characters.")
 
 
-_ZWJ = "\u200d"
-_EMOJI_PARTS = frozenset(("So", "Sk", "Mn"))  # pictographs, modifiers, VS-16
-
-
-def _hidden(text: str) -> bool:
-    """Whether *text* holds a Unicode format character (bidi control,
-    zero-width space, BOM…), other than the zero-width joiner inside an emoji
-    sequence (👩‍💻)."""
-    for at, char in enumerate(text):
-        if unicodedata.category(char) != "Cf":
-            continue
-        if (
-            char == _ZWJ
-            and 0 < at < len(text) - 1
-            and unicodedata.category(text[at - 1]) in _EMOJI_PARTS
-            and unicodedata.category(text[at + 1]) in _EMOJI_PARTS
-        ):
-            continue
-        return True
-    return False
-
-
 def visible_name(form, field):
-    """Refuse invisible and direction-changing characters in a name (bidi
-    controls, zero-width characters, other Unicode format characters): they
-    let one name pass for another, or reverse the text shown after it."""
-    if _hidden(field.data or ""):
-        raise StopValidation(
-            "Please use visible characters only (no invisible or "
-            "direction-changing ones)."
-        )
+    """Refuse a name that is not plain visible text (see
+    :func:`commentsvc.names.name_problem`: the import asks the same)."""
+    problem = name_problem(field.data)
+    if problem is not None:
+        raise StopValidation(problem)
 
 
 # Characters an email address may legally hold that would make a mailto: link
@@ -104,7 +80,7 @@ _MAILTO_UNSAFE = frozenset('?&%#<>",;\\ ')
 def mailto_safe(form, field):
     """Refuse an email address that a mailto: link would misread."""
     value = field.data or ""
-    if any(c in _MAILTO_UNSAFE for c in value) or _hidden(value):
+    if any(c in _MAILTO_UNSAFE for c in value) or hidden(value):
         raise StopValidation(
             "Please enter a plain email address (without ? & % # quotes or spaces)."
         )

@@ -9,6 +9,7 @@ STRINGS = {
     "subject_confirm": "[{site}] Confirm that you want mail about replies",
     "subject_reply": "[{site}] {author} replied to your comment",
     "subject_approved": "[{site}] Your comment is published",
+    "subject_notice": "[{site}] You will now get replies on {title}",
     # Moderators.
     "moderator_intro": "A new comment on {site} needs a decision.",
     "digest_intro": "These comments on {site} need a decision.",
@@ -41,6 +42,10 @@ STRINGS = {
     "their_reply": "The reply:",
     "read_it": "Read it on the page",
     "unsubscribe_thread": "Stop mail about this page",
+    "notice_intro": "You will now get mail about replies to your comments on "
+    "{title}: a comment was posted there with this address and the box ticked.",
+    "notice_undo": "If that was not you, or you do not want this mail, one "
+    "click undoes it",
     "unsubscribe_all": "Stop all mail from {site}",
     # Pages.
     "page_decide_title": "{action} this comment?",
@@ -54,8 +59,14 @@ STRINGS = {
     "page_confirm_title": "Confirm mail about replies?",
     "page_confirmed": "Thank you: you will hear about replies.",
     "page_confirm_after_stop": "You stopped all mail from {site} after this link "
-    "was sent, so nothing changed. To hear about replies again, tick the box "
-    "with your next comment.",
+    "was sent, so nothing changed.",
+    "resume_offer": "Changed your mind? Start mail from {site} again",
+    "resume_title": "Get mail from {site} again?",
+    "resume_intro": "Mail about replies on the pages you chose on {site} will "
+    "start again. Ticking the box with a comment does not do this: only a link "
+    "mailed to you does.",
+    "resume_button": "Start mail again",
+    "page_resumed": "Done: mail from {site} starts again.",
     "page_unsubscribe_title": "Stop this mail?",
     "page_unsubscribed_thread": "Done: no more mail about this page.",
     "page_unsubscribed_all": "Done: no more mail from {site}.",

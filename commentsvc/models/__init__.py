@@ -32,6 +32,7 @@ from .content import (
     moderator_sites,
 )
 from .mail import (
+    MailboxCount,
     MailMessage,
     MailRecipient,
     MailSubscription,
@@ -54,6 +55,7 @@ __all__ = [
     "MailMessage",
     "MailRecipient",
     "MailSubscription",
+    "MailboxCount",
     "ModerationEvent",
     "ModerationPolicy",
     "ModeratorMailSetting",

@@ -1,7 +1,7 @@
 """Mail: the outbox of messages to send, moderators' mail settings, and the
 readers who asked to hear about replies (their addresses and threads)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -110,3 +110,17 @@ class MailSubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
+
+
+class MailboxCount(db.Model):
+    """How many mails of a kind (``confirm``, ``notice``) a form post sent one
+    mailbox on a day (UTC), across sites: ``Ann+1@X`` and ``ann+2@x`` are one
+    mailbox. The mailbox is a keyed hash, never the address; rows of past days
+    are deleted by ``mail purge-unconfirmed``."""
+
+    __tablename__ = "mail_mailbox_counts"
+
+    mailbox: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
