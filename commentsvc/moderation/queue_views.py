@@ -17,6 +17,7 @@ from ..comments import bans as ban_service
 from ..comments import closing, undo
 from ..comments import reports as report_service
 from ..comments.access import NotAllowed, UnknownComment, can_moderate, get_comment_for
+from ..comments.cursors import BadCursor
 from ..comments.errors import ThreadNotFound, ValidationFailed
 from ..comments.moderation import ACTIONS, Target, describe, moderate
 from ..comments.queue import (
@@ -76,7 +77,13 @@ def queue():
     """One tab of the queue, filtered, one keyset page at a time."""
     status = _status_arg()
     filters = _filters()
-    page = queue_page(current_user, status, filters, request.args.get("after"))
+    code = 200
+    try:
+        page = queue_page(current_user, status, filters, request.args.get("after"))
+    except BadCursor:
+        # A page link no page made (edited, or forged): say so, show nothing.
+        flash("That page link is not valid: start from the tab's first page.", "error")
+        code, page = 422, QueuePage([], None)
     return render_template(
         "moderation/queue.html",
         **_cards_context(status, filters, page),
@@ -84,7 +91,7 @@ def queue():
         form=DecisionForm(),
         ban_form=BanForm(),
         logout_form=EmptyForm(),
-    )
+    ), code
 
 
 def _cards_context(status, filters: QueueFilters, page: QueuePage) -> dict:
