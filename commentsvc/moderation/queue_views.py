@@ -8,7 +8,15 @@ from datetime import UTC, datetime, time
 from urllib.parse import parse_qsl, urlsplit
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -269,13 +277,18 @@ def decide():
     conflicted = _comments([c.comment_id for c in decision.conflicts])
     notes = {c.comment_id: c.message() for c in decision.conflicts}
     messages += [("warning", message) for message in notes.values()]
-    return _answer(
+    answer = _answer(
         back,
         messages,
         cards=changed + conflicted,
         gone=[c.id for c in changed if not _belongs(c, status)],
         notes=notes,
     )
+    if _in_place():
+        # The Reason was for this decision: the page empties its field.
+        answer = make_response(answer)
+        answer.headers["HX-Trigger"] = "decided"
+    return answer
 
 
 def _comments(ids) -> list[Comment]:
