@@ -55,7 +55,7 @@ def _decide(page, comment_id: int, action: str, reason: str | None) -> None:
 
 def test_reason_is_cleared_after_each_decision_in_place(service, page):
     server = service()
-    first, second, third = _queue(server, 3)
+    first, second, third, fourth = _queue(server, 4)
     _log_in(page, server.url)
     page.evaluate("window.__sameDocument = true")
     cards = page.locator("#decisions article.comment")
@@ -63,19 +63,32 @@ def test_reason_is_cleared_after_each_decision_in_place(service, page):
     expect(field).to_have_attribute("autocomplete", "off")
 
     _decide(page, first, "reject", WHY)
-    expect(cards).to_have_count(2)
+    expect(cards).to_have_count(3)
     expect(field).to_have_value("")
     _decide(page, second, "reject", WHY)
-    expect(cards).to_have_count(1)
+    expect(cards).to_have_count(2)
     expect(field).to_have_value("")
     _decide(page, third, "approve", None)
+    expect(cards).to_have_count(1)
+
+    # A reason typed for the next decision while one is on its way is kept.
+    held = []
+    page.route("**/moderation/decide", lambda route: held.append(route))
+    _decide(page, fourth, "reject", WHY)
+    page.wait_for_function(f"document.querySelector('#c{fourth}[data-busy]')")
+    while not held:
+        page.wait_for_timeout(50)
+    field.fill("Off topic")
+    held[0].continue_()
     expect(cards).to_have_count(0)
+    expect(field).to_have_value("Off topic")
 
     assert page.evaluate("window.__sameDocument") is True
     assert _reasons(server) == {
         first: (CommentStatus.REJECTED, WHY),
         second: (CommentStatus.REJECTED, WHY),
         third: (CommentStatus.APPROVED, None),
+        fourth: (CommentStatus.REJECTED, WHY),
     }
 
 
@@ -162,3 +175,32 @@ def test_reason_is_on_screen_beside_the_buttons_at_320px(service, page):
     expect(page.locator("#decisions article.comment")).to_have_count(7)
     expect(field).to_have_value("")
     assert _reasons(server) == {ids[-1]: (CommentStatus.REJECTED, WHY)}
+
+
+def test_the_reason_bar_never_hides_the_focused_control_at_320px(service, page):
+    # WCAG 2.4.11: a control reached with the keyboard is not under the bar.
+    server = service()
+    _queue(server, 4)
+    page.set_viewport_size({"width": 320, "height": 640})
+    _log_in(page, server.url)
+    hidden, checked = [], 0
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        where = page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                if (!el || !el.closest('#decisions article.comment')) return null;
+                if (!el.offsetParent) return null;  // a folded <details>' content
+                const r = el.getBoundingClientRect();
+                const hit = document.elementFromPoint(
+                    r.x + r.width / 2, r.y + r.height / 2);
+                return {name: el.textContent.trim() || el.name,
+                        covered: !(hit === el || el.contains(hit))};
+            }"""
+        )
+        if where is not None:
+            checked += 1
+            if where["covered"]:
+                hidden.append(where["name"])
+    assert checked > 10
+    assert hidden == []
