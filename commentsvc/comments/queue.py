@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread, as_utc
 from . import reports
 from .access import visible_to
+from .cursors import BadCursor, bounded_id, utc_time
 
 PAGE_SIZE = 25
 # Pending is a queue: oldest first. The other tabs are archives: newest first.
@@ -49,15 +50,22 @@ def encode_cursor(comment: Comment) -> str:
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    """The (created_at, id) a cursor points after, or None if it is malformed."""
+    """The (created_at, id) a cursor points after (None: the first page),
+    every field bounded (see cursors).
+
+    Raises:
+        BadCursor: not a cursor this page wrote.
+    """
     if not cursor:
         return None
     try:
+        if len(cursor) > 200:
+            raise BadCursor("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, _, ident = raw.partition("|")
-        return as_utc(datetime.fromisoformat(when)), int(ident)
+        when, ident = raw.split("|")
+        return utc_time(when), bounded_id(ident)
     except (ValueError, UnicodeDecodeError):
-        return None
+        raise BadCursor(cursor) from None
 
 
 def _escape_like(value: str) -> str:
@@ -115,7 +123,11 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue tab *status* for *moderator*, after *cursor*;
     status None is the Reported tab (comments with open reports, any status,
-    newest first)."""
+    newest first).
+
+    Raises:
+        BadCursor: *cursor* is not one this page wrote.
+    """
     filters = filters or QueueFilters()
     query = sa.select(Comment).where(
         reports.reported_filter() if status is None else Comment.status == status

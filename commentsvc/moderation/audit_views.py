@@ -14,6 +14,7 @@ from .audit_trail import (
     KIND_GROUPS,
     NOBODY,
     BadFilter,
+    BadPageLink,
     TrailFilters,
     TrailPage,
     trail_page,
@@ -60,15 +61,17 @@ def audit():
     """The audit trail: decisions, bans, settings, accounts, webhooks and mail
     changes, newest first, filtered, each naming (and linking) what changed."""
     filters = _filters()
-    error = None
+    error, code = None, 200
     try:
         trail = trail_page(current_user, filters, request.args.get("after"))
     except BadFilter as bad:
+        # A forged page link is a 422, as the API's cursors are.
+        code = 422 if isinstance(bad, BadPageLink) else 400
         error, trail = str(bad), TrailPage([], None)
     links = Links(current_user)
     return _page(
         "moderation/audit.html",
-        400 if error else 200,
+        code,
         rows=[describe(item, links) for item in trail.items],
         next_cursor=trail.next_cursor,
         filters=filters,
