@@ -111,6 +111,15 @@ DEFAULTS = {
     "LOGIN_CAPTCHA_SECRET": None,
     "LOGIN_CAPTCHA_AFTER": 5,
     "LOGIN_FAILURE_WINDOW": 24 * 3600,
+    # Device cookies (OWASP): a browser that logged in as a moderator keeps its
+    # own allowance of LOGIN_DEVICE_MAX_FAILURES wrong passwords per
+    # LOGIN_FAILURE_WINDOW, untouched by strangers' guesses; the cookie lasts
+    # LOGIN_DEVICE_DAYS from the last login.
+    "LOGIN_DEVICE_MAX_FAILURES": 10,
+    "LOGIN_DEVICE_DAYS": 180,
+    # Wrong current passwords on the own-password form, per moderator within
+    # LOGIN_FAILURE_WINDOW: at this many, every session of theirs ends.
+    "PASSWORD_CHANGE_MAX_FAILURES": 5,
     # argon2's parameters for moderators' passwords (argon2-cffi's profiles):
     # RFC 9106's low-memory one by default; "cheapest" is for test suites only.
     "PASSWORD_HASH_PROFILE": "rfc_9106_low_memory",
@@ -221,6 +230,9 @@ PARSERS = {
     "LOGIN_CAPTCHA_SECRET": _parse_str,
     "LOGIN_CAPTCHA_AFTER": _parse_number(int, positive=True),
     "LOGIN_FAILURE_WINDOW": _parse_number(int, positive=True),
+    "LOGIN_DEVICE_MAX_FAILURES": _parse_number(int, positive=True),
+    "LOGIN_DEVICE_DAYS": _parse_number(int, positive=True),
+    "PASSWORD_CHANGE_MAX_FAILURES": _parse_number(int, positive=True),
     "PASSWORD_HASH_PROFILE": _parse_choice(
         "rfc_9106_low_memory", "rfc_9106_high_memory", "cheapest"
     ),

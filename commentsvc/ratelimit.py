@@ -191,6 +191,14 @@ def _login_has_captcha() -> bool:
     return current_app.config["LOGIN_CAPTCHA_PROVIDER"] != "none"
 
 
+def _login_account_exempt() -> bool:
+    # A browser with the account's device cookie has its own allowance: the
+    # per-account count, which strangers can use up, is not its business.
+    from .moderation import devices  # the moderation package imports this one
+
+    return _login_has_captcha() or devices.request_device() is not None
+
+
 def config_limit(name: str):
     """The limits of setting *name*, read when a request is counted."""
     return lambda: current_app.config[name]
@@ -211,7 +219,7 @@ VIEW_LIMITS = {
             config_limit("RATELIMIT_LOGIN_ACCOUNT"),
             login_account,
             ["POST"],
-            _login_has_captcha,
+            _login_account_exempt,
         ),
     ],
 }

@@ -1,0 +1,73 @@
+"""The own-password form is no password oracle: wrong current passwords count
+like failed logins (the same guard), and a few of them end the session."""
+
+import re
+
+import pytest
+from crawl import csrf_from, log_in
+
+from commentsvc.moderation.accounts import create_moderator
+
+from .conftest import PASSWORD
+
+PAGE = "/moderation/account/password"
+NEW = "a brand new passphrase"
+WRONG = "Your current password is wrong."
+LOCKED = "Too many wrong current passwords"
+CAPTCHA = re.compile(r'name="captcha_token" value="([^"]+)"')
+
+
+def _change(client, current):
+    page = client.get(PAGE)
+    if page.status_code != 200:
+        return page
+    return client.post(
+        PAGE,
+        data={
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "current_password": current,
+            "new_password": NEW,
+            "confirm_password": NEW,
+        },
+    )
+
+
+@pytest.mark.usefixtures("two_sites")
+def test_forty_wrong_current_passwords_are_not_forty_checks(app):
+    client = log_in(app, "mod", PASSWORD)
+    elsewhere = log_in(app, "mod", PASSWORD)
+    responses = [_change(client, f"guess number {n}") for n in range(40)]
+    checked = [r for r in responses if WRONG in r.get_data(as_text=True)]
+    assert len(checked) == app.config["PASSWORD_CHANGE_MAX_FAILURES"] - 1
+    locked = responses[len(checked)]
+    assert locked.status_code == 302 and "/moderation/login" in locked.location
+    assert LOCKED in client.get(locked.location).get_data(as_text=True)
+    # The session that guessed is over, and so is every other one: a stolen
+    # cookie gets a handful of guesses, then nothing.
+    for browser in (client, elsewhere):
+        assert browser.get(PAGE).status_code == 302
+    # The right password through the dead session changes nothing...
+    assert _change(client, PASSWORD).status_code == 302
+    # ...and the owner logs in again, with a fresh allowance.
+    again = log_in(app, "mod", PASSWORD)
+    assert WRONG in _change(again, "one more guess").get_data(as_text=True)
+    assert _change(again, PASSWORD).status_code == 302
+    log_in(app, "mod", NEW)
+
+
+def test_wrong_current_passwords_count_as_failed_logins(make_app):
+    app = make_app(CAPTCHA_DEV_ENABLED=True, LOGIN_CAPTCHA_AFTER=2)
+    with app.app_context():
+        create_moderator("mod", PASSWORD)
+    client = log_in(app, "mod", PASSWORD)
+    for n in range(2):
+        assert WRONG in _change(client, f"guess number {n}").get_data(as_text=True)
+    # The account is now guessed at: its next login needs the captcha.
+    other = app.test_client()
+    page = other.get("/moderation/login").get_data(as_text=True)
+    response = other.post(
+        "/moderation/login",
+        data={"username": "mod", "password": PASSWORD, "csrf_token": csrf_from(page)},
+    )
+    assert response.status_code == 401
+    assert CAPTCHA.search(response.get_data(as_text=True))
