@@ -134,3 +134,35 @@ def test_the_device_cookie_follows_the_name_as_login_reads_it(production_app):
     assert _attempt(owner, PASSWORD, "192.0.2.44", username=" owner ").status_code == (
         302  # ...and a space around the name is not part of it
     )
+
+
+def test_a_used_up_device_is_an_unknown_browser_again(make_app):
+    # Three a minute for the account: the owner's first login was one of them.
+    app = make_app(LOGIN_DEVICE_MAX_FAILURES=2, RATELIMIT_LOGIN_ACCOUNT="3/minute")
+    with app.app_context():
+        create_moderator("owner", PASSWORD)
+    owner = _owners_browser(app)
+    statuses = [
+        _attempt(owner, f"typo number {n}", f"192.0.2.{n + 1}").status_code
+        for n in range(5)
+    ]
+    # Two on the device's allowance, two on the account's, then its limit.
+    assert statuses == [401, 401, 401, 401, 429]
+
+
+def test_with_a_login_captcha_the_device_skips_it_and_keeps_its_typos(make_app):
+    app = make_app(CAPTCHA_DEV_ENABLED=True, LOGIN_CAPTCHA_AFTER=2)
+    with app.app_context():
+        create_moderator("owner", PASSWORD)
+    owner = _owners_browser(app)
+    # The owner's typos on their own browser do not put the account under a
+    # captcha for everyone else...
+    for n in range(3):
+        assert _attempt(owner, f"typo number {n}", "192.0.2.1").status_code == 401
+    fresh = app.test_client()
+    assert _attempt(fresh, PASSWORD, "192.0.2.2").status_code == 302
+    # ...and strangers' guesses, which do, ask the owner's browser for nothing.
+    _strangers_guess(app, count=3)
+    asked = _attempt(app.test_client(), PASSWORD, "192.0.2.3")
+    assert "Answer the captcha to log in." in asked.get_data(as_text=True)
+    assert _attempt(owner, PASSWORD, "192.0.2.4").status_code == 302
