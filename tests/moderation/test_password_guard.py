@@ -6,6 +6,7 @@ import re
 import pytest
 from crawl import csrf_from, log_in
 
+from commentsvc.comments.errors import ValidationFailed
 from commentsvc.moderation.accounts import create_moderator
 
 from .conftest import PASSWORD
@@ -71,3 +72,21 @@ def test_wrong_current_passwords_count_as_failed_logins(make_app):
     )
     assert response.status_code == 401
     assert CAPTCHA.search(response.get_data(as_text=True))
+
+
+def test_past_the_limit_not_even_the_right_password_is_checked(make_app):
+    """Requests already past the login check when the sessions end (forty sent
+    at once) are counted before any password check: none gets one."""
+    from commentsvc.moderation import login_guard
+    from commentsvc.moderation.accounts import get_moderator
+
+    app = make_app(PASSWORD_CHANGE_MAX_FAILURES=2)
+    with app.app_context():
+        create_moderator("mod", PASSWORD)
+        mod = get_moderator("mod")
+        with pytest.raises(ValidationFailed):
+            login_guard.change_own_password(mod, "guess number 1", NEW)
+        for current in ("guess number 2", PASSWORD):
+            with pytest.raises(login_guard.PasswordFormLocked):
+                login_guard.change_own_password(mod, current, NEW)
+    log_in(app, "mod", PASSWORD)  # the password is unchanged
