@@ -34,7 +34,7 @@ from ..captcha.result import ACTION, Outcome
 from ..comments.errors import ValidationFailed
 from ..extensions import get_redis
 from ..models import CaptchaProvider, Moderator
-from . import accounts
+from . import accounts, login_challenge
 from .accounts import authenticate
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 # The form fields each provider's widget fills in ("captcha_token": the dev one).
 TOKEN_FIELDS = (
     "captcha_token",
+    login_challenge.FIELD,
     "g-recaptcha-response",
     "h-captcha-response",
     "cf-turnstile-response",
@@ -85,10 +86,15 @@ class WrongCredentials(Exception):
     """No active moderator has this username and password."""
 
 
+def _provider() -> str:
+    return current_app.config["LOGIN_CAPTCHA_PROVIDER"]
+
+
 def login_captcha() -> LoginCaptcha | None:
-    """The instance's login captcha, or None if it has none."""
-    provider = current_app.config["LOGIN_CAPTCHA_PROVIDER"]
-    if provider == "none":
+    """The instance's third-party (or dev) login captcha, or None if it has
+    none (``none``, or our own ``altcha`` proof of work)."""
+    provider = _provider()
+    if provider in ("none", "altcha"):
         return None
     return LoginCaptcha(
         CaptchaProvider(provider),
@@ -142,7 +148,7 @@ def device_used_up(device: str) -> bool:
 
 def captcha_needed(username: str | None) -> bool:
     """True if a login as *username* needs a captcha answer now."""
-    if login_captcha() is None:
+    if _provider() == "none":
         return False
     try:
         failures = int(get_redis().get(_key(username)) or 0)
@@ -206,17 +212,7 @@ def log_in(
         WrongCredentials: the username or password is wrong (counted).
     """
     if device is None and captcha_needed(username):
-        try:
-            result = captcha.check(login_captcha(), captcha_token, remote_ip)
-        except captcha.CaptchaRefused as error:
-            raise CaptchaRequired(str(error)) from None
-        # Provider trouble or a low score: no way to tell a person from a script.
-        if result.outcome != Outcome.OK:
-            raise CaptchaRequired(
-                result.outcome.value,
-                unavailable=result.outcome
-                in (Outcome.UNAVAILABLE, Outcome.MISCONFIGURED),
-            )
+        _check_captcha(captcha_token, remote_ip)
     moderator = authenticate(username, password)
     if moderator is None:
         _record_failure(username, device)
@@ -224,6 +220,25 @@ def log_in(
     # A fresh allowance on the own-password form for this login's session.
     _forget(_password_form_key(moderator))
     return moderator
+
+
+def _check_captcha(captcha_token: str | None, remote_ip: str | None) -> None:
+    """Raises CaptchaRequired unless *captcha_token* answers the login captcha
+    (our proof of work, or the configured provider's)."""
+    if _provider() == "altcha":
+        if not login_challenge.solved(captcha_token):
+            raise CaptchaRequired("challenge not solved")
+        return
+    try:
+        result = captcha.check(login_captcha(), captcha_token, remote_ip)
+    except captcha.CaptchaRefused as error:
+        raise CaptchaRequired(str(error)) from None
+    # Provider trouble or a low score: no way to tell a person from a script.
+    if result.outcome != Outcome.OK:
+        raise CaptchaRequired(
+            result.outcome.value,
+            unavailable=result.outcome in (Outcome.UNAVAILABLE, Outcome.MISCONFIGURED),
+        )
 
 
 def change_own_password(moderator: Moderator, current: str, new: str) -> None:
@@ -272,7 +287,10 @@ def _forget(key: str) -> None:
 def widget() -> dict | None:
     """What the login page shows to ask for a captcha, or None if there is none:
     ``provider``, ``site_key``, ``script``, ``action`` and, for the dev
-    provider, a fresh ``dev_token`` (ticking its box sends it)."""
+    provider, a fresh ``dev_token`` (ticking its box sends it); for ``altcha``,
+    ``provider`` and a fresh ``challenge`` (JSON for the widget)."""
+    if _provider() == "altcha":
+        return {"provider": "altcha", "challenge": login_challenge.new_challenge()}
     settings = login_captcha()
     if settings is None:
         return None

@@ -95,7 +95,9 @@ def login():
             form.username.data
         ):
             captcha = login_guard.widget()
-            g.csp_frame_src = captcha["frame_sources"]
+            g.csp_frame_src = captcha.get("frame_sources")
+            # The proof of work runs in a worker served from this origin.
+            g.csp_worker_src = "'self'" if captcha["provider"] == "altcha" else None
     return render_template("moderation/login.html", form=form, captcha=captcha), (
         401 if form.is_submitted() and request.method == "POST" else 200
     )

@@ -151,7 +151,12 @@ def test_login_is_limited_per_ip(make_app):
 
 
 def test_login_is_limited_per_account_across_addresses(make_app):
-    app = make_app(RATELIMIT_LOGIN_IP="100/minute", RATELIMIT_LOGIN_ACCOUNT="2/minute")
+    # The per-account limit applies when the login has no captcha at all.
+    app = make_app(
+        LOGIN_CAPTCHA_PROVIDER="none",
+        RATELIMIT_LOGIN_IP="100/minute",
+        RATELIMIT_LOGIN_ACCOUNT="2/minute",
+    )
     with app.app_context():
         create_moderator("mod", PASSWORD)
         create_moderator("other", PASSWORD)
