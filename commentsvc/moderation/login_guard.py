@@ -8,7 +8,9 @@ addresses pays a captcha for every guess. Success does not reset the count, so
 the owner's logins give a guesser no fresh free tries. Rate limits per address,
 and per account and address, sit in front (``commentsvc.ratelimit``).
 
-Without a login captcha (``LOGIN_CAPTCHA_PROVIDER=none``) the per-account rate
+The default login captcha is our own proof of work (``altcha``,
+``login_challenge``): no third party, no keys. Without any login captcha
+(``LOGIN_CAPTCHA_PROVIDER=none``) the per-account rate
 limit stands in for it, and with it the risk that a stranger uses it up. A
 browser that logged in as the moderator before holds a device cookie
 (``devices``): it is exempt from that limit and the captcha, and its wrong
