@@ -191,12 +191,17 @@ def _login_has_captcha() -> bool:
     return current_app.config["LOGIN_CAPTCHA_PROVIDER"] != "none"
 
 
+# Set by the moderation package (which imports this module, not the reverse): a
+# function telling whether this login request comes from a browser with a good
+# device cookie for the account.
+TRUSTED_LOGIN_DEVICE = "commentsvc.trusted_login_device"
+
+
 def _login_account_exempt() -> bool:
     # A browser with the account's device cookie has its own allowance: the
     # per-account count, which strangers can use up, is not its business.
-    from .moderation import devices  # the moderation package imports this one
-
-    return _login_has_captcha() or devices.request_device() is not None
+    trusted = current_app.extensions.get(TRUSTED_LOGIN_DEVICE)
+    return _login_has_captcha() or (trusted is not None and trusted() is not None)
 
 
 def config_limit(name: str):

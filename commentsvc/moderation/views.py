@@ -17,12 +17,18 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import Site
-from ..ratelimit import client_ip
+from ..ratelimit import TRUSTED_LOGIN_DEVICE, client_ip
 from . import bp, devices, login_guard
 from .accounts import end_sessions, load_moderator
 from .forms import EmptyForm, LoginForm
 
 login_manager.user_loader(load_moderator)
+
+
+@bp.record_once
+def _trust_device_cookies(state):
+    # The per-account login limit exempts browsers with a device cookie.
+    state.app.extensions[TRUSTED_LOGIN_DEVICE] = devices.request_device
 
 
 @bp.app_context_processor
