@@ -107,14 +107,27 @@ DEFAULTS = {
     "RATELIMIT_IPV6_PREFIX": 64,
     # The moderators' login: after LOGIN_CAPTCHA_AFTER wrong passwords for an
     # account within LOGIN_FAILURE_WINDOW seconds, from anywhere, its login needs
-    # a captcha. The provider: "none", "dev" (CAPTCHA_DEV_ENABLED only),
-    # "recaptcha_v2", "hcaptcha" or "turnstile" (with a site key and secret);
-    # empty means "dev" when the dev provider is enabled, else "none".
+    # a captcha. The provider: "none", "altcha" (our own proof of work), "dev"
+    # (CAPTCHA_DEV_ENABLED only), "recaptcha_v2", "hcaptcha" or "turnstile"
+    # (with a site key and secret); empty means "dev" when the dev provider is
+    # enabled, else "altcha".
     "LOGIN_CAPTCHA_PROVIDER": "",
     "LOGIN_CAPTCHA_SITE_KEY": None,
     "LOGIN_CAPTCHA_SECRET": None,
     "LOGIN_CAPTCHA_AFTER": 5,
     "LOGIN_FAILURE_WINDOW": 24 * 3600,
+    # Device cookies (OWASP): a browser that logged in as a moderator keeps its
+    # own allowance of LOGIN_DEVICE_MAX_FAILURES wrong passwords per
+    # LOGIN_FAILURE_WINDOW, untouched by strangers' guesses; the cookie lasts
+    # LOGIN_DEVICE_DAYS from the last login.
+    # PBKDF2 iterations per try of the "altcha" proof of work (about 256 tries
+    # are needed: some 1.3 million iterations, a second or so in a browser).
+    "LOGIN_CHALLENGE_COST": 5000,
+    "LOGIN_DEVICE_MAX_FAILURES": 10,
+    "LOGIN_DEVICE_DAYS": 180,
+    # Wrong current passwords on the own-password form, per moderator within
+    # LOGIN_FAILURE_WINDOW: at this many, every session of theirs ends.
+    "PASSWORD_CHANGE_MAX_FAILURES": 5,
     # argon2's parameters for moderators' passwords (argon2-cffi's profiles):
     # RFC 9106's low-memory one by default; "cheapest" is for test suites only.
     "PASSWORD_HASH_PROFILE": "rfc_9106_low_memory",
@@ -187,7 +200,15 @@ DEFAULTS = {
 }
 
 # Settings read from the environment and how to parse them.
-LOGIN_CAPTCHA_PROVIDERS = ("", "none", "dev", "recaptcha_v2", "hcaptcha", "turnstile")
+LOGIN_CAPTCHA_PROVIDERS = (
+    "",
+    "none",
+    "altcha",
+    "dev",
+    "recaptcha_v2",
+    "hcaptcha",
+    "turnstile",
+)
 
 PARSERS = {
     "SECRET_KEY": _parse_str,
@@ -230,6 +251,10 @@ PARSERS = {
     "LOGIN_CAPTCHA_SECRET": _parse_str,
     "LOGIN_CAPTCHA_AFTER": _parse_number(int, positive=True),
     "LOGIN_FAILURE_WINDOW": _parse_number(int, positive=True),
+    "LOGIN_CHALLENGE_COST": _parse_number(int, positive=True),
+    "LOGIN_DEVICE_MAX_FAILURES": _parse_number(int, positive=True),
+    "LOGIN_DEVICE_DAYS": _parse_number(int, positive=True),
+    "PASSWORD_CHANGE_MAX_FAILURES": _parse_number(int, positive=True),
     "PASSWORD_HASH_PROFILE": _parse_choice(
         "rfc_9106_low_memory", "rfc_9106_high_memory", "cheapest"
     ),
@@ -329,7 +354,8 @@ def _login_captcha_provider(config: Mapping) -> str:
     """
     provider = (config["LOGIN_CAPTCHA_PROVIDER"] or "").strip().lower()
     if not provider:
-        return "dev" if config["CAPTCHA_DEV_ENABLED"] else "none"
+        # The built-in proof of work: no third party, so no keys to configure.
+        return "dev" if config["CAPTCHA_DEV_ENABLED"] else "altcha"
     if provider not in LOGIN_CAPTCHA_PROVIDERS:
         raise ConfigError(
             f"{ENV_PREFIX}LOGIN_CAPTCHA_PROVIDER must be one of "
@@ -340,7 +366,7 @@ def _login_captcha_provider(config: Mapping) -> str:
             f"{ENV_PREFIX}LOGIN_CAPTCHA_PROVIDER=dev needs "
             f"{ENV_PREFIX}CAPTCHA_DEV_ENABLED=1 (and is not for production)"
         )
-    if provider not in ("none", "dev") and not (
+    if provider not in ("none", "altcha", "dev") and not (
         config["LOGIN_CAPTCHA_SITE_KEY"] and config["LOGIN_CAPTCHA_SECRET"]
     ):
         raise ConfigError(

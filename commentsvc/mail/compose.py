@@ -29,6 +29,7 @@ from ..models import (
     moderator_sites,
     utcnow,
 )
+from ..moderation.accounts import link_binding
 from . import headers, links, outbox
 from .readers import link_token
 from .reported import reported_view
@@ -64,7 +65,14 @@ def decision_links(comment: Comment, moderator: Moderator) -> dict[str, str]:
             "mail.decide",
             token=links.sign(
                 links.DECIDE,
-                {"c": comment.id, "v": comment.version, "m": moderator.id, "a": action},
+                {
+                    "c": comment.id,
+                    "v": comment.version,
+                    "m": moderator.id,
+                    "a": action,
+                    # Revoked by end-sessions and a password change.
+                    **link_binding(moderator),
+                },
             ),
         )
         for action in DECISIONS

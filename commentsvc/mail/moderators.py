@@ -12,6 +12,7 @@ from ..comments.moderation import ACTIONS, Conflict, Target, moderate
 from ..comments.reasons import why_waiting
 from ..extensions import db
 from ..models import Comment, Moderator, ModeratorMailSetting, Site, utcnow
+from ..moderation.accounts import link_binding_holds
 from ..sites import SLUG
 from . import links
 from .outbox import MODES
@@ -111,6 +112,11 @@ class MailDecisionRefused(Exception):
     """The link's moderator may not decide (deactivated, or off the site)."""
 
 
+class MailLinkRevoked(MailDecisionRefused):
+    """The link was made before its moderator's sessions ended or their
+    password changed."""
+
+
 @dataclass
 class LinkDecision:
     comment: Comment
@@ -133,6 +139,7 @@ def check_link(token: str) -> LinkDecision:
         links.LinkExpired: older than MAIL_LINK_DAYS.
         links.LinkInvalid: tampered, or its comment is gone.
         MailDecisionRefused: the moderator was deactivated or taken off the site.
+        MailLinkRevoked: their sessions ended or password changed since.
     """
     payload = links.verify(links.DECIDE, token)
     action = payload.get("a")
@@ -142,6 +149,8 @@ def check_link(token: str) -> LinkDecision:
         raise links.LinkInvalid
     if moderator is None or not moderator.active:
         raise MailDecisionRefused
+    if not link_binding_holds(moderator, payload):
+        raise MailLinkRevoked
     if not can_moderate(moderator, comment.site_id):
         raise MailDecisionRefused
     decision = LinkDecision(

@@ -56,6 +56,9 @@ STRINGS = {
     "when it was copied.",
     "page_not_allowed": "This link's moderator may no longer decide on this "
     "site's comments (the account was deactivated or the site taken away).",
+    "page_link_revoked": "This link was made before its moderator's sessions "
+    "ended or password changed, so it no longer works. Decide in the moderation "
+    "queue.",
     "page_confirm_title": "Confirm mail about replies?",
     "page_confirmed": "Thank you: you will hear about replies.",
     "page_confirm_after_stop": "You stopped all mail from {site} after this link "

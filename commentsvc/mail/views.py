@@ -7,7 +7,12 @@ from ..comments.moderation import ACTIONS
 from ..extensions import csrf
 from ..moderation.forms import EmptyForm
 from . import links, readers
-from .moderators import MailDecisionRefused, check_link, decide_by_link
+from .moderators import (
+    MailDecisionRefused,
+    MailLinkRevoked,
+    check_link,
+    decide_by_link,
+)
 from .strings import STRINGS, t
 
 bp = Blueprint("mail", __name__, url_prefix="/mail")
@@ -39,6 +44,8 @@ def _link_error(error: Exception, expired: str = "page_link_expired"):
     one (never a 500)."""
     if isinstance(error, links.LinkExpired):
         return _message(STRINGS[expired], 410)
+    if isinstance(error, MailLinkRevoked):
+        return _message(STRINGS["page_link_revoked"], 403)
     if isinstance(error, MailDecisionRefused):
         return _message(STRINGS["page_not_allowed"], 403)
     return _message(STRINGS["page_link_invalid"], 400)
