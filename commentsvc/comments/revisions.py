@@ -38,8 +38,6 @@ from .access import NotAllowed, can_moderate
 AWAITING = "edited by its author: the edit awaits moderation"
 APPROVED = "edit approved"
 REJECTED = "edit rejected"
-# The moderators' mail about an edit waiting for them.
-MODERATOR_EDIT = "moderator_edit"
 
 
 class UnknownRevision(LookupError):
@@ -157,7 +155,7 @@ def _tell_moderators(comment: Comment) -> bool:
     queued = False
     for moderator_id in mail_outbox.moderators_to_mail(comment.site_id):
         mail_outbox.queue(
-            MODERATOR_EDIT,
+            mail_outbox.MODERATOR_EDIT,
             comment.site_id,
             moderator_id=moderator_id,
             comment_id=comment.id,

@@ -26,6 +26,8 @@ from ..models import (
 
 MODERATOR_COMMENT = "moderator_comment"
 MODERATOR_DIGEST = "moderator_digest"
+# A published comment's edit awaits a decision (comments.revisions).
+MODERATOR_EDIT = "moderator_edit"
 CONFIRM = "confirm"
 REPLY = "reply"
 APPROVED = "approved"

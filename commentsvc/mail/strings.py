@@ -5,12 +5,19 @@ STRINGS = {
     # Subjects ({site} is the site's name).
     "subject_moderator_comment": "[{site}] New comment by {author} awaits a decision",
     "subject_moderator_digest": "[{site}] {count} comment(s) await a decision",
+    "subject_moderator_edit": "[{site}] {author} edited a published comment: "
+    "the edit awaits a decision",
     "subject_confirm": "[{site}] Confirm that you want mail about replies",
     "subject_reply": "[{site}] {author} replied to your comment",
     "subject_approved": "[{site}] Your comment is published",
     # Moderators.
     "moderator_intro": "A new comment on {site} needs a decision.",
     "digest_intro": "These comments on {site} need a decision.",
+    "edit_intro": "Its author edited a published comment on {site}. Readers see "
+    "the published text until a moderator approves the edit.",
+    "edit_published": "Published",
+    "edit_new": "Edited",
+    "edit_decide": "Decide in the queue",
     "on_page": "On",
     "in_reply_to": "In reply to {author}:",
     "why_held": "Why it was held",
