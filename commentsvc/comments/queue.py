@@ -150,7 +150,9 @@ def _tab_filter(status: CommentStatus | None):
         return reports.reported_filter()
     if status == CommentStatus.PENDING:
         # Published comments whose edit awaits a moderator wait here too.
-        return sa.or_(Comment.status == status, revisions.awaiting_filter())
+        awaiting = revisions.awaiting_filter()
+        if awaiting is not None:
+            return sa.or_(Comment.status == status, awaiting)
     return Comment.status == status
 
 
