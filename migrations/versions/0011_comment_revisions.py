@@ -59,7 +59,7 @@ def upgrade():
 def downgrade():
     op.drop_column('comments', 'decided_body')
     if op.get_bind().dialect.name == 'postgresql':
-        op.drop_constraint('ck_comments_decided_status', 'comments', type_='check')
+        op.drop_constraint('decided_status', 'comments', type_='check')
     op.drop_column('comments', 'decided_status')
     op.drop_index('ix_comment_revisions_status_site', table_name='comment_revisions')
     op.drop_index('ix_comment_revisions_comment_status', table_name='comment_revisions')

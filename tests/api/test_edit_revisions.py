@@ -202,6 +202,14 @@ def test_a_trusted_authors_clean_edit_is_published_and_a_held_one_waits(app, cli
     assert _shown(client) == ["<p>What a lovely idea indeed</p>"]
     assert _revision(app, posted["id"]).status == RevisionStatus.PENDING
 
+    # A clean edit after it is published: the waiting one is moot, gone (never
+    # to be approved over the newer words).
+    again = _edit(client, posted, "What a lovely idea, truly")
+    assert again.json["edit_pending"] is False
+    assert _shown(client) == ["<p>What a lovely idea, truly</p>"]
+    with app.app_context():
+        assert revisions.pending_for([posted["id"]]) == {}
+
 
 def test_an_untrusted_authors_edit_waits_even_on_a_trusting_site(app, client):
     _app_site(
