@@ -96,9 +96,8 @@ def _verdict(site: Site, comment: Comment, body: str, ip: str | None) -> Verdict
 
 def _published_at_once(site: Site, comment: Comment, verdict: Verdict) -> bool:
     """Whether an edit of a published comment is published as a post would be:
-    clean, by an author the site trusts, and no open reports on the comment."""
-    if verdict.held:
-        return False
+    clean (nothing held it), by an author the site trusts, and no open reports
+    on the comment."""
     spam.publish_if_trusted(site, comment.email, verdict)
     return verdict.status == CommentStatus.APPROVED and not has_open_reports(comment.id)
 

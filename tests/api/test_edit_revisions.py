@@ -274,3 +274,46 @@ def test_the_diff_marks_changed_words_and_escapes_them():
     assert str(new) == (
         "What a <ins>&lt;b&gt;terrible&lt;/b&gt;</ins> idea<ins> &amp; more</ins>"
     )
+
+
+def test_a_trusted_authors_edit_of_a_reported_comment_waits(app, client):
+    _app_site(
+        app,
+        report_threshold=3,
+        moderation_policy="trust_approved_authors",
+        trusted_author_min_approved=1,
+    )
+    posted = _approved(app, client)
+    reported = client.post(
+        f"{API}/{posted['id']}/reports",
+        json={"reason": "abuse"},
+        headers={"Origin": ORIGIN},
+    )
+    assert reported.status_code == 202
+
+    response = _edit(client, posted, "What a lovely idea, reworded")
+
+    # The report is about the published words: a moderator sees the new ones.
+    assert response.json["edit_pending"] is True
+    assert _shown(client) == [f"<p>{LOVELY}</p>"]
+
+
+def test_an_edit_of_a_comment_taken_down_meanwhile_cannot_republish_it(
+    app, client, site
+):
+    posted = _approved(app, client)
+    _edit(client, posted, "What a lovely idea, reworded")
+    with app.app_context():
+        comment = db.session.get(Comment, posted["id"])
+        moderator = db.session.scalar(sa.select(Moderator).limit(1))
+        moderate(
+            moderator, [Target(comment.id, comment.version)], CommentStatus.REJECTED
+        )
+
+    with pytest.raises(revisions.RevisionConflict, match="is rejected now"):
+        _decide(app, _revision(app, posted["id"]), approve=True)
+
+    assert _shown(client) == []
+    with app.app_context():
+        comment = db.session.get(Comment, posted["id"])
+        assert (comment.status, comment.body) == (CommentStatus.REJECTED, LOVELY)
