@@ -317,3 +317,17 @@ def test_an_edit_of_a_comment_taken_down_meanwhile_cannot_republish_it(
     with app.app_context():
         comment = db.session.get(Comment, posted["id"])
         assert (comment.status, comment.body) == (CommentStatus.REJECTED, LOVELY)
+
+
+def test_erasing_an_author_erases_their_waiting_edit_and_decided_words(
+    app, client, site
+):
+    posted = _approved(app, client)
+    _edit(client, posted, HOSTILE_EDITS[1])
+    from commentsvc.portability.erasure import erase_author
+
+    with app.app_context():
+        erase_author("ann@example.org")
+        comment = db.session.get(Comment, posted["id"])
+        assert comment.decided_body is None
+        assert db.session.scalars(sa.select(CommentRevision)).all() == []
