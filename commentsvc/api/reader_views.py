@@ -28,6 +28,9 @@ REPORT_CAPTCHA_MESSAGES = {
     "and send the report again.",
     "captcha_invalid": "The captcha could not be verified.",
 }
+EDIT_PENDING_MESSAGE = (
+    "Your edit awaits moderation: readers see the published text until then."
+)
 
 
 def _not_found(comment_id: int) -> ApiError:
@@ -98,7 +101,7 @@ def edit_comment(site_slug: str, comment_id: int):
     site = _json_site(site_slug, comment_id)
     body, token = validate_edit(request.get_data(cache=False), site.max_length)
     try:
-        comment = edits.edit_comment(site, comment_id, token, body, client_ip())
+        edited = edits.edit_comment(site, comment_id, token, body, client_ip())
     except UnknownComment:
         raise _not_found(comment_id) from None
     except edits.EditRefused as error:
@@ -110,12 +113,16 @@ def edit_comment(site_slug: str, comment_id: int):
             "Please correct the highlighted fields.",
             fields=error.fields,
         ) from None
+    comment = edited.comment
     published = comment.status.value == "approved"
     payload = {
         "id": comment.id,
         "status": "approved" if published else "pending",
+        # While an edit awaits moderation: the approved text readers still see.
         "html": comment.body_html if published else None,
         "edited_at": iso8601(comment.edited_at),
+        "edit_pending": edited.awaiting_moderation,
+        "message": EDIT_PENDING_MESSAGE if edited.awaiting_moderation else None,
     }
     return Response(_json_bytes(payload), mimetype="application/json")
 

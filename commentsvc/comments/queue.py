@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread, as_utc
-from . import reports
+from . import reports, revisions
 from .access import visible_to
 from .cursors import BadCursor, bounded_id, utc_time
 
@@ -42,6 +42,8 @@ class QueuePage:
     history: dict = field(default_factory=dict)
     # The Reported tab: each comment's open reports (see reports.summaries).
     reports: dict = field(default_factory=dict)
+    # Published comments' edits awaiting a moderator, by comment id.
+    revisions: dict = field(default_factory=dict)
 
 
 def encode_cursor(comment: Comment) -> str:
@@ -129,9 +131,7 @@ def queue_page(
         BadCursor: *cursor* is not one this page wrote.
     """
     filters = filters or QueueFilters()
-    query = sa.select(Comment).where(
-        reports.reported_filter() if status is None else Comment.status == status
-    )
+    query = sa.select(Comment).where(_tab_filter(status))
     query = visible_to(moderator, query, Comment.site_id)
     query = _apply_filters(query, filters)
     position = decode_cursor(cursor)
@@ -153,7 +153,26 @@ def queue_page(
     page = QueuePage(comments, next_cursor, author_history(moderator, comments))
     if status is None:
         page.reports = reports.summaries([c.id for c in comments])
+    page.revisions = awaiting_revisions(comments)
     return page
+
+
+def _tab_filter(status: CommentStatus | None):
+    if status is None:
+        return reports.reported_filter()
+    if status == CommentStatus.PENDING:
+        # Published comments whose edit awaits a moderator wait here too.
+        awaiting = revisions.awaiting_filter()
+        if awaiting is not None:
+            return sa.or_(Comment.status == status, awaiting)
+    return Comment.status == status
+
+
+def awaiting_revisions(comments: list[Comment]) -> dict:
+    """The pending revisions of the published *comments*, by comment id."""
+    return revisions.pending_for(
+        c.id for c in comments if c.status == CommentStatus.APPROVED
+    )
 
 
 # Counting stops here: the badge reads "10000+" rather than count a huge backlog
@@ -162,9 +181,10 @@ PENDING_COUNT_CAP = 10_000
 
 
 def pending_count(moderator: Moderator) -> int:
-    """How many comments wait in *moderator*'s queue, up to PENDING_COUNT_CAP + 1
-    (the other tabs are archives: counting them would scan most of the table)."""
-    query = sa.select(sa.literal(1)).where(Comment.status == CommentStatus.PENDING)
+    """How many comments (and published comments' edits) wait in *moderator*'s
+    queue, up to PENDING_COUNT_CAP + 1 (the other tabs are archives: counting
+    them would scan most of the table)."""
+    query = sa.select(sa.literal(1)).where(_tab_filter(CommentStatus.PENDING))
     query = visible_to(moderator, query, Comment.site_id)
     capped = query.limit(PENDING_COUNT_CAP + 1).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(capped))

@@ -17,11 +17,13 @@ from ..comments.reasons import why_waiting
 from ..extensions import db
 from ..models import (
     Comment,
+    CommentRevision,
     CommentStatus,
     MailMessage,
     MailRecipient,
     MailSubscription,
     Moderator,
+    RevisionStatus,
     Role,
     Site,
     Thread,
@@ -101,6 +103,8 @@ def _moderator_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
         if found is None:
             raise Skip("its reports were settled already")
         return moderator.email, found[0], {**common, **found[1]}
+    if row.kind == outbox.MODERATOR_EDIT:
+        return _edit_mail(row, site, moderator, common)
     if row.kind == outbox.MODERATOR_COMMENT:
         comment = db.session.get(Comment, row.comment_id)
         if comment is None or comment.status != CommentStatus.PENDING:
@@ -130,6 +134,26 @@ def _moderator_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
         subject,
         {**common, "items": [_comment_view(c, moderator) for c in comments]},
     )
+
+
+def _edit_mail(row: MailMessage, site: Site, moderator, common: dict):
+    """A published comment's edit awaiting a decision: old and new text, and
+    the queue (where it is decided, seeing both)."""
+    comment = db.session.get(Comment, row.comment_id)
+    revision = db.session.scalar(
+        sa.select(CommentRevision)
+        .where(
+            CommentRevision.comment_id == row.comment_id,
+            CommentRevision.status == RevisionStatus.PENDING,
+        )
+        .order_by(CommentRevision.id.desc())
+    )
+    if comment is None or revision is None or comment.status != CommentStatus.APPROVED:
+        raise Skip("the edit was decided already")
+    subject = t("subject_moderator_edit", site=site.name, author=comment.author)
+    queue_url = links.external_url("moderation.queue", site=site.slug)
+    context = {"comment": comment, "thread": comment.thread, "revision": revision}
+    return moderator.email, subject, {**common, **context, "queue_url": queue_url}
 
 
 def _reader_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:

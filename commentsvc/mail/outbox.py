@@ -29,6 +29,8 @@ MODERATOR_COMMENT = "moderator_comment"
 MODERATOR_DIGEST = "moderator_digest"
 # Readers' reports of a comment reached the site's threshold.
 MODERATOR_REPORTED = "moderator_reported"
+# A published comment's edit awaits a decision (comments.revisions).
+MODERATOR_EDIT = "moderator_edit"
 CONFIRM = "confirm"
 REPLY = "reply"
 APPROVED = "approved"

@@ -6,6 +6,8 @@ STRINGS = {
     "subject_moderator_comment": "[{site}] New comment by {author} awaits a decision",
     "subject_moderator_digest": "[{site}] {count} comment(s) await a decision",
     "subject_moderator_reported": "[{site}] Readers reported a comment by {author}",
+    "subject_moderator_edit": "[{site}] {author} edited a published comment: "
+    "the edit awaits a decision",
     "subject_confirm": "[{site}] Confirm that you want mail about replies",
     "subject_reply": "[{site}] {author} replied to your comment",
     "subject_approved": "[{site}] Your comment is published",
@@ -21,6 +23,11 @@ STRINGS = {
     "page until you decide.",
     "reported_reasons": "Reasons",
     "reported_review": "Review it in the Reported tab",
+    "edit_intro": "Its author edited a published comment on {site}. Readers see "
+    "the published text until a moderator approves the edit.",
+    "edit_published": "Published",
+    "edit_new": "Edited",
+    "edit_decide": "Decide in the queue",
     "on_page": "On",
     "in_reply_to": "In reply to {author}:",
     "why_held": "Why it was held",

@@ -1,5 +1,6 @@
 """SQLAlchemy models: sites, threads, comments, moderators and the decisions
-(content.py), the rest of the audit trail (audit.py), webhooks (webhooks.py),
+(content.py), authors' edits awaiting a moderator (revisions.py), the rest of
+the audit trail (audit.py), webhooks (webhooks.py),
 and what they share (base.py).
 
 The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``.
@@ -38,6 +39,7 @@ from .mail import (
     MailSubscription,
     ModeratorMailSetting,
 )
+from .revisions import CommentRevision, RevisionStatus
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "CaptchaProvider",
     "Comment",
     "CommentReport",
+    "CommentRevision",
     "CommentStatus",
     "DeliveryStatus",
     "JSONType",
@@ -60,6 +63,7 @@ __all__ = [
     "ModerationPolicy",
     "ModeratorMailSetting",
     "Moderator",
+    "RevisionStatus",
     "Role",
     "Site",
     "SpamModel",

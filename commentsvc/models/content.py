@@ -203,6 +203,12 @@ class Comment(db.Model):
     edit_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
     # When its author last edited it ("(edited)" in the listing).
     edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # What a moderator last decided, and on which words: the learning filter's
+    # label (an author's later edit is no decision).
+    decided_status: Mapped[CommentStatus | None] = mapped_column(
+        _enum(CommentStatus, "decided_status")
+    )
+    decided_body: Mapped[str | None] = mapped_column(sa.Text)
     # Bumped on every status change; conditional updates compare it.
     version: Mapped[int] = mapped_column(default=1)
 

@@ -32,6 +32,7 @@ from ..comments.queue import (
     QueueFilters,
     QueuePage,
     author_history,
+    awaiting_revisions,
     pending_count,
     queue_page,
     reported_count,
@@ -195,6 +196,7 @@ def _answer(back: str, messages: list, cards=(), gone=(), notes=None, restored=(
     page = QueuePage(comments, None, author_history(current_user, comments))
     if status is None:
         page.reports = report_service.summaries([c.id for c in comments])
+    page.revisions = awaiting_revisions(comments)
     return render_template(
         "moderation/_queue_update.html",
         **_cards_context(status, filters, page),

@@ -218,6 +218,7 @@
         return (p.line.textContent = problem(S, code, answer));
       }
       mine.b = text;
+      mine.p = answer.edit_pending ? answer.html : undefined;
       const { comments, mine: own } = ctx.s();
       const listed = comments.find((x) => x.id === c.id);
       const held = own.find((x) => x.id === c.id);

@@ -52,6 +52,7 @@
     edit: "Edit",
     remove: "Delete",
     edited: "(edited)",
+    editPending: "Your edit awaits moderation.",
     deleted: "[deleted]",
     inReplyTo: "in reply to {name}",
     sort: "Order of comments",
@@ -377,6 +378,9 @@
             c.to && h("span", { class: "note" }, " · ", t("inReplyTo", { name: c.to })),
             body,
             c.mine && h("p", { class: "note" }, c.status === "approved" ? S.published : S.pending),
+            // Until a moderator approves it, readers (and so the listing) keep
+            // the published text: p is that text, as the edit's answer gave it.
+            own && edits[c.id].p === c.html && h("p", { class: "note" }, S.editPending),
             !c.mine && !c.deleted && !closed &&
               h("button", { type: "button", class: "link", "aria-label": label,
                 onclick: () => form.open(c) }, S.reply),

@@ -6,8 +6,16 @@ import sqlalchemy as sa
 from factories import make_comment, make_site
 from playwright.sync_api import expect
 
+from commentsvc.comments import revisions
 from commentsvc.extensions import db
-from commentsvc.models import Comment, CommentReport, CommentStatus
+from commentsvc.models import (
+    Comment,
+    CommentReport,
+    CommentRevision,
+    CommentStatus,
+    Role,
+)
+from commentsvc.moderation.accounts import create_moderator
 
 
 def test_a_reader_reports_a_comment_with_an_explanation(service, article, page):
@@ -121,8 +129,20 @@ def test_an_author_edits_and_deletes_their_comment_within_the_window(
     expect(editor).to_have_value("Teh first comment")
     editor.fill("The first comment")
     ann.get_by_role("button", name="Save").click()
+    # Published means a moderator approved these words: the edit waits, and
+    # its author is told so; the published text stays.
+    expect(ann).to_contain_text("Your edit awaits moderation.")
+    expect(ann).to_contain_text("Teh first comment")
+    with server.app.app_context():
+        (comment,) = db.session.scalars(sa.select(Comment))
+        assert comment.body == "Teh first comment"
+        (revision,) = db.session.scalars(sa.select(CommentRevision))
+        boss = create_moderator("boss", "correct horse battery", role=Role.ADMIN)
+        revisions.decide(boss, revision.id, revision.version, approve=True)
+    page.reload()
     edited = root.locator("li", has_text="The first comment")
     expect(edited).to_contain_text("(edited)")
+    expect(edited).not_to_contain_text("Your edit awaits moderation.")
     with server.app.app_context():
         (comment,) = db.session.scalars(sa.select(Comment))
         assert comment.body == "The first comment"
