@@ -85,10 +85,15 @@ class NetworkBusy(Exception):
 
 
 def moderator_approved(comment: Comment) -> bool:
-    """Whether a moderator approved the comment (rather than the
-    trusted-author rule publishing it with no decision): reports never
-    unpublish it."""
-    return comment.status == CommentStatus.APPROVED and comment.moderated_at is not None
+    """Whether a moderator approved the words the comment now shows (rather
+    than the trusted-author rule publishing it, or an edit of it, with no
+    decision): reports never unpublish it."""
+    return (
+        comment.status == CommentStatus.APPROVED
+        and comment.moderated_at is not None
+        and comment.decided_status == CommentStatus.APPROVED
+        and comment.decided_body == comment.body
+    )
 
 
 def _open_reports(comment_id: int):
