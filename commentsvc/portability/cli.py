@@ -2,6 +2,7 @@
 ``flask --app wsgi export SITE [--out FILE]`` and ``flask --app wsgi comments
 export-author|erase-author EMAIL``. See docs/import.md."""
 
+import os
 import sys
 
 import click
@@ -148,12 +149,20 @@ def import_commentsvc_command(path, slug, batch_size):
 
 
 def _output(out: str | None):
+    """Standard output, or the file *out* readable by its owner only (0600,
+    whatever the umask): an export holds readers' addresses and IPs."""
     if out is None or out == "-":
         return sys.stdout
     try:
-        return open(out, "w", encoding="utf-8")  # noqa: SIM115 (closed by the caller)
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as error:
         _fail(f"cannot write {out}: {error.strerror}")
+    try:
+        os.fchmod(fd, 0o600)  # a file that was there keeps its mode otherwise
+    except OSError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def _email(email: str) -> str:

@@ -20,6 +20,28 @@ from .text import html_to_text
 from .xmlstream import BadImportFile, Meter, attribute, children, events, local
 
 SOURCE = "disqus"
+# disqus/post: threads and posts are freed once read; a post keeps these
+# children (and its author's) until it ends.
+RECORD_DEPTH = 2
+FIELDS = frozenset(
+    {
+        "id",
+        "link",
+        "title",
+        "message",
+        "createdAt",
+        "isSpam",
+        "isDeleted",
+        "isApproved",
+        "ipAddress",
+        "author",
+        "name",
+        "email",
+        "username",
+        "thread",
+        "parent",
+    }
+)
 
 
 def status_of(fields: dict) -> CommentStatus:
@@ -34,9 +56,11 @@ def status_of(fields: dict) -> CommentStatus:
 
 
 def _top_level(path, meter, wanted: str):
-    """The root's children named *wanted*, each complete, then freed."""
+    """The root's children named *wanted*, each complete (freed after)."""
     checked = False
-    for event, element, stack in events(path, meter):
+    for event, element, stack in events(
+        path, meter, record_depth=RECORD_DEPTH, fields=FIELDS
+    ):
         if event == "start":
             if not checked:
                 checked = True
@@ -50,8 +74,6 @@ def _top_level(path, meter, wanted: str):
             continue
         if local(element.tag) == wanted:
             yield element
-        element.clear()
-        stack[0].remove(element)
 
 
 def read_threads(path, keys: ThreadKeys, meter=None) -> dict[str, ThreadIn]:

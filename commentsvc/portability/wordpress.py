@@ -29,6 +29,24 @@ STATUSES = {
     "post-trashed": CommentStatus.DELETED,
 }
 PINGS = ("pingback", "trackback")
+# rss/channel/item/wp:comment: items, comments and the item's own fields are
+# freed once read; a comment keeps these children until it ends.
+RECORD_DEPTH = 4
+FIELDS = frozenset(
+    {
+        "comment_id",
+        "comment_parent",
+        "comment_approved",
+        "comment_type",
+        "comment_author",
+        "comment_author_email",
+        "comment_author_url",
+        "comment_author_IP",
+        "comment_date",
+        "comment_date_gmt",
+        "comment_content",
+    }
+)
 
 
 def _is_wp(tag: str) -> bool:
@@ -89,7 +107,9 @@ def read(
     item: dict | None = None
     thread: ThreadIn | None = None
     checked = False
-    for event, element, stack in events(path, meter):
+    for event, element, stack in events(
+        path, meter, record_depth=RECORD_DEPTH, fields=FIELDS
+    ):
         name = local(element.tag)
         if not checked and event == "start":
             checked = True
@@ -113,11 +133,7 @@ def read(
                         title=item.get("title") or None,
                     )
                 yield comment_from(children(element), thread, keep_pingbacks)
-                parent.remove(element)
             elif name in ("title", "link", "guid", "post_id"):
                 item[name] = (element.text or "").strip()
-                element.clear()
-        elif name == "item" and parent is not None:
-            element.clear()
-            parent.remove(element)
+        elif name == "item":
             item = None

@@ -4,6 +4,11 @@ defusedxml refuses what makes XML dangerous: entity declarations (the
 "billion laughs" expansion), external entities and, here, any DTD at all
 (WordPress and Disqus exports have none). A refused or broken file ends the
 import with one line saying why (:class:`BadImportFile`).
+
+Memory stays bounded whatever the file's shape: :func:`events` frees each
+element once the caller has seen its end (see there), and refuses elements
+nested deeper than :data:`MAX_DEPTH` (exports nest six levels at most; a file
+nested a million levels deep would hold a million open elements).
 """
 
 import os
@@ -12,6 +17,9 @@ from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
+
+# WXR nests rss/channel/item/wp:comment/wp:commentmeta/wp:meta_key: six.
+MAX_DEPTH = 64
 
 
 class BadImportFile(Exception):
@@ -64,16 +72,31 @@ def children(element) -> dict[str, str]:
     return {local(child.tag): (child.text or "") for child in element}
 
 
-def events(path, meter: Meter | None = None) -> Iterator[tuple[str, object, list]]:
+def events(
+    path,
+    meter: Meter | None = None,
+    *,
+    record_depth: int,
+    fields: frozenset[str] = frozenset(),
+) -> Iterator[tuple[str, object, list]]:
     """``(event, element, stack)`` for each start and end of an element, where
-    *stack* holds the element's ancestors (root first). The caller clears what
-    it has used (``stack[-1].remove(element)``), so memory stays bounded.
+    *stack* holds the element's ancestors (root first).
+
+    Once the caller has seen an element's end it is freed: an element at most
+    *record_depth* deep (the root is 1) is removed from its parent, so a
+    record (a comment, a post) and everything around records goes as soon as
+    it is read. An element deeper than that, inside a record, stays for the
+    record to read only if its local name is one of *fields*, and then only
+    the last of its name under each parent (the last one wins, as
+    :func:`children` reads them): a record with a million children holds a few.
 
     Raises:
-        BadImportFile: the file is not well-formed XML, or declares a DTD or
-            entities (refused as an attack), or cannot be read.
+        BadImportFile: the file is not well-formed XML, nests elements deeper
+            than MAX_DEPTH, declares a DTD or entities (refused as an attack),
+            or cannot be read.
     """
     stack: list = []
+    kept: list[dict] = []  # per open element: the last kept child of each tag
     try:
         with open(path, "rb") as handle:
             source = _Counting(handle, meter)
@@ -85,11 +108,27 @@ def events(path, meter: Meter | None = None) -> Iterator[tuple[str, object, list
                 forbid_external=True,
             ):
                 if event == "start":
+                    if len(stack) >= MAX_DEPTH:
+                        raise BadImportFile(
+                            f"refused: elements nested more than {MAX_DEPTH} "
+                            "levels deep (exports nest six)"
+                        )
                     yield event, element, stack
                     stack.append(element)
+                    kept.append({})
+                    continue
+                stack.pop()
+                kept.pop()
+                yield event, element, stack
+                if not stack:
+                    continue  # the root
+                if len(stack) < record_depth or local(element.tag) not in fields:
+                    stack[-1].remove(element)
                 else:
-                    stack.pop()
-                    yield event, element, stack
+                    previous = kept[-1].get(element.tag)
+                    if previous is not None:
+                        stack[-1].remove(previous)
+                    kept[-1][element.tag] = element
     except DefusedXmlException as error:
         raise BadImportFile(
             f"refused: the file declares a DTD or entities, which exports never "
