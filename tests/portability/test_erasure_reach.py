@@ -40,7 +40,6 @@ def _setup(app):
     reported and decided with her address in the explanation and the reason."""
     with app.app_context():
         site = get_site("news")
-        site.moderation = site.moderation  # whatever the default policy
         db.session.add(
             WebhookEndpoint(
                 site_id=site.id, url="https://hooks.example/in", events=[], secret="s"
