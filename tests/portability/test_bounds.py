@@ -159,12 +159,18 @@ def test_a_deep_xml_file_is_one_line_and_a_non_zero_exit(
         + "1"
         + "}" * 5000
         + "}]}",
+        # Under what Python's decoder takes, over what a record needs.
+        '{"format":"commentsvc-export","version":1,"records":['
+        + '{"type":"comment","signals":'
+        + "[" * 500
+        + "]" * 500
+        + "}]}",
         '{"format":"commentsvc-export","version":1,"deep":'
         + "[" * 3000
         + "]" * 3000
         + ',"records":[]}',
     ],
-    ids=["unclosed", "deep-signals", "deep-header"],
+    ids=["unclosed", "deep-signals", "500-deep-signals", "deep-header"],
 )
 def test_deep_json_is_one_line_and_a_non_zero_exit(app, runner, site, tmp_path, body):
     path = tmp_path / "deep.json"

@@ -58,6 +58,7 @@ BAD_NAMES = [f"Ann{RLO}gpj.exe", "Ann\u200bBee", "Ann\u2066x"]
 BAD_EMAILS = [
     "ann@example.org?bcc=all@example.org",
     "ann@example.org&cc=x@example.org",
+    "ann?bcc=eve@example.org",  # a valid address, misread by a mailto: link
     "not-an-address@",
     "an n@example.org",
 ]
