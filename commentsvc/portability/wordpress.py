@@ -10,6 +10,7 @@ HTML, in ``wp:comment_content``.
 
 from collections.abc import Iterator
 
+from ..inputrules import http_url_problem
 from ..models import CommentStatus
 from .clean import parse_date
 from .keys import ThreadKeys
@@ -78,9 +79,10 @@ def comment_from(
     signals = {"import": {"source": SOURCE, "id": ident}}
     if kind in PINGS:
         signals["import"]["type"] = kind
-    author_url = fields.get("comment_author_url", "").strip()
-    if author_url:
-        signals["import"]["author_url"] = author_url[:500]
+    author_url = fields.get("comment_author_url", "").strip()[:500]
+    # Kept as it came, only if it is a link the API would take.
+    if author_url and not http_url_problem(author_url):
+        signals["import"]["author_url"] = author_url
     return CommentIn(
         key=f"{SOURCE}:{ident}",
         thread=thread,

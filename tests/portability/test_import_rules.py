@@ -175,3 +175,14 @@ def test_our_own_export_holds_to_the_rules_too(app, runner, site, tmp_path):
         assert thread.url == ""
         (comment,) = comments().values()
         assert (comment.author, comment.email) == ("Anonymous", None)
+
+
+def test_an_author_url_is_kept_only_if_it_is_http(app, runner, site, tmp_path):
+    url = "<wp:comment_author_url>{}</wp:comment_author_url>"
+    template = WXR.replace(
+        "</wp:comment_id>", "</wp:comment_id>" + url.format(BAD_LINK)
+    )
+    _import(runner, tmp_path, "wordpress", template=template)
+    with app.app_context():
+        (comment,) = comments().values()
+        assert "author_url" not in comment.signals["import"]
