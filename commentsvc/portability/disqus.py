@@ -20,9 +20,8 @@ from .text import html_to_text
 from .xmlstream import BadImportFile, Meter, attribute, children, events, local
 
 SOURCE = "disqus"
-# disqus/post: threads and posts are freed once read; a post keeps these
-# children (and its author's) until it ends.
-RECORD_DEPTH = 2
+# What a thread or a post reads from its children, and a post from its
+# author's (the rest is freed once read).
 FIELDS = frozenset(
     {
         "id",
@@ -58,9 +57,7 @@ def status_of(fields: dict) -> CommentStatus:
 def _top_level(path, meter, wanted: str):
     """The root's children named *wanted*, each complete (freed after)."""
     checked = False
-    for event, element, stack in events(
-        path, meter, record_depth=RECORD_DEPTH, fields=FIELDS
-    ):
+    for event, element, stack in events(path, meter, fields=FIELDS):
         if event == "start":
             if not checked:
                 checked = True

@@ -30,9 +30,7 @@ STATUSES = {
     "post-trashed": CommentStatus.DELETED,
 }
 PINGS = ("pingback", "trackback")
-# rss/channel/item/wp:comment: items, comments and the item's own fields are
-# freed once read; a comment keeps these children until it ends.
-RECORD_DEPTH = 4
+# What a comment reads from its children (the rest is freed once read).
 FIELDS = frozenset(
     {
         "comment_id",
@@ -109,9 +107,7 @@ def read(
     item: dict | None = None
     thread: ThreadIn | None = None
     checked = False
-    for event, element, stack in events(
-        path, meter, record_depth=RECORD_DEPTH, fields=FIELDS
-    ):
+    for event, element, stack in events(path, meter, fields=FIELDS):
         name = local(element.tag)
         if not checked and event == "start":
             checked = True

@@ -8,7 +8,8 @@ import with one line saying why (:class:`BadImportFile`).
 Memory stays bounded whatever the file's shape: :func:`events` frees each
 element once the caller has seen its end (see there), and refuses elements
 nested deeper than :data:`MAX_DEPTH` (exports nest six levels at most; a file
-nested a million levels deep would hold a million open elements).
+nested a million levels deep would hold a million open elements) and more
+than :data:`MAX_NAMES` distinct names.
 """
 
 import os
@@ -20,6 +21,9 @@ from defusedxml.ElementTree import iterparse
 
 # WXR nests rss/channel/item/wp:comment/wp:commentmeta/wp:meta_key: six.
 MAX_DEPTH = 64
+# Exports use under a hundred element and attribute names; the parser keeps
+# each distinct one (about 200 bytes), so a file of made-up names would grow.
+MAX_NAMES = 10_000
 
 
 class BadImportFile(Exception):
@@ -73,30 +77,26 @@ def children(element) -> dict[str, str]:
 
 
 def events(
-    path,
-    meter: Meter | None = None,
-    *,
-    record_depth: int,
-    fields: frozenset[str] = frozenset(),
+    path, meter: Meter | None = None, *, fields: frozenset[str] = frozenset()
 ) -> Iterator[tuple[str, object, list]]:
     """``(event, element, stack)`` for each start and end of an element, where
     *stack* holds the element's ancestors (root first).
 
-    Once the caller has seen an element's end it is freed: an element at most
-    *record_depth* deep (the root is 1) is removed from its parent, so a
-    record (a comment, a post) and everything around records goes as soon as
-    it is read. An element deeper than that, inside a record, stays for the
-    record to read only if its local name is one of *fields*, and then only
-    the last of its name under each parent (the last one wins, as
-    :func:`children` reads them): a record with a million children holds a few.
+    Once the caller has seen an element's end, it is removed from its parent
+    unless its local name is one of *fields* (what a record reads from its
+    children, once the record ends); of those, only the last of each name
+    under a parent stays (the last one wins, as :func:`children` reads them).
+    So a record (a comment, a post) and everything around records go as soon
+    as they are read, and an element with a million children holds a few.
 
     Raises:
         BadImportFile: the file is not well-formed XML, nests elements deeper
-            than MAX_DEPTH, declares a DTD or entities (refused as an attack),
-            or cannot be read.
+            than MAX_DEPTH, uses more than MAX_NAMES names, declares a DTD or
+            entities (refused as an attack), or cannot be read.
     """
     stack: list = []
     kept: list[dict] = []  # per open element: the last kept child of each tag
+    names: set[str] = set()
     try:
         with open(path, "rb") as handle:
             source = _Counting(handle, meter)
@@ -113,6 +113,13 @@ def events(
                             f"refused: elements nested more than {MAX_DEPTH} "
                             "levels deep (exports nest six)"
                         )
+                    names.add(element.tag)
+                    names.update(element.attrib)
+                    if len(names) > MAX_NAMES:
+                        raise BadImportFile(
+                            f"refused: more than {MAX_NAMES} distinct element "
+                            "and attribute names (exports use under a hundred)"
+                        )
                     yield event, element, stack
                     stack.append(element)
                     kept.append({})
@@ -122,7 +129,7 @@ def events(
                 yield event, element, stack
                 if not stack:
                     continue  # the root
-                if len(stack) < record_depth or local(element.tag) not in fields:
+                if local(element.tag) not in fields:
                     stack[-1].remove(element)
                 else:
                     previous = kept[-1].get(element.tag)

@@ -13,7 +13,7 @@ import pytest
 from commentsvc.portability import disqus, native, wordpress
 from commentsvc.portability.keys import ThreadKeys
 from commentsvc.portability.text import html_to_text
-from commentsvc.portability.xmlstream import MAX_DEPTH, BadImportFile
+from commentsvc.portability.xmlstream import MAX_DEPTH, MAX_NAMES, BadImportFile
 
 from .conftest import counts, run
 
@@ -67,7 +67,23 @@ def _files(tmp_path, size=MB // 2):
             )
             + WXR_TAIL,
         ),
+        # Children of many names, none of them a field.
+        "wxr-wide-names": (
+            "wordpress",
+            WXR_HEAD
+            + WXR_COMMENT.format(
+                i=1, extra="".join(f"<x{n}/>" for n in range(size // 9))
+            )
+            + WXR_TAIL,
+        ),
         "disqus-deep": ("disqus", DISQUS_HEAD + DISQUS_POST.format(i=2, extra=deep)),
+        # A field a post reads, repeated: the last one wins.
+        "disqus-wide-field": (
+            "disqus",
+            DISQUS_HEAD
+            + DISQUS_POST.format(i=2, extra="<isSpam/>" * (size // 9))
+            + "</disqus>",
+        ),
         "disqus-wide": (
             "disqus",
             DISQUS_HEAD + DISQUS_POST.format(i=2, extra=wide) + "</disqus>",
@@ -90,8 +106,10 @@ def _read_all(kind, path):
         "wxr-wide-comment",
         "wxr-wide-channel",
         "wxr-wide-field",
+        "wxr-wide-names",
         "disqus-deep",
         "disqus-wide",
+        "disqus-wide-field",
     ],
 )
 def test_memory_stays_bounded_on_deep_and_wide_xml(tmp_path, name):
@@ -113,6 +131,9 @@ def test_memory_stays_bounded_on_deep_and_wide_xml(tmp_path, name):
     if name.endswith("deep"):
         assert isinstance(found, BadImportFile)
         assert f"nested more than {MAX_DEPTH} levels deep" in str(found)
+    elif name.endswith("names"):
+        assert isinstance(found, BadImportFile)
+        assert f"more than {MAX_NAMES} distinct element" in str(found)
     else:
         assert [c.key for c in found] == [f"{kind}:{1 if kind == 'wordpress' else 2}"]
 

@@ -54,6 +54,8 @@ GOOD = {
 RLO = "\u202e"
 # What the API refuses (each checked against the API's own form below).
 BAD_LINK = "javascript:alert(document.domain)//https://news.example/x"
+# With a host, as an http(s) URL has one.
+BAD_LINKS = [BAD_LINK, "javascript://news.example/%0Aalert(1)", "data://x.example/,hi"]
 BAD_NAMES = [f"Ann{RLO}gpj.exe", "Ann\u200bBee", "Ann\u2066x"]
 BAD_EMAILS = [
     "ann@example.org?bcc=all@example.org",
@@ -87,11 +89,12 @@ def _import(runner, tmp_path, kind, template=None, **fields):
 
 
 @pytest.mark.parametrize("kind", ["wordpress", "disqus"])
+@pytest.mark.parametrize("link", BAD_LINKS)
 def test_a_javascript_link_leaves_the_thread_without_a_link(
-    app, runner, site, tmp_path, kind
+    app, runner, site, tmp_path, kind, link
 ):
-    assert _api_refuses(app, url=BAD_LINK) == {"url"}
-    result = _import(runner, tmp_path, kind, link=BAD_LINK)
+    assert _api_refuses(app, url=link) == {"url"}
+    result = _import(runner, tmp_path, kind, link=link)
     assert "thread links that are not http(s), dropped: 1" in result.output
     with app.app_context():
         (thread,) = threads().values()
