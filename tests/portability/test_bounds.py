@@ -41,6 +41,11 @@ DISQUS_POST = (
 )
 
 
+def _groups(size: int) -> str:
+    group = "".join(f"<x{n}/>" for n in range(2000))
+    return "".join(f"<g{k}>{group}</g{k}>" for k in range(size // len(group)))
+
+
 def _files(tmp_path, size=MB // 2):
     """Deep and wide WordPress and Disqus files of about *size* bytes."""
     deep = "<x>" * (size // 7) + "</x>" * (size // 7)
@@ -76,6 +81,11 @@ def _files(tmp_path, size=MB // 2):
             )
             + WXR_TAIL,
         ),
+        # Fewer names than the cap, in groups: nothing of it is a field.
+        "wxr-wide-groups": (
+            "wordpress",
+            WXR_HEAD + WXR_COMMENT.format(i=1, extra=_groups(size)) + WXR_TAIL,
+        ),
         "disqus-deep": ("disqus", DISQUS_HEAD + DISQUS_POST.format(i=2, extra=deep)),
         # A field a post reads, repeated: the last one wins.
         "disqus-wide-field": (
@@ -107,6 +117,7 @@ def _read_all(kind, path):
         "wxr-wide-channel",
         "wxr-wide-field",
         "wxr-wide-names",
+        "wxr-wide-groups",
         "disqus-deep",
         "disqus-wide",
         "disqus-wide-field",
