@@ -136,7 +136,7 @@ def test_memory_stays_bounded_on_deep_and_wide_xml(tmp_path, name):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # Freed as read, under 1 MB; unbounded, 20 to 40 MB (an element per tag:
+    # Freed as read, under 1 MB; before, 10 to 21 MB (an element per tag:
     # a 7 MB file took 400 MB).
     assert peak < 6 * MB, f"{name}: peak {peak / MB:.1f} MB"
     if name.endswith("deep"):
