@@ -91,6 +91,10 @@ DEFAULTS = {
     "RATELIMIT_CAPTCHA": "30/minute",
     # Readers' reports, and authors' edits and deletions, per client IP.
     "RATELIMIT_REPORT": "5/minute;30/day",
+    # A network (IPv4 address, IPv6 /48) with this many reports in the last
+    # hour must solve the site's captcha for each further one (on a site
+    # without a captcha: wait); see commentsvc/comments/reporters.py.
+    "REPORT_CAPTCHA_AFTER": 3,
     "RATELIMIT_EDIT": "10/minute;100/day",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
     # Per account, from anywhere: applies only when the login has no captcha
@@ -103,14 +107,27 @@ DEFAULTS = {
     "RATELIMIT_IPV6_PREFIX": 64,
     # The moderators' login: after LOGIN_CAPTCHA_AFTER wrong passwords for an
     # account within LOGIN_FAILURE_WINDOW seconds, from anywhere, its login needs
-    # a captcha. The provider: "none", "dev" (CAPTCHA_DEV_ENABLED only),
-    # "recaptcha_v2", "hcaptcha" or "turnstile" (with a site key and secret);
-    # empty means "dev" when the dev provider is enabled, else "none".
+    # a captcha. The provider: "none", "altcha" (our own proof of work), "dev"
+    # (CAPTCHA_DEV_ENABLED only), "recaptcha_v2", "hcaptcha" or "turnstile"
+    # (with a site key and secret); empty means "dev" when the dev provider is
+    # enabled, else "altcha".
     "LOGIN_CAPTCHA_PROVIDER": "",
     "LOGIN_CAPTCHA_SITE_KEY": None,
     "LOGIN_CAPTCHA_SECRET": None,
     "LOGIN_CAPTCHA_AFTER": 5,
     "LOGIN_FAILURE_WINDOW": 24 * 3600,
+    # Device cookies (OWASP): a browser that logged in as a moderator keeps its
+    # own allowance of LOGIN_DEVICE_MAX_FAILURES wrong passwords per
+    # LOGIN_FAILURE_WINDOW, untouched by strangers' guesses; the cookie lasts
+    # LOGIN_DEVICE_DAYS from the last login.
+    # PBKDF2 iterations per try of the "altcha" proof of work (about 256 tries
+    # are needed: some 1.3 million iterations, a second or so in a browser).
+    "LOGIN_CHALLENGE_COST": 5000,
+    "LOGIN_DEVICE_MAX_FAILURES": 10,
+    "LOGIN_DEVICE_DAYS": 180,
+    # Wrong current passwords on the own-password form, per moderator within
+    # LOGIN_FAILURE_WINDOW: at this many, every session of theirs ends.
+    "PASSWORD_CHANGE_MAX_FAILURES": 5,
     # argon2's parameters for moderators' passwords (argon2-cffi's profiles):
     # RFC 9106's low-memory one by default; "cheapest" is for test suites only.
     "PASSWORD_HASH_PROFILE": "rfc_9106_low_memory",
@@ -165,7 +182,9 @@ DEFAULTS = {
     # From address, and the service's public address that links in mail point
     # to; the SMTP timeout; the worker's lease, batch and poll interval; the
     # retry delays (seconds); how long a moderator's decision link and a
-    # reader's confirmation link last; how long an unconfirmed address is kept.
+    # reader's confirmation link last; how long an unconfirmed address is kept;
+    # how many confirmation mails, and how many "now subscribed to another
+    # page" notices, one mailbox (``+tag`` dropped, any case) gets a day.
     "MAIL_URL": None,
     "MAIL_FROM": None,
     "PUBLIC_URL": None,
@@ -176,10 +195,20 @@ DEFAULTS = {
     "MAIL_RETRY_DELAYS": "30,120,600,1800,3600,7200,21600,43200,86400",
     "MAIL_LINK_DAYS": 7,
     "MAIL_UNCONFIRMED_DAYS": 7,
+    "MAIL_CONFIRMATIONS_PER_DAY": 3,
+    "MAIL_NOTICES_PER_DAY": 10,
 }
 
 # Settings read from the environment and how to parse them.
-LOGIN_CAPTCHA_PROVIDERS = ("", "none", "dev", "recaptcha_v2", "hcaptcha", "turnstile")
+LOGIN_CAPTCHA_PROVIDERS = (
+    "",
+    "none",
+    "altcha",
+    "dev",
+    "recaptcha_v2",
+    "hcaptcha",
+    "turnstile",
+)
 
 PARSERS = {
     "SECRET_KEY": _parse_str,
@@ -212,6 +241,7 @@ PARSERS = {
     "RATELIMIT_READ": _parse_limits,
     "RATELIMIT_CAPTCHA": _parse_limits,
     "RATELIMIT_REPORT": _parse_limits,
+    "REPORT_CAPTCHA_AFTER": _parse_number(int, positive=True),
     "RATELIMIT_EDIT": _parse_limits,
     "RATELIMIT_LOGIN_IP": _parse_limits,
     "RATELIMIT_LOGIN_ACCOUNT": _parse_limits,
@@ -221,6 +251,10 @@ PARSERS = {
     "LOGIN_CAPTCHA_SECRET": _parse_str,
     "LOGIN_CAPTCHA_AFTER": _parse_number(int, positive=True),
     "LOGIN_FAILURE_WINDOW": _parse_number(int, positive=True),
+    "LOGIN_CHALLENGE_COST": _parse_number(int, positive=True),
+    "LOGIN_DEVICE_MAX_FAILURES": _parse_number(int, positive=True),
+    "LOGIN_DEVICE_DAYS": _parse_number(int, positive=True),
+    "PASSWORD_CHANGE_MAX_FAILURES": _parse_number(int, positive=True),
     "PASSWORD_HASH_PROFILE": _parse_choice(
         "rfc_9106_low_memory", "rfc_9106_high_memory", "cheapest"
     ),
@@ -257,6 +291,8 @@ PARSERS = {
     "MAIL_RETRY_DELAYS": _parse_mail_retry_delays,
     "MAIL_LINK_DAYS": _parse_number(int, positive=True),
     "MAIL_UNCONFIRMED_DAYS": _parse_number(int, positive=True),
+    "MAIL_CONFIRMATIONS_PER_DAY": _parse_number(int, positive=True),
+    "MAIL_NOTICES_PER_DAY": _parse_number(int, positive=True),
 }
 
 
@@ -318,7 +354,8 @@ def _login_captcha_provider(config: Mapping) -> str:
     """
     provider = (config["LOGIN_CAPTCHA_PROVIDER"] or "").strip().lower()
     if not provider:
-        return "dev" if config["CAPTCHA_DEV_ENABLED"] else "none"
+        # The built-in proof of work: no third party, so no keys to configure.
+        return "dev" if config["CAPTCHA_DEV_ENABLED"] else "altcha"
     if provider not in LOGIN_CAPTCHA_PROVIDERS:
         raise ConfigError(
             f"{ENV_PREFIX}LOGIN_CAPTCHA_PROVIDER must be one of "
@@ -329,7 +366,7 @@ def _login_captcha_provider(config: Mapping) -> str:
             f"{ENV_PREFIX}LOGIN_CAPTCHA_PROVIDER=dev needs "
             f"{ENV_PREFIX}CAPTCHA_DEV_ENABLED=1 (and is not for production)"
         )
-    if provider not in ("none", "dev") and not (
+    if provider not in ("none", "altcha", "dev") and not (
         config["LOGIN_CAPTCHA_SITE_KEY"] and config["LOGIN_CAPTCHA_SECRET"]
     ):
         raise ConfigError(

@@ -2,6 +2,9 @@
 
 /healthz: the process answers (liveness: restart it if not). /readyz: it can
 serve readers (what a load balancer checks): 503 only without the database.
+Its details (which dependency is down, which sites' captcha secret the provider
+refuses) are for the operator's probes on METRICS_ALLOW_NETWORKS, as /metrics
+is; anyone else gets the bare status.
 """
 
 import sqlalchemy as sa
@@ -11,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import captcha
 from .extensions import db, get_redis
+from .metrics import allowed_without_token
 from .ratelimit import limiter_state
 from .redis_circuit import get_circuit
 
@@ -53,8 +57,25 @@ def readyz():
     """Ready to serve: 503 only for what stops this instance from serving (the
     database). Without Redis, comments are still read and posted (rate limits
     counted in memory), so Redis trouble is a warning and the answer stays 200:
-    a Redis outage must not take every instance out of the load balancer."""
-    database, redis_reason = check_database(), check_redis()
+    a Redis outage must not take every instance out of the load balancer.
+    The details only for METRICS_ALLOW_NETWORKS (see the module docstring)."""
+    database = check_database()
+    if allowed_without_token():
+        body = _details(database)
+    else:
+        body = {"status": "unavailable" if database else "ok"}
+    response = jsonify(body)
+    if database:
+        response.status_code = 503
+        response.headers["Retry-After"] = str(
+            current_app.config["UNAVAILABLE_RETRY_AFTER"]
+        )
+    return response
+
+
+def _details(database: str | None) -> dict:
+    """The whole readiness report: checks, the rate limiter, warnings."""
+    redis_reason = check_redis()
     body = {
         "status": "unavailable" if database else "ok",
         "checks": {"database": database or "ok", "redis": redis_reason or "ok"},
@@ -80,10 +101,4 @@ def readyz():
             }
     if warnings:
         body["warnings"] = warnings
-    response = jsonify(body)
-    if database:
-        response.status_code = 503
-        response.headers["Retry-After"] = str(
-            current_app.config["UNAVAILABLE_RETRY_AFTER"]
-        )
-    return response
+    return body

@@ -24,6 +24,7 @@ HIDDEN_IN_NAME = (
 MAILTO_UNSAFE = "Please enter a plain email address (without ? & % # quotes or spaces)."
 INVALID_EMAIL = "Please enter a valid email address."
 NOT_HTTP = "Must be an http(s) URL."
+ENCODED_WORD_IN_NAME = 'Please write your name as plain text (without "=?").'
 
 _LINE_BREAKS = frozenset("\n\r\t")
 _ZWJ = "\u200d"
@@ -72,7 +73,8 @@ def has_hidden_characters(text: str) -> bool:
 def name_problem(name: str) -> str | None:
     """Why *name* (stripped, not empty) cannot be an author's name: the one rule
     for names, at the API and at import. Invisible and direction-changing
-    characters let one name pass for another, or reverse the text after it."""
+    characters let one name pass for another, or reverse the text after it; an
+    encoded word (``=?utf-8?q?…?=``) becomes anything in a mail header."""
     problem = text_problem(name)
     if problem:
         return problem
@@ -80,6 +82,11 @@ def name_problem(name: str) -> str | None:
         return _too_long(MAX_NAME)
     if has_hidden_characters(name):
         return HIDDEN_IN_NAME
+    # "=?" opens every RFC 2047 encoded word, which a mail reader decodes into
+    # anything, line breaks included (older Pythons then write those into a
+    # header as they are: CVE-2024-6923); a real name has no need of it.
+    if "=?" in name:
+        return ENCODED_WORD_IN_NAME
     return None
 
 

@@ -244,7 +244,7 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
-def _allowed_without_token() -> bool:
+def allowed_without_token() -> bool:
     """A scrape from METRICS_ALLOW_NETWORKS (loopback by default). A request
     that came through a proxy on this host also arrives from loopback: unless
     the proxy hops are trusted (and remote_addr is the client's), one that
@@ -273,7 +273,7 @@ def metrics():
         offered = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if not hmac.compare_digest(offered.encode(), token.encode()):
             abort(401)
-    elif not _allowed_without_token():
+    elif not allowed_without_token():
         abort(403)
     return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 

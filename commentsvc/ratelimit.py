@@ -191,6 +191,19 @@ def _login_has_captcha() -> bool:
     return current_app.config["LOGIN_CAPTCHA_PROVIDER"] != "none"
 
 
+# Set by the moderation package (which imports this module, not the reverse): a
+# function telling whether this login request comes from a browser with a good
+# device cookie for the account.
+TRUSTED_LOGIN_DEVICE = "commentsvc.trusted_login_device"
+
+
+def _login_account_exempt() -> bool:
+    # A browser with the account's device cookie has its own allowance: the
+    # per-account count, which strangers can use up, is not its business.
+    trusted = current_app.extensions.get(TRUSTED_LOGIN_DEVICE)
+    return _login_has_captcha() or (trusted is not None and trusted() is not None)
+
+
 def config_limit(name: str):
     """The limits of setting *name*, read when a request is counted."""
     return lambda: current_app.config[name]
@@ -211,7 +224,7 @@ VIEW_LIMITS = {
             config_limit("RATELIMIT_LOGIN_ACCOUNT"),
             login_account,
             ["POST"],
-            _login_has_captcha,
+            _login_account_exempt,
         ),
     ],
 }

@@ -87,6 +87,8 @@ def add_security_headers(response: Response) -> Response:
         # A page showing a captcha provider's widget lets its frames in.
         if g.get("csp_frame_src"):
             policy += f"; frame-src {g.csp_frame_src}"
+        if g.get("csp_worker_src"):
+            policy += f"; worker-src {g.csp_worker_src}"
         headers["Content-Security-Policy"] = policy
         headers.setdefault("X-Frame-Options", "DENY")
     return response

@@ -120,3 +120,55 @@ def test_a_hung_database_does_not_hang_readiness(standalone_app):
     assert response.status_code == 503
     assert response.json["checks"]["database"].startswith("unreachable")
     assert elapsed < within(5, waits=app.config["DATABASE_CONNECT_TIMEOUT"])
+
+
+def _with_misconfigured_captcha(app):
+    """A site whose provider refused its secret (as a verification records it)."""
+    from factories import make_site
+
+    from commentsvc.captcha import _remember_misconfiguration
+    from commentsvc.captcha.result import CaptchaResult, Outcome
+
+    with app.app_context():
+        site = make_site()
+        result = CaptchaResult(
+            provider="hcaptcha",
+            outcome=Outcome.MISCONFIGURED,
+            error_codes=["invalid-input-secret"],
+        )
+        _remember_misconfiguration(site, result)
+
+
+def test_readiness_details_only_for_the_metrics_networks(make_app):
+    """Which sites' captcha secret is wrong, whether Redis answers: for the
+    operator's probes (METRICS_ALLOW_NETWORKS), a bare status for anyone else."""
+    app = make_app(METRICS_ALLOW_NETWORKS="10.1.0.0/16")
+    _with_misconfigured_captcha(app)
+    client = app.test_client()
+    inside = client.get("/readyz", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert inside.status_code == 200
+    assert inside.json["warnings"]["captcha_misconfigured"] == {
+        "news": ["invalid-input-secret"]
+    }
+    assert inside.json["checks"] == {"database": "ok", "redis": "ok"}
+    for outside in ("203.0.113.9", "127.0.0.1"):
+        response = client.get("/readyz", environ_base={"REMOTE_ADDR": outside})
+        assert response.status_code == 200
+        assert response.json == {"status": "ok"}
+    # A forwarded request from the proxy on this host is not the local probe.
+    forwarded = client.get(
+        "/readyz",
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert forwarded.json == {"status": "ok"}
+
+
+def test_readiness_for_outsiders_still_says_unavailable(standalone_app):
+    app = standalone_app(closed_postgres_url(), UNAVAILABLE_RETRY_AFTER=7)
+    response = app.test_client().get(
+        "/readyz", environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable"}
+    assert response.headers["Retry-After"] == "7"

@@ -8,8 +8,9 @@ over many sites still meets one cap). The mechanism is commentsvc.ratelimit.
 from flask import current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..comments.reporters import report_network
 from ..extensions import db
-from ..ratelimit import client_bucket, config_limit
+from ..ratelimit import client_bucket, client_ip, config_limit
 from .lookup import request_site
 
 
@@ -39,6 +40,12 @@ def all_sites_client_bucket() -> str:
     return f"*|{client_bucket()}"
 
 
+def report_bucket() -> str:
+    """Reports are counted per network as reports count readers: an IPv6 /48,
+    not the /64 of the other limits (commentsvc/comments/reporters.py)."""
+    return f"report|{report_network(client_ip())}"
+
+
 def post_limits() -> str:
     """The site's own post limit, or the global one."""
     site = _request_site()
@@ -54,7 +61,7 @@ VIEW_LIMITS = {
         (post_limits, site_client_bucket, None),
         (config_limit("RATELIMIT_POST_ALL_SITES"), all_sites_client_bucket, None),
     ],
-    "api.report_comment": [(config_limit("RATELIMIT_REPORT"), client_bucket, None)],
+    "api.report_comment": [(config_limit("RATELIMIT_REPORT"), report_bucket, None)],
     "api.edit_comment": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
     "api.delete_comment": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
     "api.form_token": [(config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],

@@ -7,6 +7,8 @@ from ..errors import ApiError
 from .forms import parse_json_object
 
 MAX_TOKEN = 200
+# As a post's captcha_token (commentsvc/api/forms.py).
+MAX_CAPTCHA_TOKEN = 8192
 
 
 def _invalid(fields: dict) -> ApiError:
@@ -43,7 +45,7 @@ def _text(data: dict, name: str, errors: dict, limit: int) -> str | None:
 
 
 def validate_report(raw: bytes) -> ReaderReport:
-    """``{"reason", "explanation"?, "token"?}`` as a report.
+    """``{"reason", "explanation"?, "token"?, "captcha_token"?}`` as a report.
 
     Raises:
         ApiError: 400 ``malformed_json`` or 422 ``validation_failed``.
@@ -55,11 +57,12 @@ def validate_report(raw: bytes) -> ReaderReport:
         errors["reason"] = "Choose one of: " + ", ".join(REASONS) + "."
     explanation = _text(data, "explanation", errors, MAX_EXPLANATION)
     token = _text(data, "token", errors, MAX_TOKEN)
+    captcha_token = _text(data, "captcha_token", errors, MAX_CAPTCHA_TOKEN)
     if reason == "illegal" and not explanation and "explanation" not in errors:
         errors["explanation"] = "Please explain why this content is illegal."
     if errors:
         raise _invalid(errors)
-    return ReaderReport(reason, explanation, token)
+    return ReaderReport(reason, explanation, token, captcha_token)
 
 
 def validate_edit(raw: bytes, max_length: int) -> tuple[str, str | None]:

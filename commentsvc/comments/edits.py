@@ -1,17 +1,23 @@
 """A reader edits or deletes their own comment, from the browser that posted
-it, within the site's edit window.
+it, within the site's edit window (counted from posting, never from the last
+edit).
 
 The post's answer carries a secret edit token (only its hash is stored). An
 edit runs the spam rules that read the text again (links, words, bans, the
-learning filter) and the site's moderation policy: a published comment the
-rules would hold goes back to Pending, one they call spam to Spam; a clean edit
-leaves a published comment published and may publish a pending one where the
-site trusts its author (never one that readers' open reports hold). Status and
-text change together through commentsvc.comments.moderation (audited, with
-``comment.edited`` / ``comment.deleted`` webhook events).
+learning filter) and the site's moderation policy, as a post would:
+- one the rules call spam sends the comment to Spam (published or not);
+- a pending comment's text is replaced (still pending, or published where the
+  site trusts its author and nothing held it, unless readers' open reports
+  hold it);
+- a published comment keeps its approved text: the edit waits as a revision
+  for a moderator (commentsvc.comments.revisions), unless the site publishes
+  this author's clean posts at once, when it is published as a post would be.
+Status and text change together through commentsvc.comments.moderation
+(audited, with ``comment.edited`` / ``comment.deleted`` webhook events).
 """
 
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 
 from .. import spam
@@ -20,6 +26,7 @@ from ..models import Comment, CommentStatus, Site, as_utc, utcnow
 from ..spam import rules
 from ..spam.verdict import Verdict
 from ..webhooks.outbox import COMMENT_EDITED
+from . import revisions
 from .access import UnknownComment
 from .bans import active_ban
 from .errors import ValidationFailed
@@ -64,10 +71,42 @@ def _editable(site: Site, comment_id: int, token: str | None) -> Comment:
     return comment
 
 
+@dataclass(frozen=True)
+class Edited:
+    """An edit as stored: the comment as readers now have it and whether the
+    edit waits for a moderator (a revision; readers keep the approved text)."""
+
+    comment: Comment
+    awaiting_moderation: bool = False
+
+
+def _verdict(site: Site, comment: Comment, body: str, ip: str | None) -> Verdict:
+    """The spam rules that read the text, the learning filter and bans."""
+    verdict = Verdict()
+    rules.check_links(site, body, comment.author, verdict)
+    rules.check_words(
+        site, comment.author, comment.email, body, comment.thread.url, verdict
+    )
+    spam.check_learned(site, comment.author, body, verdict)
+    ban = active_ban(site, comment.email, ip)
+    if ban is not None:
+        verdict.spam("banned", {"kind": ban.kind.value, "value": ban.value})
+    return verdict
+
+
+def _published_at_once(site: Site, comment: Comment, verdict: Verdict) -> bool:
+    """Whether an edit of a published comment is published as a post would be:
+    clean (nothing held it), by an author the site trusts, and no open reports
+    on the comment."""
+    spam.publish_if_trusted(site, comment.email, verdict)
+    return verdict.status == CommentStatus.APPROVED and not has_open_reports(comment.id)
+
+
 def edit_comment(
     site: Site, comment_id: int, token: str | None, body: str, ip: str | None
-) -> Comment:
-    """Replace the text of a comment by its author; returns it as stored.
+) -> Edited:
+    """Replace the text of a comment by its author (or, for a published
+    comment, propose it to the moderators); returns what readers now have.
 
     Raises:
         UnknownComment: no such comment on this site that its author may change.
@@ -81,22 +120,16 @@ def edit_comment(
         raise ValidationFailed(
             {"body": "This comment is too long once formatted: please shorten it."}
         )
-    verdict = Verdict()
-    rules.check_links(site, body, comment.author, verdict)
-    rules.check_words(
-        site, comment.author, comment.email, body, comment.thread.url, verdict
-    )
-    spam.check_learned(site, comment.author, body, verdict)
-    ban = active_ban(site, comment.email, ip)
-    if ban is not None:
-        verdict.spam("banned", {"kind": ban.kind.value, "value": ban.value})
-    if verdict.is_spam:
-        to_status = CommentStatus.SPAM
-    elif verdict.held:
-        to_status = CommentStatus.PENDING
-    elif comment.status == CommentStatus.APPROVED:
+    verdict = _verdict(site, comment, body, ip)
+    published = comment.status == CommentStatus.APPROVED
+    if published and not verdict.is_spam:
+        if not _published_at_once(site, comment, verdict):
+            revisions.propose(comment, body, body_html, verdict.signals)
+            return Edited(comment, awaiting_moderation=True)
         to_status = CommentStatus.APPROVED
-    elif has_open_reports(comment.id):
+    elif verdict.is_spam:
+        to_status = CommentStatus.SPAM
+    elif verdict.held or has_open_reports(comment.id):
         # Reports sent it back to Pending until a moderator decides: an edit
         # by its (trusted) author is no decision.
         to_status = CommentStatus.PENDING
@@ -112,12 +145,14 @@ def edit_comment(
         # posting (moderators see both).
         "signals": {**(comment.signals or {}), "edit": verdict.signals},
     }
+    # This text replaces the comment's: an edit waiting for a moderator is moot.
+    revisions.discard_pending(comment.id)
     if not change_by_system(
         comment.id, comment.version, to_status, EDITED, COMMENT_EDITED, values
     ):
         raise EditRefused("edit_conflict")
     db.session.expire(comment)
-    return comment
+    return Edited(comment)
 
 
 def delete_comment(site: Site, comment_id: int, token: str | None) -> None:

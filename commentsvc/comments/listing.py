@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Thread, as_utc, iso8601
+from .cursors import BadCursor, bounded_id, utc_time
 
 # The issue's bound: no page over 256 KB, whatever the comments hold.
 MAX_PAGE_BYTES = 256 * 1024
@@ -53,10 +54,6 @@ _COLUMNS = (
     Comment.edited_at,
     Comment.status,
 )
-
-
-class BadCursor(ValueError):
-    """A cursor this server did not write (or for another thread)."""
 
 
 @dataclass(frozen=True)
@@ -87,23 +84,24 @@ def encode_cursor(
 
 
 def decode_cursor(cursor: str) -> Position:
-    """The position a cursor points after.
+    """The position a cursor points after, every field bounded (see cursors).
 
     Raises:
         BadCursor: it is not one of ours.
     """
     try:
         if len(cursor) > 200:
-            raise ValueError("too long")
+            raise BadCursor("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         root, when, ident, *order = raw.split("|")
         if order not in ([], ["n"]):
-            raise ValueError("order")
-        created_at = as_utc(datetime.fromisoformat(when))
-        if created_at.tzinfo is None:
-            raise ValueError("naive")
-        root = int(root) if root else None
-        return Position(root, created_at, int(ident), bool(order))
+            raise BadCursor("order")
+        return Position(
+            bounded_id(root) if root else None,
+            utc_time(when),
+            bounded_id(ident, least=0),  # 0: before every reply
+            bool(order),
+        )
     except (ValueError, UnicodeDecodeError):
         raise BadCursor(cursor) from None
 

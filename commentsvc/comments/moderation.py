@@ -114,16 +114,22 @@ def change_status(
     effects: Effects,
     mail_readers: bool = True,
 ) -> Previous | None:
-    """The one status change: a conditional update on *version*, the audit row,
-    the thread's title, the webhook event and (with *mail_readers*) the mail it
-    causes, in the caller's transaction. Returns what it changed, or None when
+    """The one status change: a conditional update on *version* (keeping the
+    status and the words decided), the audit row, the thread's title, the
+    webhook event and (with *mail_readers*) the mail it causes, in the caller's
+    transaction. Returns what it changed, or None when
     the comment changed since *version* (nothing written)."""
     from_status = comment.status
     before = (comment.moderated_at, comment.moderated_by_id)
+    # The words decided are kept apart from the body: the learning filter
+    # learns them, never an author's later edit (see learning.store).
+    decided = {"decided_status": to_status, "decided_body": Comment.body}
+    if "body" in values:
+        decided["decided_body"] = values["body"]
     result = db.session.execute(
         sa.update(Comment)
         .where(Comment.id == comment.id, Comment.version == version)
-        .values(status=to_status, version=Comment.version + 1, **values)
+        .values(status=to_status, version=Comment.version + 1, **decided, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread, as_utc
-from . import reports
+from . import reports, revisions
 from .access import visible_to
+from .cursors import BadCursor, bounded_id, utc_time
 
 PAGE_SIZE = 25
 # Pending is a queue: oldest first. The other tabs are archives: newest first.
@@ -41,6 +42,8 @@ class QueuePage:
     history: dict = field(default_factory=dict)
     # The Reported tab: each comment's open reports (see reports.summaries).
     reports: dict = field(default_factory=dict)
+    # Published comments' edits awaiting a moderator, by comment id.
+    revisions: dict = field(default_factory=dict)
 
 
 def encode_cursor(comment: Comment) -> str:
@@ -49,15 +52,22 @@ def encode_cursor(comment: Comment) -> str:
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    """The (created_at, id) a cursor points after, or None if it is malformed."""
+    """The (created_at, id) a cursor points after (None: the first page),
+    every field bounded (see cursors).
+
+    Raises:
+        BadCursor: not a cursor this page wrote.
+    """
     if not cursor:
         return None
     try:
+        if len(cursor) > 200:
+            raise BadCursor("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, _, ident = raw.partition("|")
-        return as_utc(datetime.fromisoformat(when)), int(ident)
+        when, ident = raw.split("|")
+        return utc_time(when), bounded_id(ident)
     except (ValueError, UnicodeDecodeError):
-        return None
+        raise BadCursor(cursor) from None
 
 
 def _escape_like(value: str) -> str:
@@ -115,11 +125,13 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue tab *status* for *moderator*, after *cursor*;
     status None is the Reported tab (comments with open reports, any status,
-    newest first)."""
+    newest first).
+
+    Raises:
+        BadCursor: *cursor* is not one this page wrote.
+    """
     filters = filters or QueueFilters()
-    query = sa.select(Comment).where(
-        reports.reported_filter() if status is None else Comment.status == status
-    )
+    query = sa.select(Comment).where(_tab_filter(status))
     query = visible_to(moderator, query, Comment.site_id)
     query = _apply_filters(query, filters)
     position = decode_cursor(cursor)
@@ -141,7 +153,26 @@ def queue_page(
     page = QueuePage(comments, next_cursor, author_history(moderator, comments))
     if status is None:
         page.reports = reports.summaries([c.id for c in comments])
+    page.revisions = awaiting_revisions(comments)
     return page
+
+
+def _tab_filter(status: CommentStatus | None):
+    if status is None:
+        return reports.reported_filter()
+    if status == CommentStatus.PENDING:
+        # Published comments whose edit awaits a moderator wait here too.
+        awaiting = revisions.awaiting_filter()
+        if awaiting is not None:
+            return sa.or_(Comment.status == status, awaiting)
+    return Comment.status == status
+
+
+def awaiting_revisions(comments: list[Comment]) -> dict:
+    """The pending revisions of the published *comments*, by comment id."""
+    return revisions.pending_for(
+        c.id for c in comments if c.status == CommentStatus.APPROVED
+    )
 
 
 # Counting stops here: the badge reads "10000+" rather than count a huge backlog
@@ -150,9 +181,10 @@ PENDING_COUNT_CAP = 10_000
 
 
 def pending_count(moderator: Moderator) -> int:
-    """How many comments wait in *moderator*'s queue, up to PENDING_COUNT_CAP + 1
-    (the other tabs are archives: counting them would scan most of the table)."""
-    query = sa.select(sa.literal(1)).where(Comment.status == CommentStatus.PENDING)
+    """How many comments (and published comments' edits) wait in *moderator*'s
+    queue, up to PENDING_COUNT_CAP + 1 (the other tabs are archives: counting
+    them would scan most of the table)."""
+    query = sa.select(sa.literal(1)).where(_tab_filter(CommentStatus.PENDING))
     query = visible_to(moderator, query, Comment.site_id)
     capped = query.limit(PENDING_COUNT_CAP + 1).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(capped))

@@ -206,33 +206,61 @@ SENTENCES = {
 }
 
 
-def held_reasons(comment_or_signals, site=None) -> list[str]:
-    """The reasons a comment was held or marked, as sentences: held reasons
-    first, then the other signals; an unknown signal as "name: value".
+def _is_note(name: str, value) -> bool:
+    """Whether a signal says what did not hold the comment (a passed captcha,
+    a trusted author): shown after the reasons, never taken for one."""
+    if name == "trusted_author":
+        return True
+    return (
+        name == "captcha"
+        and isinstance(value, Mapping)
+        and value.get("outcome") in ("ok", "not_required")
+    )
 
-    *comment_or_signals* is a comment (its ``signals`` and ``site`` are read)
-    or a signals dict; *site* gives the limits the sentences quote (max links).
-    Never raises on a strange value: it is shown as words.
-    """
-    signals = getattr(comment_or_signals, "signals", comment_or_signals)
-    if site is None:
-        site = getattr(comment_or_signals, "site", None)
-    if not isinstance(signals, Mapping):
-        return []
-    held = signals.get("held")
-    held = held if isinstance(held, Mapping) else {}
-    items = [*held.items()]
-    items += [(k, v) for k, v in signals.items() if k != "held" and k not in held]
+
+def _sentences(items, site) -> list[str]:
     sentences = []
     for name, value in items:
-        if name in QUIET or (name == "captcha_unverified" and "captcha" in signals):
-            # The captcha signal's own sentence says it, with the provider.
-            continue
         found = _sentence(name, value, site)
         for sentence in found if isinstance(found, list) else [found]:
             if sentence and sentence not in sentences:
                 sentences.append(sentence)
     return sentences
+
+
+def _reasons_and_notes(comment_or_signals, site) -> tuple[list[str], list[str]]:
+    """(what held or marked the comment, what was noted beside it), each as
+    sentences: the ``held`` reasons first, then the other signals that mark it;
+    the notes (a passed captcha, a trusted author) apart."""
+    signals = getattr(comment_or_signals, "signals", comment_or_signals)
+    if site is None:
+        site = getattr(comment_or_signals, "site", None)
+    if not isinstance(signals, Mapping):
+        return [], []
+    held = signals.get("held")
+    held = held if isinstance(held, Mapping) else {}
+    items = [*held.items()]
+    items += [(k, v) for k, v in signals.items() if k != "held" and k not in held]
+    # The captcha signal's own sentence says "not verified", with the provider.
+    skip = {"captcha_unverified"} if "captcha" in signals else set()
+    items = [(k, v) for k, v in items if k not in QUIET and k not in skip]
+    reasons = _sentences([(k, v) for k, v in items if not _is_note(k, v)], site)
+    notes = _sentences([(k, v) for k, v in items if _is_note(k, v)], site)
+    return reasons, [n for n in notes if n not in reasons]
+
+
+def held_reasons(comment_or_signals, site=None) -> list[str]:
+    """The reasons a comment was held or marked, as sentences: held reasons
+    first, then the other signals that mark it, then what was noted beside
+    them (a verified captcha: never a reason); an unknown signal as
+    "name: value".
+
+    *comment_or_signals* is a comment (its ``signals`` and ``site`` are read)
+    or a signals dict; *site* gives the limits the sentences quote (max links).
+    Never raises on a strange value: it is shown as words.
+    """
+    reasons, notes = _reasons_and_notes(comment_or_signals, site)
+    return reasons + notes
 
 
 def _sentence(name: str, value, site):
@@ -265,17 +293,20 @@ def is_warning(comment_or_signals) -> bool:
 
 
 def why_waiting(comment) -> list[str]:
-    """Why a pending *comment* waits for a moderator: its held reasons, or,
-    when nothing marked it, the site's rule that holds it."""
-    sentences = held_reasons(comment)
-    if sentences:
-        return sentences
-    site = getattr(comment, "site", None)
+    """Why a pending *comment* waits for a moderator, the reason that holds it
+    first: what held it, or, when nothing did, the site's rule that holds
+    every comment (or an author's first ones); then what was noted beside it
+    (a verified captcha holds nothing: it comes after)."""
+    reasons, notes = _reasons_and_notes(comment, None)
+    return (reasons or [_site_rule(getattr(comment, "site", None))]) + notes
+
+
+def _site_rule(site) -> str:
     if getattr(site, "moderation_policy", None) == "trust_approved_authors":
         needed = site.trusted_author_min_approved
-        return [
+        return (
             "The site publishes at once only authors with "
             f"{_number(needed)} approved {_plural(needed, 'comment', 'comments')}"
             " or more; this author has fewer."
-        ]
-    return ["Every comment on this site waits for a moderator."]
+        )
+    return "Every comment on this site waits for a moderator."

@@ -74,15 +74,18 @@ def site_model(site_id: int, slug: str) -> SiteModel:
 
 
 def _decided(site_id: int, limit: int, *columns):
-    """*columns* of the site's decided comments, newest decisions first: a
-    moderator's spam, approve or reject (comments nobody has looked at are not
-    labels)."""
+    """*columns* of the site's decided comments, newest decisions first, with
+    ``status``: what a moderator decided (spam, approve or reject) on the words
+    they saw. Comments nobody has looked at are not labels; neither is a status
+    the system gave later (an edit the rules called spam), nor an edit's text
+    (the decided words are kept in ``decided_body``)."""
     return db.session.execute(
-        sa.select(_comments.c.status, *columns)
+        sa.select(_comments.c.decided_status.label("status"), *columns)
         .where(
             _comments.c.site_id == site_id,
             _comments.c.moderated_at.is_not(None),
-            _comments.c.status.in_(list(LABELS)),
+            _comments.c.decided_status.in_(list(LABELS)),
+            _comments.c.decided_body.is_not(None),
             # Erased at the author's request (portability.erasure): no text left.
             _comments.c.body != "[deleted]",
         )
@@ -93,8 +96,8 @@ def _decided(site_id: int, limit: int, *columns):
 
 def examples(site_id: int, limit: int = MAX_EXAMPLES) -> list[Example]:
     """The site's decisions as training examples."""
-    rows = _decided(site_id, limit, _comments.c.author, _comments.c.body)
-    return [Example(r.author, r.body, LABELS[r.status]) for r in rows]
+    rows = _decided(site_id, limit, _comments.c.author, _comments.c.decided_body)
+    return [Example(r.author, r.decided_body, LABELS[r.status]) for r in rows]
 
 
 def latest_decision(site_id: int | None = None) -> dict[int, int]:

@@ -57,6 +57,24 @@ def comment_posted(
     return queued
 
 
+def comment_reported(site_id: int, comment_id: int) -> bool:
+    """Queue a mail to each moderator who wants one when readers' reports of a
+    comment reach the site's threshold, in the caller's transaction. Returns
+    whether anything was queued."""
+    if not enabled():
+        return False
+    queued = False
+    for moderator_id in outbox.moderators_to_mail(site_id, reports=True):
+        outbox.queue(
+            outbox.MODERATOR_REPORTED,
+            site_id,
+            moderator_id=moderator_id,
+            comment_id=comment_id,
+        )
+        queued = True
+    return queued
+
+
 def comment_decided(comment, from_status: CommentStatus, to_status) -> bool:
     """Queue what a decision causes, in the caller's transaction: when a comment
     is approved, a mail to the subscribed author of the comment it replies to

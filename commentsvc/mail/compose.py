@@ -17,18 +17,24 @@ from ..comments.reasons import why_waiting
 from ..extensions import db
 from ..models import (
     Comment,
+    CommentRevision,
     CommentStatus,
     MailMessage,
     MailRecipient,
     MailSubscription,
     Moderator,
+    RevisionStatus,
     Role,
     Site,
+    Thread,
     as_utc,
     moderator_sites,
     utcnow,
 )
-from . import links, outbox
+from ..moderation.accounts import link_binding
+from . import headers, links, outbox
+from .readers import link_token
+from .reported import reported_view
 from .strings import STRINGS, t
 
 DECISIONS = ("approve", "spam", "reject")
@@ -61,7 +67,14 @@ def decision_links(comment: Comment, moderator: Moderator) -> dict[str, str]:
             "mail.decide",
             token=links.sign(
                 links.DECIDE,
-                {"c": comment.id, "v": comment.version, "m": moderator.id, "a": action},
+                {
+                    "c": comment.id,
+                    "v": comment.version,
+                    "m": moderator.id,
+                    "a": action,
+                    # Revoked by end-sessions and a password change.
+                    **link_binding(moderator),
+                },
             ),
         )
         for action in DECISIONS
@@ -85,6 +98,13 @@ def _moderator_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
         "days": current_app.config["MAIL_LINK_DAYS"],
         "settings_url": links.external_url("moderation.mail_settings"),
     }
+    if row.kind == outbox.MODERATOR_REPORTED:
+        found = reported_view(row.comment_id, site)
+        if found is None:
+            raise Skip("its reports were settled already")
+        return moderator.email, found[0], {**common, **found[1]}
+    if row.kind == outbox.MODERATOR_EDIT:
+        return _edit_mail(row, site, moderator, common)
     if row.kind == outbox.MODERATOR_COMMENT:
         comment = db.session.get(Comment, row.comment_id)
         if comment is None or comment.status != CommentStatus.PENDING:
@@ -116,49 +136,90 @@ def _moderator_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
     )
 
 
+def _edit_mail(row: MailMessage, site: Site, moderator, common: dict):
+    """A published comment's edit awaiting a decision: old and new text, and
+    the queue (where it is decided, seeing both)."""
+    comment = db.session.get(Comment, row.comment_id)
+    revision = db.session.scalar(
+        sa.select(CommentRevision)
+        .where(
+            CommentRevision.comment_id == row.comment_id,
+            CommentRevision.status == RevisionStatus.PENDING,
+        )
+        .order_by(CommentRevision.id.desc())
+    )
+    if comment is None or revision is None or comment.status != CommentStatus.APPROVED:
+        raise Skip("the edit was decided already")
+    subject = t("subject_moderator_edit", site=site.name, author=comment.author)
+    queue_url = links.external_url("moderation.queue", site=site.slug)
+    context = {"comment": comment, "thread": comment.thread, "revision": revision}
+    return moderator.email, subject, {**common, **context, "queue_url": queue_url}
+
+
 def _reader_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
     recipient = db.session.get(MailRecipient, row.recipient_id)
     if recipient is None or recipient.unsubscribed_at is not None:
         raise Skip("unsubscribed")
     unsubscribe_all = links.external_url(
-        "mail.unsubscribe", token=links.sign(links.UNSUBSCRIBE, {"r": recipient.id})
+        "mail.unsubscribe", token=link_token(links.UNSUBSCRIBE, recipient)
     )
     context = {"unsubscribe_all": unsubscribe_all}
     if row.kind == outbox.CONFIRM:
         if recipient.confirmed_at is not None:
             raise Skip("confirmed already")
-        token = links.sign(links.CONFIRM, {"r": recipient.id, "e": recipient.email})
+        token = link_token(links.CONFIRM, recipient)
         context["confirm_url"] = links.external_url("mail.confirm", token=token)
         return recipient.email, t("subject_confirm", site=site.name), context
     if recipient.confirmed_at is None:
         raise Skip("the address is not confirmed")
+    if row.kind == outbox.NOTICE:
+        return _notice(row, site, recipient, context)
     comment = db.session.get(Comment, row.comment_id)
     if comment is None or comment.status != CommentStatus.APPROVED:
         raise Skip("the comment is no longer published")
-    subscribed = db.session.scalar(
-        sa.select(MailSubscription.active).where(
-            MailSubscription.recipient_id == recipient.id,
-            MailSubscription.thread_id == comment.thread_id,
-        )
-    )
-    if not subscribed:
+    if not _subscribed(recipient, comment.thread_id):
         raise Skip("unsubscribed from the page")
     context.update(
         comment=comment,
         thread=comment.thread,
         title=comment.thread.title or comment.thread.url,
-        unsubscribe_thread=links.external_url(
-            "mail.unsubscribe",
-            token=links.sign(
-                links.UNSUBSCRIBE, {"r": recipient.id, "t": comment.thread_id}
-            ),
-        ),
+        unsubscribe_thread=_unsubscribe_thread_url(recipient, comment.thread_id),
     )
     if row.kind == outbox.REPLY:
         subject = t("subject_reply", site=site.name, author=comment.author)
     else:
         subject = t("subject_approved", site=site.name)
     return recipient.email, subject, context
+
+
+def _subscribed(recipient: MailRecipient, thread_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(MailSubscription.active).where(
+                MailSubscription.recipient_id == recipient.id,
+                MailSubscription.thread_id == thread_id,
+            )
+        )
+    )
+
+
+def _unsubscribe_thread_url(recipient: MailRecipient, thread_id: int) -> str:
+    token = link_token(links.UNSUBSCRIBE, recipient, t=thread_id)
+    return links.external_url("mail.unsubscribe", token=token)
+
+
+def _notice(row, site, recipient, context) -> tuple[str, str, dict]:
+    """ "You will now get replies on <page>", with its one-click undo."""
+    thread = db.session.get(Thread, row.data.get("t"))
+    if thread is None or not _subscribed(recipient, thread.id):
+        raise Skip("unsubscribed from the page")
+    title = thread.title or thread.url
+    context.update(
+        thread=thread,
+        title=title,
+        unsubscribe_thread=_unsubscribe_thread_url(recipient, thread.id),
+    )
+    return recipient.email, t("subject_notice", site=site.name, title=title), context
 
 
 def compose(row: MailMessage) -> EmailMessage:
@@ -172,12 +233,12 @@ def compose(row: MailMessage) -> EmailMessage:
         to, subject, context = _reader_mail(row, site)
     else:
         to, subject, context = _moderator_mail(row, site)
+    subject = headers.header_text(subject)
     context.update(site=site, s=STRINGS, t=t, subject=subject)
-    message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = to
-    # A site's name is an admin's free text: no line break may reach a header.
-    message["Subject"] = " ".join(subject.split())
+    try:
+        message = headers.new_message(current_app.config["MAIL_FROM"], to, subject)
+    except headers.BadAddress:
+        raise Skip("the address cannot be written in a header") from None
     message["Date"] = format_datetime(as_utc(utcnow()))
     message["Message-ID"] = row.message_id
     message["Auto-Submitted"] = "auto-generated"
@@ -185,7 +246,8 @@ def compose(row: MailMessage) -> EmailMessage:
         # RFC 8058: a mail client's "Unsubscribe" POSTs to the URL at once.
         message["List-Unsubscribe"] = f"<{context['unsubscribe_all']}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message["List-Id"] = " ".join(f"{site.name} <{site.slug}.{_domain()}>".split())
+        name = headers.header_text(site.name)
+        message["List-Id"] = f"{name} <{site.slug}.{_domain()}>"
     message.set_content(render_template(f"mail/{row.kind}.txt", **context))
     message.add_alternative(
         render_template(f"mail/{row.kind}.html", **context), subtype="html"

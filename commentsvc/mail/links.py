@@ -15,13 +15,18 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 DECIDE = "commentsvc.mail.decide"
 CONFIRM = "commentsvc.mail.confirm"
 UNSUBSCRIBE = "commentsvc.mail.unsubscribe"
+RESUME = "commentsvc.mail.resume"
 
 
-class LinkExpired(Exception):
+class LinkError(Exception):
+    """A mail link we cannot act on; a page answers each kind clearly."""
+
+
+class LinkExpired(LinkError):
     """The link was genuine but is older than MAIL_LINK_DAYS."""
 
 
-class LinkInvalid(Exception):
+class LinkInvalid(LinkError):
     """The link was not made by us (tampered, truncated, another kind)."""
 
 
@@ -50,6 +55,27 @@ def verify(salt: str, token: str, expires: bool = True) -> dict:
     if not isinstance(payload, dict):
         raise LinkInvalid
     return payload
+
+
+def verify_issued(salt: str, token: str, expires: bool = True):
+    """The payload of *token* and when it was signed (aware UTC).
+
+    Raises:
+        LinkExpired: older than MAIL_LINK_DAYS (if *expires*).
+        LinkInvalid: not a token of this kind.
+    """
+    max_age = current_app.config["MAIL_LINK_DAYS"] * 86400 if expires else None
+    try:
+        payload, issued = _serializer(salt).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
+    except SignatureExpired:
+        raise LinkExpired from None
+    except BadSignature:
+        raise LinkInvalid from None
+    if not isinstance(payload, dict):
+        raise LinkInvalid
+    return payload, issued
 
 
 def external_url(endpoint: str, **values) -> str:

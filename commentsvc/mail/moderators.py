@@ -12,6 +12,7 @@ from ..comments.moderation import ACTIONS, Conflict, Target, moderate
 from ..comments.reasons import why_waiting
 from ..extensions import db
 from ..models import Comment, Moderator, ModeratorMailSetting, Site, utcnow
+from ..moderation.accounts import link_binding_holds
 from ..sites import SLUG
 from . import links
 from .outbox import MODES
@@ -74,8 +75,46 @@ def set_mode(moderator: Moderator, site_slug: str, mode: str, actor=None) -> Non
     # by the current mode only.
 
 
+def report_mail_of(moderator: Moderator) -> dict[int, bool]:
+    """Whether the moderator wants a mail when readers' reports of a comment
+    reach a site's threshold, per site id (no setting: yes)."""
+    rows = db.session.execute(
+        sa.select(ModeratorMailSetting.site_id, ModeratorMailSetting.reports).where(
+            ModeratorMailSetting.moderator_id == moderator.id
+        )
+    )
+    wanted = dict(rows.all())
+    return {site.id: wanted.get(site.id, True) for site, _ in settings_of(moderator)}
+
+
+def set_report_mail(moderator: Moderator, site: Site, wanted: bool, actor=None):
+    """Set whether *moderator* gets mail about reported comments of *site*
+    (one they moderate: see :func:`settings_of`), audited."""
+    try:
+        setting = db.session.get(ModeratorMailSetting, (moderator.id, site.id))
+        if setting is None:
+            setting = ModeratorMailSetting(
+                moderator_id=moderator.id, site_id=site.id, mode="each"
+            )
+            db.session.add(setting)
+        before = True if setting.reports is None else setting.reports
+        if before != wanted:
+            changed = {"reports": [before, wanted]}
+            audit.record("mail.settings", moderator, changed, actor, site)
+        setting.reports = wanted
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
 class MailDecisionRefused(Exception):
     """The link's moderator may not decide (deactivated, or off the site)."""
+
+
+class MailLinkRevoked(MailDecisionRefused):
+    """The link was made before its moderator's sessions ended or their
+    password changed."""
 
 
 @dataclass
@@ -100,6 +139,7 @@ def check_link(token: str) -> LinkDecision:
         links.LinkExpired: older than MAIL_LINK_DAYS.
         links.LinkInvalid: tampered, or its comment is gone.
         MailDecisionRefused: the moderator was deactivated or taken off the site.
+        MailLinkRevoked: their sessions ended or password changed since.
     """
     payload = links.verify(links.DECIDE, token)
     action = payload.get("a")
@@ -109,6 +149,8 @@ def check_link(token: str) -> LinkDecision:
         raise links.LinkInvalid
     if moderator is None or not moderator.active:
         raise MailDecisionRefused
+    if not link_binding_holds(moderator, payload):
+        raise MailLinkRevoked
     if not can_moderate(moderator, comment.site_id):
         raise MailDecisionRefused
     decision = LinkDecision(

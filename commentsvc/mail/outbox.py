@@ -23,13 +23,20 @@ from ..models import (
     moderator_sites,
     utcnow,
 )
+from . import mailbox
 
 MODERATOR_COMMENT = "moderator_comment"
 MODERATOR_DIGEST = "moderator_digest"
+# Readers' reports of a comment reached the site's threshold.
+MODERATOR_REPORTED = "moderator_reported"
+# A published comment's edit awaits a decision (comments.revisions).
+MODERATOR_EDIT = "moderator_edit"
 CONFIRM = "confirm"
 REPLY = "reply"
 APPROVED = "approved"
-READER_KINDS = (CONFIRM, REPLY, APPROVED)
+# "You will now get replies on <page>", with a one-click undo.
+NOTICE = "subscribed"
+READER_KINDS = (CONFIRM, REPLY, APPROVED, NOTICE)
 MODES = ("each", "hourly", "daily", "none")
 # A second confirmation mail to one address waits this long: a form cannot be
 # used to flood someone's inbox.
@@ -66,10 +73,17 @@ def queue(kind: str, site_id: int, **refs) -> None:
     )
 
 
-def moderators_to_mail(site_id: int, modes: tuple[str, ...] = ("each",)) -> list:
+def moderators_to_mail(
+    site_id: int, modes: tuple[str, ...] = ("each",), reports: bool = False
+) -> list:
     """Active moderators of the site with an address whose setting for it is
-    one of *modes* (no setting counts as "each")."""
+    one of *modes* (no setting counts as "each"); with *reports*, those who
+    want mail about reported comments whatever their mode (no setting: yes)."""
     setting = sa.orm.aliased(ModeratorMailSetting)
+    if reports:
+        wanted = sa.or_(setting.reports.is_(None), setting.reports)
+    else:
+        wanted = sa.func.coalesce(setting.mode, "each").in_(modes)
     assigned = sa.exists().where(
         moderator_sites.c.moderator_id == Moderator.id,
         moderator_sites.c.site_id == site_id,
@@ -88,7 +102,7 @@ def moderators_to_mail(site_id: int, modes: tuple[str, ...] = ("each",)) -> list
                 Moderator.email.is_not(None),
                 Moderator.email != "",
                 sa.or_(Moderator.role == Role.ADMIN, assigned),
-                sa.func.coalesce(setting.mode, "each").in_(modes),
+                wanted,
             )
         )
     )
@@ -101,8 +115,15 @@ def _insert(table):
 
 def subscribe(site_id: int, email: str, thread_id: int) -> None:
     """The reader *email* wants mail about replies on the thread: store it, and
-    queue a confirmation if the address is not confirmed (at most one a day).
+    queue a confirmation if the address is not confirmed, or a notice (with a
+    one-click undo) if it is and the page is new to it.
 
+    Whoever posts may give any address, so what a post can cause is bounded:
+    an address that chose "stop all mail" is left alone (only a link mailed to
+    it starts mail again); a confirmation goes to an address at most once a
+    day and to a mailbox (``+tag`` dropped, any case, across sites) at most
+    MAIL_CONFIRMATIONS_PER_DAY times; notices at most MAIL_NOTICES_PER_DAY a
+    day, and past that the page is not subscribed (never without a word).
     Inserts that cannot fail on a concurrent duplicate (ON CONFLICT), so a
     second post by the same reader at the same moment never loses its comment.
     """
@@ -118,28 +139,18 @@ def subscribe(site_id: int, email: str, thread_id: int) -> None:
             _recipients.c.site_id == site_id, _recipients.c.email == email
         )
     ).one()
-    sent = recipient.confirm_sent_at
     if recipient.unsubscribed_at is not None:
-        # Ticked again after "stop all mail": a new opt-in, confirmed anew --
-        # so it gets its confirmation now, even if the first one went out
-        # today (else the reader, unconfirmed again, hears nothing at all).
-        # Only the address's owner can unsubscribe (the signed link), so this
-        # opens no way round the one-a-day limit for someone else's address.
-        connection.execute(
-            sa.update(_recipients)
-            .where(_recipients.c.id == recipient.id)
-            .values(unsubscribed_at=None, confirmed_at=None, confirm_sent_at=None)
-        )
-        sent = None
-    connection.execute(
-        _insert(_subscriptions)
-        .values(recipient_id=recipient.id, thread_id=thread_id, created_at=now)
-        .on_conflict_do_update(
-            index_elements=["recipient_id", "thread_id"], set_={"active": True}
-        )
-    )
-    confirmed = recipient.confirmed_at is not None and recipient.unsubscribed_at is None
-    if confirmed or (sent is not None and as_utc(sent) > now - CONFIRM_EVERY):
+        return  # "stop all mail" stands: a stranger's tick must not undo it
+    added = _subscribe_thread(recipient.id, thread_id, now)
+    if recipient.confirmed_at is not None:
+        if added:
+            if mailbox.claim(email, mailbox.NOTICE):
+                queue(NOTICE, site_id, recipient_id=recipient.id, data={"t": thread_id})
+            else:
+                _unsubscribe_thread(recipient.id, thread_id)
+        return
+    sent = recipient.confirm_sent_at
+    if sent is not None and as_utc(sent) > now - CONFIRM_EVERY:
         return
     # Conditional: of two concurrent posts only one queues the confirmation.
     claimed = connection.execute(
@@ -152,8 +163,44 @@ def subscribe(site_id: int, email: str, thread_id: int) -> None:
         )
         .values(confirm_sent_at=now)
     ).rowcount
-    if claimed:
+    if claimed and mailbox.claim(email, mailbox.CONFIRM):
         queue(CONFIRM, site_id, recipient_id=recipient.id)
+
+
+def _subscribe_thread(recipient_id: int, thread_id: int, now) -> bool:
+    """Subscribe the recipient to the thread; whether it was not before."""
+    connection = db.session.connection()
+    # RETURNING, not rowcount: drivers differ on an upsert's rowcount.
+    inserted = connection.execute(
+        _insert(_subscriptions)
+        .values(recipient_id=recipient_id, thread_id=thread_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["recipient_id", "thread_id"])
+        .returning(_subscriptions.c.id)
+    ).first()
+    if inserted is not None:
+        return True
+    return bool(
+        connection.execute(
+            sa.update(_subscriptions)
+            .where(
+                _subscriptions.c.recipient_id == recipient_id,
+                _subscriptions.c.thread_id == thread_id,
+                _subscriptions.c.active.is_(False),
+            )
+            .values(active=True)
+        ).rowcount
+    )
+
+
+def _unsubscribe_thread(recipient_id: int, thread_id: int) -> None:
+    db.session.connection().execute(
+        sa.update(_subscriptions)
+        .where(
+            _subscriptions.c.recipient_id == recipient_id,
+            _subscriptions.c.thread_id == thread_id,
+        )
+        .values(active=False)
+    )
 
 
 def subscribed_recipient(site_id: int, email: str | None, thread_id: int):

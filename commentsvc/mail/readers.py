@@ -1,5 +1,13 @@
 """What a reader does from a mail: confirm the address, unsubscribe from a
-page or from the whole site; and the purge of addresses never confirmed."""
+page or from the whole site, start mail again after stopping it all; and the
+purge of addresses never confirmed.
+
+Every reader link names its address row and carries a keyed hash of the
+address (:func:`link_token`): a link acts only on the address it was mailed
+to, never on another reader who later gets the same row id (SQLite reuses the
+ids of deleted rows). Links signed before the hash existed are taken only if
+signed after their row was made.
+"""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -7,8 +15,15 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import MailMessage, MailRecipient, MailSubscription, Site, utcnow
-from . import links
+from ..models import (
+    MailMessage,
+    MailRecipient,
+    MailSubscription,
+    Site,
+    as_utc,
+    utcnow,
+)
+from . import links, mailbox
 from .outbox import cancel_pending
 
 
@@ -19,13 +34,36 @@ class Outcome:
     # A confirmation link opened after the reader stopped all mail: it
     # changes nothing (the unsubscribe stands).
     unsubscribed: bool = False
+    # After "stop all mail": the signed link that starts mail again.
+    resume_token: str | None = None
 
 
-def _recipient(payload: dict) -> MailRecipient:
+def link_token(salt: str, recipient: MailRecipient, **extra) -> str:
+    """A signed link of kind *salt* for *recipient* (bound to its address)."""
+    payload = {"r": recipient.id, "h": mailbox.address_tag(recipient.email)}
+    return links.sign(salt, {**payload, **extra})
+
+
+def _recipient(salt: str, token: str, expires: bool = True):
+    """The link's payload and the address it was mailed to.
+
+    Raises:
+        links.LinkExpired, links.LinkInvalid: see :func:`links.verify`; also
+            LinkInvalid for an address purged or erased since.
+    """
+    payload, issued = links.verify_issued(salt, token, expires)
     recipient = db.session.get(MailRecipient, payload.get("r"))
     if recipient is None:
         raise links.LinkInvalid  # purged since, or never ours
-    return recipient
+    if "h" in payload:
+        bound = mailbox.tag_matches(payload["h"], recipient.email)
+    elif "e" in payload:  # a confirmation link of before the hash
+        bound = payload["e"] == recipient.email
+    else:  # an unsubscribe link of before the hash: not older than its row
+        bound = issued >= as_utc(recipient.created_at).replace(microsecond=0)
+    if not bound:
+        raise links.LinkInvalid
+    return payload, recipient
 
 
 def _site_name(recipient: MailRecipient) -> str:
@@ -38,10 +76,7 @@ def check_confirm(token: str) -> Outcome:
     Raises:
         links.LinkExpired, links.LinkInvalid: see :func:`links.verify`.
     """
-    payload = links.verify(links.CONFIRM, token)
-    recipient = _recipient(payload)
-    if payload.get("e") != recipient.email:
-        raise links.LinkInvalid
+    _, recipient = _recipient(links.CONFIRM, token)
     return Outcome(_site_name(recipient))
 
 
@@ -51,10 +86,7 @@ def confirm(token: str) -> Outcome:
     Raises:
         links.LinkExpired, links.LinkInvalid: see :func:`links.verify`.
     """
-    payload = links.verify(links.CONFIRM, token)
-    recipient = _recipient(payload)
-    if payload.get("e") != recipient.email:
-        raise links.LinkInvalid
+    _, recipient = _recipient(links.CONFIRM, token)
     try:
         if recipient.confirmed_at is None:
             recipient.confirmed_at = utcnow()
@@ -63,9 +95,16 @@ def confirm(token: str) -> Outcome:
     except BaseException:
         db.session.rollback()
         raise
-    return Outcome(
-        _site_name(recipient), unsubscribed=recipient.unsubscribed_at is not None
-    )
+    return _outcome(recipient, unsubscribed=recipient.unsubscribed_at is not None)
+
+
+def _outcome(recipient: MailRecipient, **values) -> Outcome:
+    """What a page about *recipient* says; after "stop all mail", with the
+    link that starts it again."""
+    resume = None
+    if recipient.unsubscribed_at is not None:
+        resume = link_token(links.RESUME, recipient)
+    return Outcome(_site_name(recipient), resume_token=resume, **values)
 
 
 def check_unsubscribe(token: str) -> Outcome:
@@ -74,9 +113,8 @@ def check_unsubscribe(token: str) -> Outcome:
     Raises:
         links.LinkInvalid: not one of our links.
     """
-    payload = links.verify(links.UNSUBSCRIBE, token, expires=False)
-    recipient = _recipient(payload)
-    return Outcome(_site_name(recipient), whole_site=payload.get("t") is None)
+    payload, recipient = _recipient(links.UNSUBSCRIBE, token, expires=False)
+    return _outcome(recipient, whole_site=payload.get("t") is None)
 
 
 def unsubscribe(token: str) -> Outcome:
@@ -86,9 +124,7 @@ def unsubscribe(token: str) -> Outcome:
     Raises:
         links.LinkInvalid: not one of our links.
     """
-    payload = links.verify(links.UNSUBSCRIBE, token, expires=False)
-    recipient = _recipient(payload)
-    outcome = Outcome(_site_name(recipient), whole_site=payload.get("t") is None)
+    payload, recipient = _recipient(links.UNSUBSCRIBE, token, expires=False)
     thread_id = payload.get("t")
     try:
         if thread_id is None:
@@ -107,7 +143,35 @@ def unsubscribe(token: str) -> Outcome:
     except BaseException:
         db.session.rollback()
         raise
-    return outcome
+    return _outcome(recipient, whole_site=thread_id is None)
+
+
+def check_resume(token: str) -> Outcome:
+    """What a "mail me again" link is about, without changing anything.
+
+    Raises:
+        links.LinkExpired, links.LinkInvalid: see :func:`links.verify`.
+    """
+    _, recipient = _recipient(links.RESUME, token)
+    return Outcome(_site_name(recipient))
+
+
+def resume(token: str) -> Outcome:
+    """Undo "stop all mail" for the link's address: its pages' subscriptions
+    hold again. Only a link mailed to the address (or shown after using one)
+    does this; ticking the box with a comment does not.
+
+    Raises:
+        links.LinkExpired, links.LinkInvalid: see :func:`links.verify`.
+    """
+    _, recipient = _recipient(links.RESUME, token)
+    try:
+        recipient.unsubscribed_at = None
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return Outcome(_site_name(recipient))
 
 
 def purge_unconfirmed(older_than: timedelta) -> int:
@@ -134,6 +198,7 @@ def purge_unconfirmed(older_than: timedelta) -> int:
             db.session.execute(
                 sa.delete(MailRecipient).where(MailRecipient.id.in_(ids))
             )
+        mailbox.purge_past_days()
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -5,12 +5,29 @@ STRINGS = {
     # Subjects ({site} is the site's name).
     "subject_moderator_comment": "[{site}] New comment by {author} awaits a decision",
     "subject_moderator_digest": "[{site}] {count} comment(s) await a decision",
+    "subject_moderator_reported": "[{site}] Readers reported a comment by {author}",
+    "subject_moderator_edit": "[{site}] {author} edited a published comment: "
+    "the edit awaits a decision",
     "subject_confirm": "[{site}] Confirm that you want mail about replies",
     "subject_reply": "[{site}] {author} replied to your comment",
     "subject_approved": "[{site}] Your comment is published",
+    "subject_notice": "[{site}] You will now get replies on {title}",
     # Moderators.
     "moderator_intro": "A new comment on {site} needs a decision.",
     "digest_intro": "These comments on {site} need a decision.",
+    "reported_intro": "Readers reported a comment on {site} {count} time(s).",
+    "reported_kept": "A moderator approved it: it stays published until you "
+    "dismiss the reports or decide again.",
+    "reported_open": "No moderator approved it: it stays published unless you decide.",
+    "reported_hidden": "No moderator had approved it: the reports took it off the "
+    "page until you decide.",
+    "reported_reasons": "Reasons",
+    "reported_review": "Review it in the Reported tab",
+    "edit_intro": "Its author edited a published comment on {site}. Readers see "
+    "the published text until a moderator approves the edit.",
+    "edit_published": "Published",
+    "edit_new": "Edited",
+    "edit_decide": "Decide in the queue",
     "on_page": "On",
     "in_reply_to": "In reply to {author}:",
     "why_held": "Why it was held",
@@ -32,6 +49,10 @@ STRINGS = {
     "their_reply": "The reply:",
     "read_it": "Read it on the page",
     "unsubscribe_thread": "Stop mail about this page",
+    "notice_intro": "You will now get mail about replies to your comments on "
+    "{title}: a comment was posted there with this address and the box ticked.",
+    "notice_undo": "If that was not you, or you do not want this mail, one "
+    "click undoes it",
     "unsubscribe_all": "Stop all mail from {site}",
     # Pages.
     "page_decide_title": "{action} this comment?",
@@ -42,11 +63,20 @@ STRINGS = {
     "when it was copied.",
     "page_not_allowed": "This link's moderator may no longer decide on this "
     "site's comments (the account was deactivated or the site taken away).",
+    "page_link_revoked": "This link was made before its moderator's sessions "
+    "ended or password changed, so it no longer works. Decide in the moderation "
+    "queue.",
     "page_confirm_title": "Confirm mail about replies?",
     "page_confirmed": "Thank you: you will hear about replies.",
     "page_confirm_after_stop": "You stopped all mail from {site} after this link "
-    "was sent, so nothing changed. To hear about replies again, tick the box "
-    "with your next comment.",
+    "was sent, so nothing changed.",
+    "resume_offer": "Changed your mind? Start mail from {site} again",
+    "resume_title": "Get mail from {site} again?",
+    "resume_intro": "Mail about replies on the pages you chose on {site} will "
+    "start again. Ticking the box with a comment does not do this: only a link "
+    "mailed to you does.",
+    "resume_button": "Start mail again",
+    "page_resumed": "Done: mail from {site} starts again.",
     "page_unsubscribe_title": "Stop this mail?",
     "page_unsubscribed_thread": "Done: no more mail about this page.",
     "page_unsubscribed_all": "Done: no more mail from {site}.",

@@ -1,28 +1,51 @@
 """The pages a mail's links open. A GET never changes anything (link scanners
 and mail prefetch open every link): it shows a page whose button POSTs."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 
 from ..comments.moderation import ACTIONS
 from ..extensions import csrf
 from ..moderation.forms import EmptyForm
 from . import links, readers
-from .moderators import MailDecisionRefused, check_link, decide_by_link
+from .moderators import (
+    MailDecisionRefused,
+    MailLinkRevoked,
+    check_link,
+    decide_by_link,
+)
 from .strings import STRINGS, t
 
 bp = Blueprint("mail", __name__, url_prefix="/mail")
 
 
-def _message(text: str, status: int, title: str | None = None):
+def _resume(outcome) -> dict:
+    """The "start mail again" link a page shows after "stop all mail"."""
+    if outcome is None or outcome.resume_token is None:
+        return {}
+    return {
+        "resume_url": url_for("mail.resume", token=outcome.resume_token),
+        "resume_label": t("resume_offer", site=outcome.site_name),
+    }
+
+
+def _message(text: str, status: int, title: str | None = None, outcome=None):
     page = render_template(
-        "mail/pages/message.html", title=title or text, text=text, s=STRINGS
+        "mail/pages/message.html",
+        title=title or text,
+        text=text,
+        s=STRINGS,
+        **_resume(outcome),
     )
     return page, status, {"Cache-Control": "no-store"}
 
 
-def _link_error(error: Exception):
+def _link_error(error: Exception, expired: str = "page_link_expired"):
+    """The page for a link we cannot act on: every kind of link error gets
+    one (never a 500)."""
     if isinstance(error, links.LinkExpired):
-        return _message(STRINGS["page_link_expired"], 410)
+        return _message(STRINGS[expired], 410)
+    if isinstance(error, MailLinkRevoked):
+        return _message(STRINGS["page_link_revoked"], 403)
     if isinstance(error, MailDecisionRefused):
         return _message(STRINGS["page_not_allowed"], 403)
     return _message(STRINGS["page_link_invalid"], 400)
@@ -45,7 +68,7 @@ def decide(token: str):
             decision = decide_by_link(token)
         else:
             decision = check_link(token)
-    except (links.LinkExpired, links.LinkInvalid, MailDecisionRefused) as error:
+    except (links.LinkError, MailDecisionRefused) as error:
         return _link_error(error)
     if decision.conflict is not None:
         return _conflict_page(decision)
@@ -75,13 +98,11 @@ def confirm(token: str):
             outcome = readers.confirm(token)
             if outcome.unsubscribed:
                 text = t("page_confirm_after_stop", site=outcome.site_name)
-                return _message(text, 200)
+                return _message(text, 200, outcome=outcome)
             return _message(STRINGS["page_confirmed"], 200)
         outcome = readers.check_confirm(token)
-    except links.LinkExpired:
-        return _message(STRINGS["confirm_expired"], 410)
-    except links.LinkInvalid:
-        return _message(STRINGS["page_link_invalid"], 400)
+    except links.LinkError as error:
+        return _link_error(error, expired="confirm_expired")
     page = render_template(
         "mail/pages/button.html",
         title=STRINGS["page_confirm_title"],
@@ -97,8 +118,8 @@ def unsubscribe_page(token: str):
     """The unsubscribe link opened in a browser: a page with the button."""
     try:
         outcome = readers.check_unsubscribe(token)
-    except links.LinkInvalid:
-        return _message(STRINGS["page_link_invalid"], 400)
+    except links.LinkError as error:
+        return _link_error(error)
     what = (
         t("unsubscribe_all", site=outcome.site_name)
         if outcome.whole_site
@@ -110,6 +131,7 @@ def unsubscribe_page(token: str):
         text=what,
         button=what,
         form=None,
+        **_resume(outcome),
     )
     return page, 200, {"Cache-Control": "no-store"}
 
@@ -121,8 +143,33 @@ def unsubscribe(token: str):
     POST (RFC 8058: no session, no CSRF token; the signed link is the proof)."""
     try:
         outcome = readers.unsubscribe(token)
-    except links.LinkInvalid:
-        return _message(STRINGS["page_link_invalid"], 400)
+    except links.LinkError as error:
+        return _link_error(error)
     if outcome.whole_site:
-        return _message(t("page_unsubscribed_all", site=outcome.site_name), 200)
-    return _message(STRINGS["page_unsubscribed_thread"], 200)
+        text = t("page_unsubscribed_all", site=outcome.site_name)
+        return _message(text, 200, outcome=outcome)
+    return _message(STRINGS["page_unsubscribed_thread"], 200, outcome=outcome)
+
+
+@bp.route("/resume/<token>", methods=["GET", "POST"])
+def resume(token: str):
+    """Undo "stop all mail": offered on the pages of a link mailed to the
+    address, so only its owner reaches it."""
+    form = EmptyForm()
+    try:
+        if request.method == "POST":
+            if not form.validate_on_submit():
+                abort(400, "The form expired. Open the link from the mail again.")
+            outcome = readers.resume(token)
+            return _message(t("page_resumed", site=outcome.site_name), 200)
+        outcome = readers.check_resume(token)
+    except links.LinkError as error:
+        return _link_error(error)
+    page = render_template(
+        "mail/pages/button.html",
+        title=t("resume_title", site=outcome.site_name),
+        text=t("resume_intro", site=outcome.site_name),
+        button=STRINGS["resume_button"],
+        form=form,
+    )
+    return page, 200, {"Cache-Control": "no-store"}

@@ -1,5 +1,6 @@
 """SQLAlchemy models: sites, threads, comments, moderators and the decisions
-(content.py), the rest of the audit trail (audit.py), webhooks (webhooks.py),
+(content.py), authors' edits awaiting a moderator (revisions.py), the rest of
+the audit trail (audit.py), webhooks (webhooks.py),
 and what they share (base.py).
 
 The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``.
@@ -32,11 +33,13 @@ from .content import (
     moderator_sites,
 )
 from .mail import (
+    MailboxCount,
     MailMessage,
     MailRecipient,
     MailSubscription,
     ModeratorMailSetting,
 )
+from .revisions import CommentRevision, RevisionStatus
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -48,16 +51,19 @@ __all__ = [
     "CaptchaProvider",
     "Comment",
     "CommentReport",
+    "CommentRevision",
     "CommentStatus",
     "DeliveryStatus",
     "JSONType",
     "MailMessage",
     "MailRecipient",
     "MailSubscription",
+    "MailboxCount",
     "ModerationEvent",
     "ModerationPolicy",
     "ModeratorMailSetting",
     "Moderator",
+    "RevisionStatus",
     "Role",
     "Site",
     "SpamModel",

@@ -203,6 +203,12 @@ class Comment(db.Model):
     edit_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
     # When its author last edited it ("(edited)" in the listing).
     edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # What a moderator last decided, and on which words: the learning filter's
+    # label (an author's later edit is no decision).
+    decided_status: Mapped[CommentStatus | None] = mapped_column(
+        _enum(CommentStatus, "decided_status")
+    )
+    decided_body: Mapped[str | None] = mapped_column(sa.Text)
     # Bumped on every status change; conditional updates compare it.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -296,18 +302,19 @@ class ModerationEvent(db.Model):
 
 
 class CommentReport(db.Model):
-    """A reader's report of a published comment (one per reader and comment:
-    by the hash of the reader's network and of the embed's browser token)."""
+    """A reader's report of a published comment: one per reader and comment
+    (commentsvc.comments.reporters says who counts as a reader)."""
 
     __tablename__ = "comment_reports"
     __table_args__ = (
-        sa.Index("ix_comment_reports_comment_ip", "comment_id", "ip_hash", unique=True),
         sa.Index(
-            "ix_comment_reports_comment_token",
+            "ix_comment_reports_comment_reader",
             "comment_id",
-            "token_hash",
+            "reader_hash",
             unique=True,
         ),
+        # A network's reports in the last hour (the captcha rule).
+        sa.Index("ix_comment_reports_ip_created", "ip_hash", "created_at"),
         # The Reported tab: open reports, by site.
         sa.Index("ix_comment_reports_site_open", "site_id", "resolved_at"),
     )
@@ -321,9 +328,12 @@ class CommentReport(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(16))
     # Required for "illegal" (a DSA notice says why); optional otherwise.
     explanation: Mapped[str | None] = mapped_column(sa.Text)
-    # Keyed hashes, never the address or token themselves.
+    # Keyed hashes, never the address or token themselves: the reporter's
+    # network (IPv4 address, IPv6 /48), browser token, and who counts as one
+    # reader (the token, or the network for a report without one).
     ip_hash: Mapped[str] = mapped_column(sa.String(64))
     token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    reader_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )

@@ -1,7 +1,7 @@
 """Mail: the outbox of messages to send, moderators' mail settings, and the
 readers who asked to hear about replies (their addresses and threads)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,7 +56,7 @@ class MailMessage(db.Model):
 
 class ModeratorMailSetting(db.Model):
     """What mail a moderator gets about one site; without a row: each pending
-    comment (when the moderator has an address)."""
+    comment and reported comments (when the moderator has an address)."""
 
     __tablename__ = "moderator_mail_settings"
 
@@ -68,6 +68,8 @@ class ModeratorMailSetting(db.Model):
     )
     # none, each, hourly, daily
     mode: Mapped[str] = mapped_column(sa.String(16), default="each")
+    # A mail when readers' reports of a comment reach the site's threshold.
+    reports: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # The end of the range the last digest covered.
     last_digest_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
@@ -108,3 +110,17 @@ class MailSubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
+
+
+class MailboxCount(db.Model):
+    """How many mails of a kind (``confirm``, ``notice``) a form post sent one
+    mailbox on a day (UTC), across sites: ``Ann+1@X`` and ``ann+2@x`` are one
+    mailbox. The mailbox is a keyed hash, never the address; rows of past days
+    are deleted by ``mail purge-unconfirmed``."""
+
+    __tablename__ = "mail_mailbox_counts"
+
+    mailbox: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

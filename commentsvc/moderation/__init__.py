@@ -10,5 +10,6 @@ from . import (  # noqa: E402,F401  (routes on bp)
     mail_views,
     moderator_views,
     queue_views,
+    revision_views,
     views,
 )

@@ -4,11 +4,15 @@ Both the admin UI and the ``flask moderators`` commands call these functions.
 A moderator's sessions carry their ``session_generation`` (see
 ``Moderator.get_id``): raising it ends every session of that moderator at once,
 copies of the cookie included. Logging out, a password change or reset and a
-deactivation raise it.
+deactivation raise it. The one-click decision links mailed to a moderator carry
+the generation and a fingerprint of the password hash (``link_binding``), so
+they stop working at the same moments.
 """
 
 import contextlib
 import functools
+import hashlib
+import hmac
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher, profiles
@@ -103,6 +107,28 @@ def load_moderator(session_id: str) -> Moderator | None:
     if moderator is None or not moderator.active:
         return None
     return moderator if moderator.session_generation == generation else None
+
+
+def _password_fingerprint(moderator: Moderator) -> str:
+    # Keyed, and short: the hash itself never leaves the database, and a mail
+    # link needs only to tell "the same password" from "another one".
+    key = current_app.config["SECRET_KEY"].encode()
+    message = b"decision-link|" + moderator.password_hash.encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
+
+
+def link_binding(moderator: Moderator) -> dict:
+    """What a mailed decision link of *moderator* carries to be revocable: their
+    session generation and a fingerprint of their password."""
+    return {"g": moderator.session_generation, "p": _password_fingerprint(moderator)}
+
+
+def link_binding_holds(moderator: Moderator, payload: dict) -> bool:
+    """True if a link made with :func:`link_binding` still stands: no session end
+    (``end_sessions``, logout, deactivation) and no new password since."""
+    return payload.get("g") == moderator.session_generation and hmac.compare_digest(
+        str(payload.get("p", "")), _password_fingerprint(moderator)
+    )
 
 
 class ModeratorNotFound(LookupError):

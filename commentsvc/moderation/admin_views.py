@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from .. import learning
 from .. import sites as site_service
 from ..comments.errors import ValidationFailed
-from ..comments.queue import pending_count
+from ..comments.queue import pending_count, reported_count
 from ..extensions import db
 from ..models import CaptchaProvider, ModerationPolicy, Site
 from . import bp
@@ -38,6 +38,7 @@ def page(template: str, **context):
         template,
         logout_form=EmptyForm(),
         pending=pending_count(current_user),
+        reported=reported_count(current_user),
         **context,
     )
 

@@ -43,6 +43,10 @@ class BadFilter(ValueError):
     """A filter value that names nothing (its message says so)."""
 
 
+class BadPageLink(BadFilter):
+    """A page link (cursor) no page made: its time or id out of range."""
+
+
 @dataclass(frozen=True)
 class TrailFilters:
     site: str | None = None  # a slug
@@ -64,14 +68,14 @@ class Cursor:
 
     @classmethod
     def decode(cls, raw: str) -> "Cursor":
-        """Raises: BadFilter: not a cursor this page made."""
+        """Raises: BadPageLink: not a cursor this page made."""
         try:
             micros, rank, ident = (int(part) for part in raw.split("."))
             at = _EPOCH + timedelta(microseconds=micros)
         except (ValueError, OverflowError):
-            raise BadFilter("That page link is not valid.") from None
+            raise BadPageLink("That page link is not valid.") from None
         if rank not in (_DECISION, _ENTRY) or not 0 < ident <= _MAX_ID:
-            raise BadFilter("That page link is not valid.")
+            raise BadPageLink("That page link is not valid.")
         return cls(at, rank, ident)
 
 

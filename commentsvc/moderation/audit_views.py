@@ -7,13 +7,14 @@ from flask_login import current_user, login_required
 from ..api.forms import MAX_ID
 from ..comments import bans as ban_service
 from ..comments.access import NotAllowed, UnknownComment, get_comment_for
-from ..comments.queue import pending_count
+from ..comments.queue import pending_count, reported_count
 from . import bp
 from .audit_rows import Links, describe
 from .audit_trail import (
     KIND_GROUPS,
     NOBODY,
     BadFilter,
+    BadPageLink,
     TrailFilters,
     TrailPage,
     trail_page,
@@ -38,6 +39,7 @@ def _page(template: str, status: int = 200, **context):
         template,
         logout_form=EmptyForm(),
         pending=pending_count(current_user),
+        reported=reported_count(current_user),
         **context,
     ), status
 
@@ -59,15 +61,17 @@ def audit():
     """The audit trail: decisions, bans, settings, accounts, webhooks and mail
     changes, newest first, filtered, each naming (and linking) what changed."""
     filters = _filters()
-    error = None
+    error, code = None, 200
     try:
         trail = trail_page(current_user, filters, request.args.get("after"))
     except BadFilter as bad:
+        # A forged page link is a 422, as the API's cursors are.
+        code = 422 if isinstance(bad, BadPageLink) else 400
         error, trail = str(bad), TrailPage([], None)
     links = Links(current_user)
     return _page(
         "moderation/audit.html",
-        400 if error else 200,
+        code,
         rows=[describe(item, links) for item in trail.items],
         next_cursor=trail.next_cursor,
         filters=filters,

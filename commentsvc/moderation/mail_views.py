@@ -32,6 +32,7 @@ def mail_settings():
                     mail_moderators.set_mode(
                         current_user, slug, wanted, actor=current_user
                     )
+                _save_report_mail()
             except (ValidationFailed, SiteNotFound):
                 flash("Pick one of the offered choices for each site.", "error")
                 status = 422
@@ -46,5 +47,19 @@ def mail_settings():
         form=form,
         settings=mail_moderators.settings_of(current_user),
         modes=MODES,
+        reports=mail_moderators.report_mail_of(current_user),
         email=current_user.email,
     ), status
+
+
+def _save_report_mail() -> None:
+    # A form without the report boxes (an older page) changes none of them.
+    if not request.form.get("reports-shown"):
+        return
+    wants = mail_moderators.report_mail_of(current_user)
+    for site, _ in mail_moderators.settings_of(current_user):
+        wanted = bool(request.form.get(f"reports-{site.slug}"))
+        if wanted != wants[site.id]:
+            mail_moderators.set_report_mail(
+                current_user, site, wanted, actor=current_user
+            )

@@ -2,13 +2,13 @@
 moderator's own password page. The rules live in ``accounts``."""
 
 from flask import abort, flash, redirect, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
 from .. import sites as site_service
 from ..comments.errors import ValidationFailed
 from ..models import Moderator, Role
-from . import accounts, bp
+from . import accounts, bp, login_guard
 from .admin_views import admin_required, page, show_errors
 from .forms import (
     EmptyForm,
@@ -180,14 +180,31 @@ def moderator_sites(moderator_id: int):
 @login_required
 def own_password():
     """Change your own password (the current one first); your other sessions
-    end, this one goes on."""
+    end, this one goes on. Wrong current passwords are limited like logins: at
+    PASSWORD_CHANGE_MAX_FAILURES every session of yours ends."""
     form = PasswordChangeForm()
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.change_own_password(
-                current_user, form.current_password.data, form.new_password.data
+            login_guard.change_own_password(
+                current_user._get_current_object(),
+                form.current_password.data,
+                form.new_password.data,
             )
+        except login_guard.PasswordFormLocked:
+            logout_user()
+            flash(
+                "Too many wrong current passwords: you are logged out everywhere. "
+                "Log in again to change your password.",
+                "error",
+            )
+            return redirect(url_for("moderation.login"))
+        except login_guard.GuardUnavailable:
+            flash(
+                "Your password cannot be changed right now: try again in a minute.",
+                "error",
+            )
+            return page("moderation/password.html", form=form), 503
         except ValidationFailed as error:
             show_errors(form, error)
         else:

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, time
 from urllib.parse import parse_qsl, urlsplit
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -17,12 +25,14 @@ from ..comments import bans as ban_service
 from ..comments import closing, undo
 from ..comments import reports as report_service
 from ..comments.access import NotAllowed, UnknownComment, can_moderate, get_comment_for
+from ..comments.cursors import BadCursor
 from ..comments.errors import ThreadNotFound, ValidationFailed
 from ..comments.moderation import ACTIONS, Target, describe, moderate
 from ..comments.queue import (
     QueueFilters,
     QueuePage,
     author_history,
+    awaiting_revisions,
     pending_count,
     queue_page,
     reported_count,
@@ -76,7 +86,13 @@ def queue():
     """One tab of the queue, filtered, one keyset page at a time."""
     status = _status_arg()
     filters = _filters()
-    page = queue_page(current_user, status, filters, request.args.get("after"))
+    code = 200
+    try:
+        page = queue_page(current_user, status, filters, request.args.get("after"))
+    except BadCursor:
+        # A page link no page made (edited, or forged): say so, show nothing.
+        flash("That page link is not valid: start from the tab's first page.", "error")
+        code, page = 422, QueuePage([], None)
     return render_template(
         "moderation/queue.html",
         **_cards_context(status, filters, page),
@@ -84,7 +100,7 @@ def queue():
         form=DecisionForm(),
         ban_form=BanForm(),
         logout_form=EmptyForm(),
-    )
+    ), code
 
 
 def _cards_context(status, filters: QueueFilters, page: QueuePage) -> dict:
@@ -180,6 +196,7 @@ def _answer(back: str, messages: list, cards=(), gone=(), notes=None, restored=(
     page = QueuePage(comments, None, author_history(current_user, comments))
     if status is None:
         page.reports = report_service.summaries([c.id for c in comments])
+    page.revisions = awaiting_revisions(comments)
     return render_template(
         "moderation/_queue_update.html",
         **_cards_context(status, filters, page),
@@ -262,13 +279,18 @@ def decide():
     conflicted = _comments([c.comment_id for c in decision.conflicts])
     notes = {c.comment_id: c.message() for c in decision.conflicts}
     messages += [("warning", message) for message in notes.values()]
-    return _answer(
+    answer = _answer(
         back,
         messages,
         cards=changed + conflicted,
         gone=[c.id for c in changed if not _belongs(c, status)],
         notes=notes,
     )
+    if _in_place():
+        # The Reason was for this decision: the page empties its field.
+        answer = make_response(answer)
+        answer.headers["HX-Trigger"] = "decided"
+    return answer
 
 
 def _comments(ids) -> list[Comment]:

@@ -3,17 +3,32 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import Site
-from ..ratelimit import client_ip
-from . import bp, login_guard
+from ..ratelimit import TRUSTED_LOGIN_DEVICE, client_ip
+from . import bp, devices, login_guard
 from .accounts import end_sessions, load_moderator
 from .forms import EmptyForm, LoginForm
 
 login_manager.user_loader(load_moderator)
+
+
+@bp.record_once
+def _trust_device_cookies(state):
+    # The per-account login limit exempts browsers with a device cookie.
+    state.app.extensions[TRUSTED_LOGIN_DEVICE] = devices.request_device
 
 
 @bp.app_context_processor
@@ -47,7 +62,9 @@ def visible_sites() -> list[Site]:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Log a moderator in: rate-limited per IP and per account and IP; after
-    repeated failures for an account, only with a captcha answered."""
+    repeated failures for an account, only with a captcha answered (unless the
+    browser holds a device cookie for the account). A login starts a new
+    session."""
     if current_user.is_authenticated:
         return redirect(url_for("moderation.queue"))
     form = LoginForm()
@@ -59,6 +76,7 @@ def login():
                 form.password.data,
                 login_guard.token_from(request.form),
                 client_ip(),
+                devices.request_device(),
             )
         except login_guard.CaptchaRequired as refusal:
             flash(
@@ -70,13 +88,22 @@ def login():
         except login_guard.WrongCredentials:
             flash("Wrong username or password.", "error")
         else:
+            # A new session: nothing from before the login (a CSRF secret
+            # someone planted or read, any other value) carries over.
+            session.clear()
             login_user(moderator)
-            return redirect(
+            response = redirect(
                 safe_next(request.args.get("next")) or url_for("moderation.queue")
             )
-        if login_guard.captcha_needed(form.username.data):
+            devices.remember(response, moderator.username)
+            return response
+        if devices.request_device() is None and login_guard.captcha_needed(
+            form.username.data
+        ):
             captcha = login_guard.widget()
-            g.csp_frame_src = captcha["frame_sources"]
+            g.csp_frame_src = captcha.get("frame_sources")
+            # The proof of work runs in a worker served from this origin.
+            g.csp_worker_src = "'self'" if captcha["provider"] == "altcha" else None
     return render_template("moderation/login.html", form=form, captcha=captcha), (
         401 if form.is_submitted() and request.method == "POST" else 200
     )

@@ -26,6 +26,7 @@ from ..comments.render import render_body
 from ..extensions import db
 from ..models import (
     Comment,
+    CommentRevision,
     MailMessage,
     MailRecipient,
     MailSubscription,
@@ -131,6 +132,8 @@ def erase_author(email: str) -> Erasure:
                     body=ERASED,
                     body_hash=body_digest(ERASED),
                     body_html=html,
+                    # The words a moderator decided, kept for the spam filter.
+                    decided_body=None,
                     email=None,
                     ip=None,
                     user_agent=None,
@@ -138,6 +141,10 @@ def erase_author(email: str) -> Erasure:
                     version=Comment.version + 1,
                 )
                 .execution_options(synchronize_session=False)
+            )
+            # Edits waiting for (or decided by) a moderator hold the text too.
+            db.session.execute(
+                sa.delete(CommentRevision).where(CommentRevision.comment_id.in_(ids))
             )
             db.session.execute(
                 sa.insert(ModerationEvent),

@@ -194,6 +194,9 @@ class ImportWriter:
             "moderated_at": moderated_at,
             "edited_at": comment.edited_at and _utc(comment.edited_at),
             "moderated_by_id": None,
+            # Decided in the source (our own format keeps it): learned from.
+            "decided_status": comment.status if moderated_at else None,
+            "decided_body": body if moderated_at else None,
             "import_key": clip(comment.key, 200),
             "version": 1,
         }

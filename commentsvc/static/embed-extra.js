@@ -15,6 +15,10 @@
     sendReport: "Send report",
     close: "Cancel",
     reported: "Thank you: the moderators will look at this comment.",
+    reportCaptcha: "Please solve the captcha, then send the report again. What you wrote is kept.",
+    reportTick: "Please confirm that you are not a robot.",
+    reportCaptchaFailed: "The captcha could not be verified. Please try again.",
+    reportLater: "Many reports came from your network lately. Please try again in an hour.",
     gone: "This comment is no longer published.",
     tooFast: "Too many requests. Please try again in a few minutes.",
     editLabel: "Your comment",
@@ -120,25 +124,72 @@
       why
     );
     if (!p) return;
-    p.form.addEventListener("submit", async (e) => {
-      e.preventDefault();
+    // The service asks a network that reports often for the site's captcha:
+    // its widget is then shown in the form (in the page's light DOM, through a
+    // slot, as the post form's), and the reader's choices stay as they are.
+    let captcha;
+    let light;
+    const say = (text) => (p.line.textContent = text || "");
+    const forget = () => light && light.remove();
+    p.form.querySelector("button.link").addEventListener("click", forget);
+    function showCaptcha() {
+      const slot = `report-captcha-${c.id}`;
+      light = h("div", { slot });
+      captcha = ctx.captcha(light, say, () => send(true));
+      if (!captcha) return false;
+      ctx.host.append(light);
+      p.send.parentNode.before(h("slot", { name: slot }));
+      captcha.load().catch(() => {});
+      return true;
+    }
+    async function send(resent) {
       const reason = p.form.elements[name].value;
       const explanation = why.value.trim() || undefined;
       why.setAttribute("aria-invalid", reason === "illegal" && !explanation);
       if (reason === "illegal" && !explanation) {
-        p.line.textContent = S.explainIllegal;
+        say(S.explainIllegal);
         return why.focus();
+      }
+      let captchaToken;
+      if (captcha) {
+        try {
+          captchaToken = await captcha.token();
+        } catch (e) {
+          return say(e.message === "tick" ? S.reportTick : S.reportCaptchaFailed);
+        }
       }
       p.send.disabled = true;
       const [code, answer] = await call(`${ctx.api}/${c.id}/reports`, "POST", {
         reason,
         explanation,
         token: browserToken(),
+        captcha_token: captchaToken,
       });
       p.send.disabled = false;
-      if (code !== 202) return (p.line.textContent = problem(S, code, answer));
-      p.form.replaceChildren(p.line);
-      p.line.textContent = S.reported;
+      // A token is good once: anything but a refusal before verification spends it.
+      if (captcha && code !== 422 && code !== 429) captcha.reset();
+      if (code === 202) {
+        forget();
+        p.form.replaceChildren(p.line);
+        return say(S.reported);
+      }
+      const error = answer.error || {};
+      if (code === 403 && (error.code || "").startsWith("captcha")) {
+        if (!captcha && !showCaptcha()) return say(error.message);
+        if (captcha.box) {
+          captcha.sendOnTick();
+          return say(error.code === "captcha_required" ? S.reportCaptcha : S.reportCaptchaFailed);
+        }
+        // An invisible captcha or v3: a fresh token at once, one retry.
+        if (!resent) return send(true);
+        return say(S.reportCaptchaFailed);
+      }
+      if (code === 429 && (error.retry_after || 0) > 300) return say(S.reportLater);
+      say(problem(S, code, answer));
+    }
+    p.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      send(false);
     });
     p.article.append(p.form);
     p.form.elements[name][0].focus();
@@ -167,6 +218,7 @@
         return (p.line.textContent = problem(S, code, answer));
       }
       mine.b = text;
+      mine.p = answer.edit_pending ? answer.html : undefined;
       const { comments, mine: own } = ctx.s();
       const listed = comments.find((x) => x.id === c.id);
       const held = own.find((x) => x.id === c.id);

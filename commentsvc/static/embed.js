@@ -52,6 +52,7 @@
     edit: "Edit",
     remove: "Delete",
     edited: "(edited)",
+    editPending: "Your edit awaits moderation.",
     deleted: "[deleted]",
     inReplyTo: "in reply to {name}",
     sort: "Order of comments",
@@ -377,6 +378,9 @@
             c.to && h("span", { class: "note" }, " · ", t("inReplyTo", { name: c.to })),
             body,
             c.mine && h("p", { class: "note" }, c.status === "approved" ? S.published : S.pending),
+            // Until a moderator approves it, readers (and so the listing) keep
+            // the published text: p is that text, as the edit's answer gave it.
+            own && edits[c.id].p === c.html && h("p", { class: "note" }, S.editPending),
             !c.mine && !c.deleted && !closed &&
               h("button", { type: "button", class: "link", "aria-label": label,
                 onclick: () => form.open(c) }, S.reply),
@@ -642,7 +646,9 @@
 
     // What embed-extra.js works with (docs/embed.md).
     const ctx = {
-      O, h, t, root, api, edits, render, page, take,
+      O, h, t, root, host, api, edits, render, page, take,
+      // A captcha widget for another form (a report), as the post form's.
+      captcha: (slot, say, resend) => makeCaptcha(config.captcha, slot, data, S, say, resend),
       s: () => ({ next, moreReplies, byId, comments, mine }),
       less: () => total--,
       save() {
@@ -652,6 +658,27 @@
     };
 
     load();
+  }
+
+  // A provider's script, loaded once per page: [global, url] -> its API.
+  const scripts = {};
+  function script(provider, v3, key) {
+    const src = provider[1] + (v3 ? encodeURIComponent(key) : "");
+    return (scripts[src] ||= new Promise((ok, fail) => {
+      const name = `commentsvcCaptcha${++callbacks}`;
+      const el = h("script", { async: true });
+      el.src = scriptUrl(src + (v3 ? "" : `&onload=${name}`));
+      window[name] = () => ok(window[provider[0]]);
+      el.onload = () => {
+        if (v3) window.grecaptcha ? grecaptcha.ready(() => ok(window.grecaptcha)) : fail(Error("load"));
+      };
+      el.onerror = () => {
+        delete scripts[src];
+        el.remove();
+        fail(Error("load"));
+      };
+      document.head.append(el);
+    }));
   }
 
   // One captcha widget per form. "box" kinds (v2 checkbox, hCaptcha, dev) need a
@@ -673,25 +700,17 @@
     const self = {
       box: !v3 && !invisible,
       load() {
-        return (loading ||= new Promise((ok, fail) => {
-          const name = `commentsvcCaptcha${++callbacks}`;
-          const script = h("script", { async: true });
-          script.src = scriptUrl(provider[1] + (v3 ? encodeURIComponent(key) : `&onload=${name}`));
-          window[name] = () => {
-            api = window[provider[0]];
+        // One script per provider and page, shared by every form's widget.
+        return (loading ||= script(provider, v3, key).then(
+          (loaded) => {
+            api = loaded;
             if (!v3) widget = api.render(slot, options());
-            ok();
-          };
-          script.onload = () => {
-            if (v3) window.grecaptcha ? grecaptcha.ready(window[name]) : fail(Error("load"));
-          };
-          script.onerror = () => {
+          },
+          (e) => {
             loading = null;
-            script.remove();
-            fail(Error("load"));
-          };
-          document.head.append(script);
-        }));
+            throw e;
+          }
+        ));
       },
       async token() {
         await self.load();

@@ -164,6 +164,21 @@
     }, 0);
   });
 
+  // The Reason is for one decision: once the server says a decision was made
+  // ("decided"), the field is emptied, unless the moderator has already typed
+  // another reason for the next one meanwhile.
+  var reasonSent = null;
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("#decisions")) {
+      reasonSent = event.detail.parameters.reason || "";
+    }
+  });
+  document.addEventListener("decided", function () {
+    var reason = document.getElementById("reason");
+    if (reason && reasonSent !== null && reason.value === reasonSent) reason.value = "";
+    reasonSent = null;
+  });
+
   // The top bar's pending badge follows the Pending tab's count.
   function updateBadges() {
     var count = document.querySelector('#queue-tabs a[href*="status=pending"] .count');

@@ -8,7 +8,13 @@ import sqlalchemy as sa
 from factories import ORIGIN, comment_payload, make_site
 
 from commentsvc.extensions import db
-from commentsvc.models import Comment, CommentStatus, ModerationEvent, WebhookEvent
+from commentsvc.models import (
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    ModerationEvent,
+    WebhookEvent,
+)
 
 API = "/api/v1/sites/news/comments"
 LISTING = API + "?thread=/article"
@@ -72,13 +78,23 @@ def test_the_post_answer_carries_an_edit_token_only_its_hash_is_stored(
         assert stored and posted["edit_token"] not in stored
 
 
-def test_an_edit_within_the_window_shows_edited_and_is_audited(app, client, site):
+def test_an_edit_within_the_window_shows_edited_and_is_audited(app, client):
+    # Where the site publishes its trusted authors' clean posts at once, their
+    # clean edit is published at once too (elsewhere it waits: see
+    # test_edit_revisions).
+    with app.app_context():
+        make_site(
+            max_links=1,
+            moderation_policy="trust_approved_authors",
+            trusted_author_min_approved=1,
+        )
     posted = _published(app, client)
 
     response = _edit(client, posted)
 
     assert response.status_code == 200, response.json
     assert response.json["status"] == "approved"
+    assert response.json["edit_pending"] is False
     assert response.json["html"] == "<p>Now with the typo fixed.</p>"
     (shown,) = client.get(LISTING).json["comments"]
     assert shown["html"] == "<p>Now with the typo fixed.</p>"
@@ -88,19 +104,55 @@ def test_an_edit_within_the_window_shows_edited_and_is_audited(app, client, site
     assert hooks[-1] == "comment.edited"
 
 
-def test_an_edit_the_spam_rules_hold_goes_back_to_pending(app, client, site):
+def test_a_pending_comments_edit_replaces_its_text_and_stays_pending(app, client, site):
+    posted = _post(client)
+
+    response = _edit(client, posted)
+
+    assert response.status_code == 200
+    assert response.json["status"] == "pending" and response.json["html"] is None
+    assert response.json["edit_pending"] is False
+    with app.app_context():
+        comment = db.session.get(Comment, posted["id"])
+        assert comment.status == CommentStatus.PENDING
+        assert comment.body == "Now with the typo fixed."
+
+
+def test_an_edit_the_spam_rules_hold_waits_and_the_approved_text_stays(
+    app, client, site
+):
     posted = _published(app, client)
 
     response = _edit(client, posted, body="Buy https://a.example https://b.example")
 
     assert response.status_code == 200
-    assert response.json["status"] == "pending"
-    assert response.json["html"] is None
-    assert client.get(LISTING).json["comments"] == []
+    assert response.json["status"] == "approved"
+    assert response.json["edit_pending"] is True
+    assert response.json["html"] == "<p>A thoughtful comment.</p>"
+    (shown,) = client.get(LISTING).json["comments"]
+    assert shown["html"] == "<p>A thoughtful comment.</p>"
     with app.app_context():
         comment = db.session.get(Comment, posted["id"])
-        assert comment.status == CommentStatus.PENDING
-        assert comment.signals["edit"]["held"]["too_many_links"]
+        assert comment.status == CommentStatus.APPROVED
+        assert comment.body == "A thoughtful comment."
+        (revision,) = db.session.scalars(sa.select(CommentRevision)).all()
+        assert revision.signals["held"]["too_many_links"]
+
+
+def test_the_edit_window_counts_from_posting_not_from_the_last_edit(app, client, site):
+    posted = _post(client)
+    assert _edit(client, posted, body="First fix.").status_code == 200
+    with app.app_context():
+        created = db.session.get(Comment, posted["id"]).created_at
+    # Posted 301 s ago, edited just now: the window (300 s) is over all the same.
+    _set(app, posted["id"], created_at=created - timedelta(seconds=301))
+
+    late = _edit(client, posted, body="Second fix, too late.")
+
+    assert late.status_code == 403
+    assert late.json["error"]["code"] == "edit_window_closed"
+    with app.app_context():
+        assert db.session.get(Comment, posted["id"]).body == "First fix."
 
 
 def test_a_wrong_or_missing_token_or_a_closed_window_is_403(app, client, site):

@@ -21,8 +21,10 @@ from factories import make_comment, make_site
 from playwright.sync_api import expect
 
 from commentsvc import create_app
+from commentsvc.comments import revisions
 from commentsvc.comments.bans import ban_from_comment
 from commentsvc.comments.moderation import Target, moderate
+from commentsvc.comments.render import render_body
 from commentsvc.comments.reports import ReaderReport, file_report
 from commentsvc.extensions import db
 from commentsvc.models import BanKind, Comment, CommentStatus, Role
@@ -134,6 +136,10 @@ def _store_a_busy_site() -> dict:
     }
     for status, comment in decided.items():
         moderate(admin, [Target(comment.id, comment.version)], status, "a reason")
+    # An edit of a published comment awaiting a decision (old beside new).
+    edited = db.session.get(Comment, decided[CommentStatus.APPROVED].id)
+    text = "An edited text, see https://example.org/" + "a-long-path-" * 8
+    revisions.propose(edited, text, render_body(text), {"links": 1})
     reported = make_comment(news, status=CommentStatus.APPROVED, email="x@example.org")
     file_report(
         news, reported.id, ReaderReport("abuse", "Rude to other readers."), "192.0.2.9"

@@ -6,8 +6,16 @@ import sqlalchemy as sa
 from factories import make_comment, make_site
 from playwright.sync_api import expect
 
+from commentsvc.comments import revisions
 from commentsvc.extensions import db
-from commentsvc.models import Comment, CommentReport, CommentStatus
+from commentsvc.models import (
+    Comment,
+    CommentReport,
+    CommentRevision,
+    CommentStatus,
+    Role,
+)
+from commentsvc.moderation.accounts import create_moderator
 
 
 def test_a_reader_reports_a_comment_with_an_explanation(service, article, page):
@@ -44,6 +52,51 @@ def test_a_reader_reports_a_comment_with_an_explanation(service, article, page):
         assert report.token_hash  # the browser's token, hashed
 
 
+def test_a_network_that_reports_often_solves_the_captcha_in_the_report_form(
+    service, article, page
+):
+    server = service(CAPTCHA_DEV_ENABLED=True, REPORT_CAPTCHA_AFTER=1)
+    with server.app.app_context():
+        site = make_site(allowed_origins=[article.origin])
+        make_comment(site, author="Ann", body="First remark")
+        make_comment(site, author="Bob", body="Second remark")
+        site.captcha_provider = "dev"  # after the comments: they posted without
+        db.session.commit()
+    page.goto(article.add(server, "news"))
+    root = page.locator("#comments")
+    ann = root.locator("li", has_text="First remark")
+    ann.get_by_role("button", name="Report").click()
+    ann.get_by_role("button", name="Send report").click()
+    expect(ann.get_by_role("status")).to_have_text(
+        "Thank you: the moderators will look at this comment."
+    )
+
+    # The network's second report in the hour needs the captcha.
+    bob = root.locator("li", has_text="Second remark")
+    bob.get_by_role("button", name="Report").click()
+    bob.get_by_role("radio", name="Abuse or harassment").check()
+    bob.get_by_role("textbox", name="Explanation").fill("Insults a named person.")
+    bob.get_by_role("button", name="Send report").click()
+    expect(bob.get_by_role("status")).to_have_text(
+        "Please solve the captcha, then send the report again. What you wrote is kept."
+    )
+    expect(bob.get_by_role("textbox", name="Explanation")).to_have_value(
+        "Insults a named person."
+    )
+    widget = page.locator('[slot^="report-captcha-"]')
+    expect(widget.get_by_label("I'm not a robot")).to_be_visible()
+    widget.get_by_label("I'm not a robot").check()  # sends by itself once ticked
+    expect(bob.get_by_role("status")).to_have_text(
+        "Thank you: the moderators will look at this comment."
+    )
+    expect(widget).to_have_count(0)
+    with server.app.app_context():
+        reasons = db.session.scalars(
+            sa.select(CommentReport.explanation).order_by(CommentReport.id)
+        ).all()
+        assert reasons == [None, "Insults a named person."]
+
+
 def test_an_author_edits_and_deletes_their_comment_within_the_window(
     service, article, page
 ):
@@ -76,8 +129,20 @@ def test_an_author_edits_and_deletes_their_comment_within_the_window(
     expect(editor).to_have_value("Teh first comment")
     editor.fill("The first comment")
     ann.get_by_role("button", name="Save").click()
+    # Published means a moderator approved these words: the edit waits, and
+    # its author is told so; the published text stays.
+    expect(ann).to_contain_text("Your edit awaits moderation.")
+    expect(ann).to_contain_text("Teh first comment")
+    with server.app.app_context():
+        (comment,) = db.session.scalars(sa.select(Comment))
+        assert comment.body == "Teh first comment"
+        (revision,) = db.session.scalars(sa.select(CommentRevision))
+        boss = create_moderator("boss", "correct horse battery", role=Role.ADMIN)
+        revisions.decide(boss, revision.id, revision.version, approve=True)
+    page.reload()
     edited = root.locator("li", has_text="The first comment")
     expect(edited).to_contain_text("(edited)")
+    expect(edited).not_to_contain_text("Your edit awaits moderation.")
     with server.app.app_context():
         (comment,) = db.session.scalars(sa.select(Comment))
         assert comment.body == "The first comment"

@@ -2,6 +2,7 @@
 is approved, and unsubscribing (one page, everything, RFC 8058 one-click),
 honoured at once, mail already queued included."""
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -14,12 +15,28 @@ from commentsvc.models import (
     DeliveryStatus,
     MailMessage,
     MailRecipient,
+    MailSubscription,
     utcnow,
 )
 
-from .conftest import click_button, link, path_of, run_worker, text_part
+from .conftest import (
+    PUBLIC_URL,
+    click_button,
+    link,
+    path_of,
+    run_worker,
+    text_part,
+)
 
 ANN = "ann@example.org"
+OTHER_URL = "https://news.example/other"
+
+
+def resume_link(html: str) -> str:
+    """The "start mail again" link of a page (a path on the service)."""
+    match = re.search(r'href="(/mail/resume/[^"]+)"', html)
+    assert match, html
+    return PUBLIC_URL + match.group(1)
 
 
 def post(client, **fields):
@@ -160,30 +177,40 @@ def test_unsubscribing_from_everything_stops_queued_mail_too(mail_app, smtp):
     assert len(smtp.to(ANN)) == 2
 
 
-def test_ticking_the_box_again_after_stopping_everything_confirms_anew(mail_app, smtp):
-    # The same day as the first confirmation: the one-a-day limit must not eat
-    # the new opt-in's confirmation (the reader would be unconfirmed, unmailed).
+def test_after_stopping_all_mail_only_a_mailed_link_starts_it_again(mail_app, smtp):
+    # A stranger who re-ticks the box with the address sends it nothing, each
+    # time; the owner starts mail again from the page of a link mailed to them.
     client = mail_app.test_client()
     parent = post(client, body="Subscribed here.", notify=True)
     run_worker(mail_app)
     [confirm] = smtp.to(ANN)
     click_button(client, link(confirm, "Confirm"))
     everything = link(confirm, "Stop all mail from Example News")
-    assert click_button(client, everything).status_code == 200
+    stopped = click_button(client, everything)
+    assert stopped.status_code == 200
 
-    post(client, body="Mail me again, please.", notify=True)
-    post(client, body="And a third comment.", notify=True)
+    stranger = mail_app.test_client()
+    post(stranger, body="Mail her again.", notify=True)
+    post(stranger, body="And again.", notify=True, thread="/other", url=OTHER_URL)
     run_worker(mail_app)
-    [_, again] = smtp.to(ANN)  # one new confirmation, not one per post
-    assert again["Subject"] == (
-        "[Example News] Confirm that you want mail about replies"
-    )
-    click_button(client, link(again, "Confirm"))
+    assert len(smtp.to(ANN)) == 1  # no confirmation, no notice
+    with mail_app.app_context():  # nor a page more for later
+        assert db.session.scalar(sa.select(sa.func.count(MailSubscription.id))) == 1
     approve_from_mail(mail_app, smtp, parent)
     reply = post(client, author="Bob", email=None, body="A reply.", parent_id=parent)
     approve_from_mail(mail_app, smtp, reply)
     run_worker(mail_app)
-    assert smtp.to(ANN)[-1]["Subject"] == "[Example News] Bob replied to your comment"
+    assert len(smtp.to(ANN)) == 1
+
+    # The owner: the "stop all mail" link again (from any mail) offers the way
+    # back; its page shows, its button starts mail again.
+    page = client.get(path_of(everything)).get_data(as_text=True)
+    resume_path = resume_link(page)
+    assert click_button(client, resume_path).status_code == 200
+    again = post(client, author="Cy", email=None, body="Later.", parent_id=parent)
+    approve_from_mail(mail_app, smtp, again)
+    run_worker(mail_app)
+    assert smtp.to(ANN)[-1]["Subject"] == "[Example News] Cy replied to your comment"
 
 
 def test_without_confirmation_an_address_is_purged(mail_app, smtp, runner):

@@ -200,3 +200,24 @@ def test_a_username_with_a_nul_byte_is_a_wrong_login_not_a_500(make_app):
     response = _attempt(app.test_client(), PASSWORD, "192.0.2.1", username="ad\x00min")
     assert response.status_code == 401
     assert _checked(response)
+
+
+def test_failures_count_for_the_name_as_login_reads_it(make_app):
+    """Login takes "admin " for "admin": its failures must count for "admin" too,
+    else padding the name with spaces gives a guesser fresh tries."""
+    app = _app(make_app, LOGIN_CAPTCHA_AFTER=3)
+    client = app.test_client()
+    for n, name in enumerate(("admin ", " admin", "\tadmin ")):
+        assert _checked(_attempt(client, f"guess {n}!!", f"192.0.2.{n}", None, name))
+    for name in ("admin", "admin  ", "Admin"):
+        response = _attempt(client, PASSWORD, "192.0.2.9", None, name)
+        assert "Answer the captcha to log in." in response.get_data(as_text=True)
+        assert not _checked(response)
+
+
+def test_the_account_limit_counts_the_name_as_login_reads_it(make_app):
+    app = _app(make_app, LOGIN_CAPTCHA_PROVIDER="none", RATELIMIT_LOGIN_ACCOUNT="3/day")
+    client = app.test_client()
+    for n, name in enumerate(("admin ", " admin", "ADMIN")):
+        _attempt(client, f"guess {n}!!", f"192.0.2.{n}", None, name)
+    assert _attempt(client, PASSWORD, "192.0.2.9").status_code == 429

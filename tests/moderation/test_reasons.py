@@ -147,8 +147,8 @@ def test_an_edit_explains_its_own_reasons():
     inner = _held("too_many_links", 4)
     signals = {"captcha": {"provider": "dev", "outcome": "ok"}, "edit": inner}
     assert held_reasons(signals, SITE) == [
-        "Captcha verified (dev captcha)",
         "After its author's edit: 4 links (the site allows 2)",
+        "Captcha verified (dev captcha)",
     ]
 
 
@@ -205,3 +205,53 @@ def test_a_pending_comment_nothing_marked_says_the_sites_rule_holds_it():
     ]
     held = SimpleNamespace(signals=_held("too_many_links", 3), site=hold_all)
     assert why_waiting(held) == ["3 links (the site allows 2)"]
+
+
+VERIFIED = {"captcha": {"provider": "dev", "outcome": "ok", "success": True}}
+HOLD_ALL = SimpleNamespace(moderation_policy="hold_all", max_links=2)
+
+
+def test_a_verified_captcha_is_never_the_reason_it_waits():
+    # A moderator read "Captcha verified (dev captcha)" as why a comment was
+    # held on a site that holds every comment (issue 25).
+    quiet = {**VERIFIED, "spam_filter": {"probability": 0.1, "verdict": "pass"}}
+    assert why_waiting(SimpleNamespace(signals=quiet, site=HOLD_ALL)) == [
+        "Every comment on this site waits for a moderator.",
+        "Captcha verified (dev captcha)",
+    ]
+    trust = SimpleNamespace(
+        moderation_policy="trust_approved_authors",
+        trusted_author_min_approved=1,
+        max_links=2,
+    )
+    assert why_waiting(SimpleNamespace(signals=VERIFIED, site=trust)) == [
+        "The site publishes at once only authors with 1 approved comment or "
+        "more; this author has fewer.",
+        "Captcha verified (dev captcha)",
+    ]
+
+
+def test_what_held_it_comes_before_what_was_noted():
+    # The captcha is checked before the rules that run after it: its signal
+    # is written first, its sentence still comes last.
+    verdict = Verdict()
+    verdict.signals.update(VERIFIED)
+    verdict.hold("too_many_links", 3)
+    verdict.signals["trusted_author"] = True
+    comment = SimpleNamespace(signals=verdict.signals, site=HOLD_ALL)
+    assert (
+        why_waiting(comment)
+        == held_reasons(comment)
+        == [
+            "3 links (the site allows 2)",
+            "Captcha verified (dev captcha)",
+            "Published at once: the author has approved comments on this site",
+        ]
+    )
+    spam = {**VERIFIED, "too_fast": 1}
+    assert held_reasons(spam, SITE)[0] == "Posted 1 second after the form was shown"
+    # A captcha that failed is a reason, in its place.
+    low = {"captcha": {"provider": "dev", "outcome": "low_score", "score": 0.1}}
+    assert why_waiting(SimpleNamespace(signals=low, site=HOLD_ALL)) == [
+        "Captcha score too low (dev captcha, score 0.1)"
+    ]

@@ -119,3 +119,29 @@ def test_ids_past_the_column_and_a_nul_in_a_filter_are_no_500(app, mod_client):
     assert (dismissed.status_code, reopened.status_code) == (403, 403)
     assert filtered.status_code == 200
     assert _open(app, comment_id) == 2
+
+
+def test_the_top_bar_counts_reported_comments_on_every_page(app, mod_client):
+    badge = '<span class="badge reported" title="reported comments">1 reported</span>'
+    assert badge not in mod_client.get("/moderation/queue").get_data(as_text=True)
+    comment_id = _reported(app)  # two reports, under the threshold of 3
+
+    for url in ("/moderation/queue", "/moderation/audit", "/moderation/account/mail"):
+        page = mod_client.get(url).get_data(as_text=True)
+        assert badge in page, url
+        assert 'href="/moderation/queue?status=reported"' in page
+    # Another site's moderator sees no count of it.
+    from .conftest import logged_in_client
+
+    blogger = logged_in_client(app, "blogger").get("/moderation/queue")
+    assert (
+        "reported comments" not in blogger.get_data(as_text=True).split("</summary>")[0]
+    )
+
+    page = mod_client.get("/moderation/queue?status=reported").get_data(as_text=True)
+    mod_client.post(
+        f"/moderation/comments/{comment_id}/dismiss-reports",
+        data={"csrf_token": csrf_from(page)},
+    )
+    # Dismissed reports stop counting.
+    assert badge not in mod_client.get("/moderation/queue").get_data(as_text=True)

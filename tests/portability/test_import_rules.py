@@ -56,7 +56,13 @@ RLO = "\u202e"
 BAD_LINK = "javascript:alert(document.domain)//https://news.example/x"
 # With a host, as an http(s) URL has one.
 BAD_LINKS = [BAD_LINK, "javascript://news.example/%0Aalert(1)", "data://x.example/,hi"]
-BAD_NAMES = [f"Ann{RLO}gpj.exe", "Ann\u200bBee", "Ann\u2066x"]
+BAD_NAMES = [
+    f"Ann{RLO}gpj.exe",
+    "Ann\u200bBee",
+    "Ann\u2066x",
+    # An RFC 2047 encoded word: CR LF in a mail header once decoded.
+    "=?utf-8?q?Ann=0D=0AReply-To:_it@evil.test=0D=0A=0D=0AYour_session_expired?=",
+]
 BAD_EMAILS = [
     "ann@example.org?bcc=all@example.org",
     "ann@example.org&cc=x@example.org",

@@ -6,9 +6,10 @@ not the attempt, so each of these waited as long as the receiver liked before.""
 
 import signal
 import subprocess
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import sqlalchemy as sa
 from factories import make_comment, make_site
 from servers import wait_until
@@ -43,16 +44,33 @@ def _attempts(app, endpoint_id=None) -> list:
         return db.session.execute(query).all()
 
 
-def _run_worker_within(app, seconds: float):
-    """``run_worker(app)`` in a thread: its Stats, or TimeoutError if it takes
-    longer than *seconds* (before the fix: as long as the drip lasted)."""
-    with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(run_worker, app)
+def _run_worker_within(app, seconds: float, receiver: DripReceiver):
+    """``run_worker(app)`` in a thread: its Stats. Past *seconds* (a deadline
+    that did not end the attempt) the test fails at once: the receiver stops
+    dripping, which ends the worker's wait too, so a broken deadline fails in
+    seconds, not after the drip's ten minutes."""
+    outcome = {}
+
+    def work():
         try:
-            return future.result(timeout=seconds)
-        finally:
-            if not future.done():
-                pool.shutdown(wait=False)
+            outcome["stats"] = run_worker(app)
+        except BaseException as error:  # reported in the test's thread
+            outcome["error"] = error
+
+    # A daemon: a worker that never returns never holds up pytest's exit.
+    worker = threading.Thread(target=work, name="webhook-worker", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        receiver.closing.set()
+        worker.join(SLACK)  # let it leave the database before the clean-up
+        pytest.fail(
+            f"the attempt was still running after {seconds:g} s: "
+            "its deadline did not end it"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["stats"]
 
 
 def _slow_app(make_app, deadline: float):
@@ -75,7 +93,7 @@ def test_an_answer_trickled_from_its_status_line_fails_at_the_deadline(make_app)
             make_comment(site)
         [delivery] = deliveries(app)
         started = time.monotonic()
-        stats = _run_worker_within(app, deadline + SLACK)
+        stats = _run_worker_within(app, deadline + SLACK, receiver)
         took = time.monotonic() - started
 
         assert (stats.attempts, stats.retrying) == (1, 1)
@@ -107,7 +125,7 @@ def test_a_body_trickled_after_a_200_is_cut_at_the_deadline(make_app):
         with app.app_context():
             make_comment(site)
         started = time.monotonic()
-        stats = _run_worker_within(app, deadline + SLACK)
+        stats = _run_worker_within(app, deadline + SLACK, receiver)
         took = time.monotonic() - started
     assert took >= deadline * 0.9
     # The status line is the receiver's verdict: it took the event, however

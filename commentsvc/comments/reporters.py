@@ -1,0 +1,105 @@
+"""Who counts as a reader when readers report comments.
+
+- **A network** is an IPv4 address, or an IPv6 /48 (what one subscriber or
+  site usually holds: every /64 of it is the same reporter). It is not the rate
+  limits' /64 (commentsvc.ratelimit.ip_bucket): one person with a /48 must not
+  count as 65,536 readers.
+- **A reader** is a browser token (the embed's random token, kept in the
+  browser) wherever it comes from; readers behind one address count apart when
+  their tokens differ.
+- **A report with no browser token** is the network's own report: it counts
+  only if nothing from that network reported the comment yet, so it never
+  adds a reader by itself.
+- **A network that reports often** (more than REPORT_CAPTCHA_AFTER reports in
+  an hour, across comments) must solve the site's captcha for each further
+  report; on a site without a captcha it waits until the hour has passed.
+
+Addresses and tokens are kept only as keyed hashes.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from ..models import CommentReport, as_utc, utcnow
+
+# Reports are counted per IPv6 /48.
+REPORT_IPV6_PREFIX = 48
+# The window of "reports often".
+NETWORK_WINDOW = timedelta(hours=1)
+
+
+def report_network(ip: str | None) -> str:
+    """The network a report comes from: the IPv4 address itself (an
+    IPv4-mapped IPv6 address counts as IPv4), the IPv6 /48 around an IPv6
+    address, ``unknown`` without an address."""
+    if not ip:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, REPORT_IPV6_PREFIX), strict=False))
+    return str(address)
+
+
+def _digest(kind: str, value: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"report-{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """The keyed hashes a report is stored and counted by."""
+
+    network_hash: str
+    token_hash: str | None
+    reader_hash: str
+
+    @classmethod
+    def of(cls, ip: str | None, token: str | None) -> "Reporter":
+        network = _digest("net", report_network(ip))
+        token_hash = _digest("token", token) if token else None
+        return cls(network, token_hash, token_hash or network)
+
+
+def already_reported(comment_id: int, reporter: Reporter) -> bool:
+    """Whether this reader reported the comment already (its token, or for a
+    report without a token: anyone from its network)."""
+    same = CommentReport.reader_hash == reporter.reader_hash
+    if reporter.token_hash is None:
+        same = sa.or_(same, CommentReport.ip_hash == reporter.network_hash)
+    query = sa.select(CommentReport.id).where(CommentReport.comment_id == comment_id)
+    return db.session.scalar(query.where(same).limit(1)) is not None
+
+
+def network_busy_until(reporter: Reporter, now: datetime | None = None):
+    """None when the reporter's network may report without a captcha; else
+    when its reports of the last hour fall back under REPORT_CAPTCHA_AFTER."""
+    now = now or utcnow()
+    allowed = current_app.config["REPORT_CAPTCHA_AFTER"]
+    recent = list(
+        db.session.scalars(
+            sa.select(CommentReport.created_at)
+            .where(
+                CommentReport.ip_hash == reporter.network_hash,
+                CommentReport.created_at > now - NETWORK_WINDOW,
+            )
+            .order_by(CommentReport.created_at.desc())
+            .limit(allowed)
+            .offset(allowed - 1)
+        )
+    )
+    if not recent:
+        return None
+    # The allowed-th newest report leaving the window frees a place.
+    return as_utc(recent[0]) + NETWORK_WINDOW
