@@ -1,9 +1,12 @@
 """Bans by email, IP or network: a banned poster's new comments go to spam."""
 
+import hashlib
+import hmac
 import ipaddress
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from .. import audit
 from ..extensions import db
@@ -21,6 +24,16 @@ def _network_of(ip: str) -> str:
     return str(
         ipaddress.ip_network((address, NETWORK_PREFIX[address.version]), strict=False)
     )
+
+
+def erased_email_value(email: str) -> str:
+    """What an e-mail ban holds once its address was erased at the author's
+    request (commentsvc.portability.redact): a keyed hash, so the ban still
+    matches the address without keeping it."""
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"ban-email:{email.strip().lower()}".encode()
+    digest = hmac.new(key, message, hashlib.sha256)
+    return f"erased:{digest.hexdigest()}"
 
 
 def ban_from_comment(
@@ -93,7 +106,10 @@ _CANDIDATES = sa.select(_bans.c.id, _bans.c.kind, _bans.c.value).where(
     _bans.c.site_id == sa.bindparam("site_id"),
     sa.or_(_bans.c.expires_at.is_(None), _bans.c.expires_at > sa.bindparam("now")),
     sa.or_(
-        sa.and_(_bans.c.kind == BanKind.EMAIL, _bans.c.value == sa.bindparam("email")),
+        sa.and_(
+            _bans.c.kind == BanKind.EMAIL,
+            _bans.c.value.in_([sa.bindparam("email"), sa.bindparam("erased_email")]),
+        ),
         sa.and_(_bans.c.kind == BanKind.IP, _bans.c.value == sa.bindparam("ip")),
         _bans.c.kind == BanKind.NETWORK,
     ),
@@ -125,6 +141,7 @@ def active_ban(site, email: str | None, ip: str | None):
             "site_id": site.id,
             "now": utcnow(),
             "email": (email or "").lower(),
+            "erased_email": erased_email_value(email) if email else "",
             "ip": ip or "",
         },
     )

@@ -6,8 +6,9 @@ Why not trust the email package alone: a header value given as text is parsed,
 and RFC 2047 encoded words in it are decoded — ``=?utf-8?q?Ann=0D=0A…?=``
 becomes a line break, which Pythons before 3.11.10 / 3.12.5 then write out as
 is (CVE-2024-6923: a Reply-To and a body of the sender's choosing). Names
-with ``=?`` are refused at the API and at import (:mod:`commentsvc.names`); a
-name stored before that rule, or a site's name, passes through
+with ``=?`` are refused at the API and at import
+(:func:`commentsvc.inputrules.name_problem`); a name stored before that rule,
+or a site's name, passes through
 :func:`header_text` here, which holds on every Python.
 """
 

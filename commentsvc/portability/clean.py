@@ -14,11 +14,16 @@ def clip(value: str | None, length: int) -> str | None:
     return value[:length] or None
 
 
-def clean_email(value: str | None) -> str | None:
-    value = clip(value, 254)
-    if value is None or "@" not in value or any(ch.isspace() for ch in value):
-        return None
-    return value.lower()  # as the form stores a posted address
+def checked(value: str | None, problem, length: int | None = None):
+    """*value* stripped (and cut to *length*) held to one of the API's rules
+    (commentsvc.inputrules): ``(value, False)`` if the rule takes it,
+    ``(None, True)`` if it refuses it, ``(None, False)`` if it is empty."""
+    value = (value or "").strip()[:length]
+    if not value:
+        return None, False
+    if problem(value):
+        return None, True
+    return value, False
 
 
 def clean_ip(value: str | None) -> str | None:

@@ -2,6 +2,7 @@
 ``flask --app wsgi export SITE [--out FILE]`` and ``flask --app wsgi comments
 export-author|erase-author EMAIL``. See docs/import.md."""
 
+import os
 import sys
 
 import click
@@ -11,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from ..extensions import db
 from ..models import Site
 from ..sites import SLUG
-from . import disqus, erasure, export, native, wordpress
+from . import disqus, erasure, export, native, redact, wordpress
 from .keys import MODES, BadKeyMap, ThreadKeys, read_key_map
 from .writer import BATCH, ImportWriter
 from .xmlstream import BadImportFile, Meter, file_size
@@ -148,12 +149,20 @@ def import_commentsvc_command(path, slug, batch_size):
 
 
 def _output(out: str | None):
+    """Standard output, or the file *out* readable by its owner only (0600,
+    whatever the umask): an export holds readers' addresses and IPs."""
     if out is None or out == "-":
         return sys.stdout
     try:
-        return open(out, "w", encoding="utf-8")  # noqa: SIM115 (closed by the caller)
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as error:
         _fail(f"cannot write {out}: {error.strerror}")
+    try:
+        os.fchmod(fd, 0o600)  # a file that was there keeps its mode otherwise
+    except OSError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def _email(email: str) -> str:
@@ -206,11 +215,14 @@ def export_author_command(email, out):
 def erase_author_command(email, yes):
     """Erase the author's data from every comment of EMAIL: each stays in its
     thread as "[deleted]" (replies keep their place), audited; the mail of
-    every site forgets the address (reply notifications, unsent mail)."""
+    every site forgets the address (reply notifications, unsent mail); every
+    other row that names it (bans, audit trail, reports, stored events) says
+    "[erased]" instead, and an e-mail ban keeps working by a keyed hash."""
     email = _email(email)
     found, sites = erasure.count(email)
     addresses = erasure.mail_addresses(email)
-    if not found and not addresses:
+    elsewhere = redact.rows_holding(email)
+    if not found and not addresses and not elsewhere:
         click.echo(f"no comments by {email}")
         return
     if found:
@@ -219,7 +231,10 @@ def erase_author_command(email, yes):
             f"{sites} site{'s' if sites != 1 else ''}? This cannot be undone"
         )
     else:
-        question = f"Forget {email} (reply notifications on {addresses} sites)?"
+        question = (
+            f"Forget {email} (reply notifications on {addresses} sites, "
+            f"{elsewhere} other rows that name it)?"
+        )
     if not yes:
         click.confirm(question, abort=True)
     done = erasure.erase_author(email)
@@ -227,7 +242,9 @@ def erase_author_command(email, yes):
         f"erased {done.comments} comment{'s' if done.comments != 1 else ''} of "
         f"{email} in {done.threads} threads on {done.sites} sites "
         f"(audited; {done.webhook_events} webhook events scrubbed; its address "
-        f"forgotten by the mail of {done.mail_addresses} sites)"
+        f"forgotten by the mail of {done.mail_addresses} sites; {done.bans} "
+        f"e-mail bans kept as a keyed hash; the address erased from "
+        f"{done.redacted} other rows)"
     )
 
 

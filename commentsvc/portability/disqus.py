@@ -20,6 +20,27 @@ from .text import html_to_text
 from .xmlstream import BadImportFile, Meter, attribute, children, events, local
 
 SOURCE = "disqus"
+# What a thread or a post reads from its children, and a post from its
+# author's (the rest is freed once read).
+FIELDS = frozenset(
+    {
+        "id",
+        "link",
+        "title",
+        "message",
+        "createdAt",
+        "isSpam",
+        "isDeleted",
+        "isApproved",
+        "ipAddress",
+        "author",
+        "name",
+        "email",
+        "username",
+        "thread",
+        "parent",
+    }
+)
 
 
 def status_of(fields: dict) -> CommentStatus:
@@ -34,9 +55,9 @@ def status_of(fields: dict) -> CommentStatus:
 
 
 def _top_level(path, meter, wanted: str):
-    """The root's children named *wanted*, each complete, then freed."""
+    """The root's children named *wanted*, each complete (freed after)."""
     checked = False
-    for event, element, stack in events(path, meter):
+    for event, element, stack in events(path, meter, fields=FIELDS):
         if event == "start":
             if not checked:
                 checked = True
@@ -50,8 +71,6 @@ def _top_level(path, meter, wanted: str):
             continue
         if local(element.tag) == wanted:
             yield element
-        element.clear()
-        stack[0].remove(element)
 
 
 def read_threads(path, keys: ThreadKeys, meter=None) -> dict[str, ThreadIn]:

@@ -11,7 +11,10 @@ reason :data:`REASON`. Webhook events already written about it lose the same
 fields. The listings of the threads touched are invalidated after the commit.
 
 The address is also forgotten by the mail of every site: its "notify me of
-replies" subscriptions and any mail to it not sent yet are deleted.
+replies" subscriptions and any mail to it not sent yet are deleted. Every
+other row that names it (bans, ban reasons, the audit trail, report
+explanations, stored webhook events and mail) is rewritten by :mod:`.redact`;
+an e-mail ban keeps working by a keyed hash.
 """
 
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ from ..models import (
 )
 from ..spam.rules import body_digest
 from .export import author_filter
+from .redact import redact_address
 
 ERASED = "[deleted]"
 REASON = "erased at the author's request (comments erase-author)"
@@ -48,6 +52,8 @@ class Erasure:
     threads: int = 0
     webhook_events: int = 0
     mail_addresses: int = 0
+    bans: int = 0  # e-mail bans kept as a keyed hash
+    redacted: int = 0  # other rows whose text named the address
 
 
 def _recipients(email: str):
@@ -166,6 +172,13 @@ def erase_author(email: str) -> Erasure:
     result.sites = len(sites)
     result.threads = len(touched)
     result.mail_addresses = _forget_mail(email)
+    try:
+        redacted = redact_address(email)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    result.bans, result.redacted = redacted.bans, redacted.rows
     for slug, key in touched:
         invalidate(slug, key)
     return result

@@ -7,7 +7,8 @@
   identifier your pages passed to Disqus; WordPress ``wp:post_id``), falling back
   to the path when the source has none;
 - with ``url`` or ``id``, a value the API would refuse as a key (a line break
-  or tab inside, over 512 characters) falls back to the path too;
+  or tab inside, over 512 characters) falls back to the path too, and so does
+  a URL that is not http(s) with ``url``;
 - ``--key-map FILE``: a CSV of ``url,key`` lines that wins over the rule above
   for the URLs it names (a header line ``url,key`` is allowed).
 """
@@ -15,7 +16,7 @@
 import csv
 from pathlib import Path
 
-from ..api.forms import thread_key_problem
+from ..inputrules import http_url_problem, thread_key_problem
 from .clean import pathname
 
 MODES = ("path", "url", "id")
@@ -39,7 +40,12 @@ class ThreadKeys:
             return mapped
         # A URL or an identifier with a line break or a tab inside (XML allows
         # them) would be a key no page can ask for: the path instead.
-        if self.mode == "url" and url and not thread_key_problem(url):
+        if (
+            self.mode == "url"
+            and url
+            and not thread_key_problem(url)
+            and not http_url_problem(url)  # javascript:… is no page's URL
+        ):
             return url
         identifier = (identifier or "").strip()
         if self.mode == "id" and identifier and not thread_key_problem(identifier):

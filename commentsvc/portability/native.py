@@ -31,6 +31,10 @@ VERSION = 1
 SOURCE = "commentsvc"
 
 _CHUNK = 64 * 1024
+# Our records nest four levels (a comment's signals a few more); Python's
+# decoder gives up near a thousand, with a RecursionError.
+MAX_DEPTH = 32
+_TOO_DEEP = f"refused: JSON nested more than {MAX_DEPTH} levels deep"
 _WHITESPACE = " \t\r\n"
 
 
@@ -88,11 +92,31 @@ class _Stream:
                 if self._more():
                     continue
                 raise BadImportFile(f"not valid JSON: {error}") from None
+            except RecursionError:
+                raise BadImportFile(_TOO_DEEP) from None
             # A number at the end of the buffer may go on in the next chunk.
             if end == len(self.buffer) and self._more():
                 continue
             self.position = end
+            if _deeper_than(value, MAX_DEPTH):
+                raise BadImportFile(_TOO_DEEP)
             return value
+
+
+def _deeper_than(value, limit: int) -> bool:
+    """Whether *value* nests lists and objects more than *limit* deep (without
+    recursion: a deep value must not be the one to overflow the stack)."""
+    level = [value]
+    for _ in range(limit + 1):
+        level = [
+            item
+            for node in level
+            if isinstance(node, list | dict)
+            for item in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def records(path, meter: Meter | None = None) -> Iterator[dict]:

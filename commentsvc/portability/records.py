@@ -50,6 +50,14 @@ class Skipped:
     reason: str
 
 
+# What the API's input rules refused (commentsvc.inputrules), field by field:
+# the comment is kept without the field.
+REFUSED_LINK = "thread links that are not http(s), dropped"
+REFUSED_NAME = "names the API refuses, imported as Anonymous"
+REFUSED_EMAIL = "addresses the API refuses, dropped"
+REFUSED_TITLE = "titles with control characters, dropped"
+
+
 @dataclass
 class Summary:
     threads_new: int = 0
@@ -59,6 +67,8 @@ class Summary:
     # Replies whose parent is missing (not in the file, skipped, in another
     # thread, or in a loop of replies): imported as top-level comments.
     orphans: int = 0
+    # Values the API's input rules refuse, by what became of them.
+    refused: Counter = field(default_factory=Counter)
 
     def lines(self) -> list[str]:
         total = sum(self.comments.values())
@@ -76,6 +86,8 @@ class Summary:
                 f"replies whose parent is missing, kept as top-level comments: "
                 f"{self.orphans}"
             )
+        for what, count in sorted(self.refused.items()):
+            out.append(f"{what}: {count}")
         for reason, count in sorted(self.skipped.items()):
             out.append(f"skipped: {count} {reason}")
         return out

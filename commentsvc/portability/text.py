@@ -21,8 +21,7 @@ _BLOCKS = {
 _DROPPED = {"script", "style", "template", "noscript", "iframe", "object", "svg"}
 _SCHEMES = ("http://", "https://")
 
-_SPACES_BEFORE_NEWLINE = re.compile(r"[ \t\u00a0]+\n")
-_NEWLINE_THEN_SPACES = re.compile(r"\n[ \t\u00a0]+")
+_RUNS_OF_SPACES = re.compile(r"[ \t]{2,}")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
@@ -43,6 +42,11 @@ class _Reducer(HTMLParser):
         elif tag in _BLOCKS:
             self.parts.append("\n\n")
         elif tag == "a":
+            # A link inside a link closes the outer one, as browsers do: the
+            # text of each link is then joined once (nested links cost
+            # linear time, not quadratic).
+            if self.links:
+                self.handle_endtag("a")
             href = (dict(attrs).get("href") or "").strip()
             ok = href.lower().startswith(_SCHEMES) and not re.search(r"\s", href)
             self.links.append((href if ok else None, len(self.parts)))
@@ -86,9 +90,8 @@ def html_to_text(html: str) -> str:
         reducer.feed(html)
         reducer.close()
         html = "".join(reducer.parts)
-    text = html.replace("\u00a0", " ")
-    text = _SPACES_BEFORE_NEWLINE.sub("\n", text)
-    text = _NEWLINE_THEN_SPACES.sub("\n", text)
-    text = _MANY_NEWLINES.sub("\n\n", text)
-    lines = [re.sub(r"[ \t]{2,}", " ", line) for line in text.split("\n")]
-    return "\n".join(lines).strip()
+    # Line by line: a pattern of spaces before a newline backtracks over a
+    # long run of spaces without one (quadratic time).
+    lines = html.replace("\u00a0", " ").split("\n")
+    text = "\n".join(_RUNS_OF_SPACES.sub(" ", line.strip(" \t")) for line in lines)
+    return _MANY_NEWLINES.sub("\n\n", text).strip()

@@ -10,6 +10,7 @@ HTML, in ``wp:comment_content``.
 
 from collections.abc import Iterator
 
+from ..inputrules import http_url_problem
 from ..models import CommentStatus
 from .clean import parse_date
 from .keys import ThreadKeys
@@ -29,6 +30,22 @@ STATUSES = {
     "post-trashed": CommentStatus.DELETED,
 }
 PINGS = ("pingback", "trackback")
+# What a comment reads from its children (the rest is freed once read).
+FIELDS = frozenset(
+    {
+        "comment_id",
+        "comment_parent",
+        "comment_approved",
+        "comment_type",
+        "comment_author",
+        "comment_author_email",
+        "comment_author_url",
+        "comment_author_IP",
+        "comment_date",
+        "comment_date_gmt",
+        "comment_content",
+    }
+)
 
 
 def _is_wp(tag: str) -> bool:
@@ -60,9 +77,10 @@ def comment_from(
     signals = {"import": {"source": SOURCE, "id": ident}}
     if kind in PINGS:
         signals["import"]["type"] = kind
-    author_url = fields.get("comment_author_url", "").strip()
-    if author_url:
-        signals["import"]["author_url"] = author_url[:500]
+    author_url = fields.get("comment_author_url", "").strip()[:500]
+    # Kept as it came, only if it is a link the API would take.
+    if author_url and not http_url_problem(author_url):
+        signals["import"]["author_url"] = author_url
     return CommentIn(
         key=f"{SOURCE}:{ident}",
         thread=thread,
@@ -89,7 +107,7 @@ def read(
     item: dict | None = None
     thread: ThreadIn | None = None
     checked = False
-    for event, element, stack in events(path, meter):
+    for event, element, stack in events(path, meter, fields=FIELDS):
         name = local(element.tag)
         if not checked and event == "start":
             checked = True
@@ -113,11 +131,7 @@ def read(
                         title=item.get("title") or None,
                     )
                 yield comment_from(children(element), thread, keep_pingbacks)
-                parent.remove(element)
             elif name in ("title", "link", "guid", "post_id"):
                 item[name] = (element.text or "").strip()
-                element.clear()
-        elif name == "item" and parent is not None:
-            element.clear()
-            parent.remove(element)
+        elif name == "item":
             item = None

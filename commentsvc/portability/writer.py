@@ -31,11 +31,27 @@ from ..comments.render import render_body
 from ..comments.service import MAX_HTML_BYTES
 from ..comments.threads import forget_cached
 from ..extensions import db
+from ..inputrules import (
+    MAX_NAME,
+    email_problem,
+    http_url_problem,
+    name_problem,
+    text_problem,
+)
 from ..models import Comment, Site, Thread, as_utc
 from ..spam.rules import body_digest
 from . import links
-from .clean import clean_email, clean_ip, clip
-from .records import CommentIn, Skipped, Summary, ThreadIn
+from .clean import checked, clean_ip, clip
+from .records import (
+    REFUSED_EMAIL,
+    REFUSED_LINK,
+    REFUSED_NAME,
+    REFUSED_TITLE,
+    CommentIn,
+    Skipped,
+    Summary,
+    ThreadIn,
+)
 
 __all__ = ["CommentIn", "ImportWriter", "Skipped", "Summary", "ThreadIn"]
 
@@ -149,6 +165,12 @@ class ImportWriter:
         body_html = render_body(body)
         if len(body_html.encode()) > MAX_HTML_BYTES:
             return self.skip("body too long once formatted")
+        author, refused = checked(comment.author, name_problem, MAX_NAME)
+        self._refused(REFUSED_NAME, refused)
+        email, refused = checked(comment.email, email_problem)
+        self._refused(REFUSED_EMAIL, refused)
+        page_title, refused = checked(comment.page_title, text_problem, 300)
+        self._refused(REFUSED_TITLE, refused)
         thread = comment.thread
         created_at = _utc(comment.created_at)
         moderated_at = comment.moderated_at and _utc(comment.moderated_at)
@@ -157,11 +179,12 @@ class ImportWriter:
             "thread_id": self._thread_id(thread, created_at),
             "parent_id": None,
             "root_id": None,
-            "author": clip(comment.author, 100) or ANONYMOUS,
-            "email": clean_email(comment.email),
+            "author": author or ANONYMOUS,
+            # Lowercased, as the API stores a posted address.
+            "email": email and email.lower(),
             "body": body,
             "body_hash": body_digest(body),
-            "page_title": clip(comment.page_title, 300),
+            "page_title": page_title,
             "body_html": body_html,
             "status": comment.status,
             "ip": clean_ip(comment.ip),
@@ -181,6 +204,10 @@ class ImportWriter:
         if len(self._batch) >= self.batch_size:
             self._flush()
 
+    def _refused(self, what: str, refused: bool) -> None:
+        if refused:
+            self.summary.refused[what] += 1
+
     # -- threads ----------------------------------------------------------------
     def _thread_id(self, thread: ThreadIn, first_seen: datetime | None) -> int:
         key = clip(thread.key, 512) or "/"
@@ -191,14 +218,18 @@ class ImportWriter:
         conn = self._conn
         params = {"site_id": self.site_id, "key": key}
         row = conn.execute(_FIND_THREAD, params).first()
-        title = clip(thread.title, 300)
+        title, refused = checked(thread.title, text_problem, 300)
         if row is None:
+            self._refused(REFUSED_TITLE, refused)
+            # A link the API would refuse (javascript:…): no link at all.
+            url, refused = checked(thread.url, http_url_problem)
+            self._refused(REFUSED_LINK, refused)
             created = thread.created_at or first_seen or datetime.now(UTC)
             inserted = conn.execute(
                 self._insert_thread,
                 {
                     **params,
-                    "url": clip(thread.url, 2048) or key,
+                    "url": url or "",
                     "title": title,
                     "comments_open": thread.comments_open,
                     "created_at": _utc(created),
