@@ -4,13 +4,17 @@ only those without a word. A page a stranger subscribed the address to after
 the link was issued gets the notice with a one-click undo, as a page added to
 a confirmed address does (past the day's notices, it is not subscribed)."""
 
+import threading
+import time
+
+import pytest
 import sqlalchemy as sa
 from factories import comment_payload, make_site
 
 from commentsvc.extensions import db
-from commentsvc.mail import links
+from commentsvc.mail import links, outbox
 from commentsvc.mail.readers import link_token
-from commentsvc.models import MailRecipient, MailSubscription, Thread
+from commentsvc.models import MailRecipient, MailSubscription, Site, Thread
 
 from .conftest import (
     PUBLIC_URL,
@@ -139,3 +143,33 @@ def test_confirming_twice_sends_no_second_notice(mail_app, smtp):
     click_button(owner, link(confirm, "Confirm"))
     run_worker(mail_app)
     assert len(notices(smtp)) == 1
+
+
+def test_a_page_subscribed_while_the_owner_confirms_is_announced(
+    mail_app, smtp, backend
+):
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the two cannot interleave")
+    owner = mail_app.test_client()
+    post(owner, body="On the article.", notify=True)
+    post(mail_app.test_client(), email=None, body="Another page.", **page(1))
+    run_worker(mail_app)
+    [confirm] = smtp.to(ANN)
+    with mail_app.app_context():
+        site_id = db.session.scalar(sa.select(Site.id).where(Site.slug == "news"))
+        thread_id = db.session.scalar(sa.select(Thread.id).where(Thread.key == "/p1"))
+        # A stranger's post, inside its transaction, has subscribed Ann to the
+        # page when she confirms; it commits a moment after.
+        outbox.subscribe(site_id, ANN, thread_id)
+        done = []
+        clicking = threading.Thread(
+            target=lambda: done.append(click_button(owner, link(confirm, "Confirm")))
+        )
+        clicking.start()
+        time.sleep(0.5)
+        db.session.commit()
+    clicking.join(10)
+    assert done and done[0].status_code == 200
+    run_worker(mail_app)
+    [notice] = notices(smtp)
+    assert str(notice["Subject"]).endswith("/p1")
