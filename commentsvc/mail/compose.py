@@ -33,11 +33,13 @@ from ..models import (
 )
 from ..moderation.accounts import link_binding
 from . import headers, links, outbox
-from .readers import link_token
+from .readers import PAGES, link_token
 from .reported import reported_view
 from .strings import STRINGS, t
 
 DECISIONS = ("approve", "spam", "reject")
+# A confirmation names at most this many pages (and says how many more).
+PAGES_NAMED = 5
 
 
 class Skip(Exception):
@@ -167,8 +169,7 @@ def _reader_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
     if row.kind == outbox.CONFIRM:
         if recipient.confirmed_at is not None:
             raise Skip("confirmed already")
-        token = link_token(links.CONFIRM, recipient)
-        context["confirm_url"] = links.external_url("mail.confirm", token=token)
+        _confirm_pages(recipient, context)
         return recipient.email, t("subject_confirm", site=site.name), context
     if recipient.confirmed_at is None:
         raise Skip("the address is not confirmed")
@@ -190,6 +191,30 @@ def _reader_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
     else:
         subject = t("subject_approved", site=site.name)
     return recipient.email, subject, context
+
+
+def _confirm_pages(recipient: MailRecipient, context: dict) -> None:
+    """The pages a confirmation names (the newest PAGES_NAMED of the address's
+    pages now, and how many more) and its link, which covers those only: a
+    page it does not name gets a notice with an undo once confirmed."""
+    active = (
+        MailSubscription.recipient_id == recipient.id,
+        MailSubscription.active.is_(True),
+    )
+    named = db.session.execute(
+        sa.select(MailSubscription.id, Thread)
+        .join(Thread, Thread.id == MailSubscription.thread_id)
+        .where(*active)
+        .order_by(MailSubscription.created_at.desc(), MailSubscription.id.desc())
+        .limit(PAGES_NAMED)
+    ).all()
+    count = db.session.scalar(sa.select(sa.func.count()).where(*active))
+    token = link_token(links.CONFIRM, recipient, **{PAGES: [n.id for n in named]})
+    context.update(
+        confirm_url=links.external_url("mail.confirm", token=token),
+        pages=[n.Thread for n in named],
+        more=max(count - len(named), 0),
+    )
 
 
 def _subscribed(recipient: MailRecipient, thread_id: int) -> bool:

@@ -134,20 +134,19 @@ def subscribe(site_id: int, email: str, thread_id: int) -> None:
         .values(site_id=site_id, email=email, created_at=now)
         .on_conflict_do_nothing(index_elements=["site_id", "email"])
     )
+    # Locked (PostgreSQL) against a confirmation at the same moment: either
+    # it sees this page (and announces it) or this sees it confirmed.
     recipient = connection.execute(
-        sa.select(_recipients).where(
-            _recipients.c.site_id == site_id, _recipients.c.email == email
-        )
+        sa.select(_recipients)
+        .where(_recipients.c.site_id == site_id, _recipients.c.email == email)
+        .with_for_update()
     ).one()
     if recipient.unsubscribed_at is not None:
         return  # "stop all mail" stands: a stranger's tick must not undo it
     added = _subscribe_thread(recipient.id, thread_id, now)
     if recipient.confirmed_at is not None:
         if added:
-            if mailbox.claim(email, mailbox.NOTICE):
-                queue(NOTICE, site_id, recipient_id=recipient.id, data={"t": thread_id})
-            else:
-                _unsubscribe_thread(recipient.id, thread_id)
+            _announce(site_id, recipient.id, email, thread_id)
         return
     sent = recipient.confirm_sent_at
     if sent is not None and as_utc(sent) > now - CONFIRM_EVERY:
@@ -165,6 +164,33 @@ def subscribe(site_id: int, email: str, thread_id: int) -> None:
     ).rowcount
     if claimed and mailbox.claim(email, mailbox.CONFIRM):
         queue(CONFIRM, site_id, recipient_id=recipient.id)
+
+
+def _announce(site_id: int, recipient_id: int, email: str, thread_id: int) -> None:
+    """A confirmed address was subscribed to a page it did not choose by
+    confirming: queue the notice with its undo, or past the mailbox's notices
+    of the day, unsubscribe the page (never subscribed without a word)."""
+    if mailbox.claim(email, mailbox.NOTICE):
+        queue(NOTICE, site_id, recipient_id=recipient_id, data={"t": thread_id})
+    else:
+        _unsubscribe_thread(recipient_id, thread_id)
+
+
+def announce_unnamed(recipient, named: set[int]) -> None:
+    """After *recipient* confirmed: each active page whose subscription id is
+    not in *named* (the pages its confirmation mail named) is announced, as a
+    page added to a confirmed address is (no commit)."""
+    rows = db.session.connection().execute(
+        sa.select(_subscriptions.c.id, _subscriptions.c.thread_id)
+        .where(
+            _subscriptions.c.recipient_id == recipient.id,
+            _subscriptions.c.active.is_(True),
+        )
+        .order_by(_subscriptions.c.created_at, _subscriptions.c.id)
+    )
+    for subscription_id, thread_id in rows.all():
+        if subscription_id not in named:
+            _announce(recipient.site_id, recipient.id, recipient.email, thread_id)
 
 
 def _subscribe_thread(recipient_id: int, thread_id: int, now) -> bool:

@@ -24,7 +24,10 @@ from ..models import (
     utcnow,
 )
 from . import links, mailbox
-from .outbox import cancel_pending
+from .outbox import announce_unnamed, cancel_pending
+
+# A confirmation link's key for the subscription ids its mail named.
+PAGES = "s"
 
 
 @dataclass(frozen=True)
@@ -80,17 +83,39 @@ def check_confirm(token: str) -> Outcome:
     return Outcome(_site_name(recipient))
 
 
+def named_pages(payload: dict) -> set[int]:
+    """The subscription ids a confirmation link covers: the pages its mail
+    named (none for a link of before mails named them)."""
+    named = payload.get(PAGES)
+    if not isinstance(named, list):
+        return set()
+    return {n for n in named if isinstance(n, int) and not isinstance(n, bool)}
+
+
 def confirm(token: str) -> Outcome:
-    """Confirm the address the link was sent to (double opt-in).
+    """Confirm the address the link was sent to (double opt-in). It covers the
+    pages its mail named: every other page the address is subscribed to (a
+    stranger may have ticked the box since) gets the notice with its undo.
 
     Raises:
         links.LinkExpired, links.LinkInvalid: see :func:`links.verify`.
     """
-    _, recipient = _recipient(links.CONFIRM, token)
+    payload, recipient = _recipient(links.CONFIRM, token)
     try:
-        if recipient.confirmed_at is None:
-            recipient.confirmed_at = utcnow()
-            recipient.unsubscribed_at = None
+        # Conditional: of two clicks at once only one confirms and announces;
+        # the row stays locked against a subscription made meanwhile.
+        confirming = db.session.execute(
+            sa.update(MailRecipient)
+            .where(
+                MailRecipient.id == recipient.id,
+                MailRecipient.confirmed_at.is_(None),
+            )
+            .values(confirmed_at=utcnow(), unsubscribed_at=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(recipient)
+        if confirming:
+            announce_unnamed(recipient, named_pages(payload))
         db.session.commit()
     except BaseException:
         db.session.rollback()

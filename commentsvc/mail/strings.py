@@ -40,6 +40,9 @@ STRINGS = {
     # Readers.
     "confirm_intro": "Someone (hopefully you) asked to hear about replies to "
     "comments on {site} with this address. Nothing more is sent until you confirm.",
+    "confirm_pages": "It covers replies on these pages only:",
+    "confirm_more": "and {count} more, which it does not cover: once you "
+    "confirm, you hear about each of them with a one-click undo.",
     "confirm_button": "Confirm",
     "confirm_ignore": "If this was not you, ignore this mail: nothing more will "
     "be sent.",
