@@ -19,7 +19,6 @@ Addresses and tokens are kept only as keyed hashes.
 
 import hashlib
 import hmac
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +27,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import CommentReport, as_utc, utcnow
+from ..ratelimit import ip_bucket
 
 # Reports are counted per IPv6 /48.
 REPORT_IPV6_PREFIX = 48
@@ -39,17 +39,7 @@ def report_network(ip: str | None) -> str:
     """The network a report comes from: the IPv4 address itself (an
     IPv4-mapped IPv6 address counts as IPv4), the IPv6 /48 around an IPv6
     address, ``unknown`` without an address."""
-    if not ip:
-        return "unknown"
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, REPORT_IPV6_PREFIX), strict=False))
-    return str(address)
+    return ip_bucket(ip, REPORT_IPV6_PREFIX)
 
 
 def _digest(kind: str, value: str) -> str:

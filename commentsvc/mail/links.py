@@ -45,16 +45,7 @@ def verify(salt: str, token: str, expires: bool = True) -> dict:
         LinkExpired: older than MAIL_LINK_DAYS (if *expires*).
         LinkInvalid: not a token of this kind.
     """
-    max_age = current_app.config["MAIL_LINK_DAYS"] * 86400 if expires else None
-    try:
-        payload = _serializer(salt).loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise LinkExpired from None
-    except BadSignature:
-        raise LinkInvalid from None
-    if not isinstance(payload, dict):
-        raise LinkInvalid
-    return payload
+    return verify_issued(salt, token, expires)[0]
 
 
 def verify_issued(salt: str, token: str, expires: bool = True):

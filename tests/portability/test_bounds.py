@@ -232,11 +232,13 @@ def _nested_links(n: int) -> str:
 
 
 def _seconds(html: str) -> float:
+    # CPU time of this process, the best of five: what other processes on a
+    # busy machine do moves wall time, hardly this.
     best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
+    for _ in range(5):
+        started = time.process_time()
         html_to_text(html)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 
@@ -251,10 +253,10 @@ def _seconds(html: str) -> float:
     ids=["nested-links", "unclosed-links", "spaces", "newline-then-spaces"],
 )
 def test_link_text_takes_linear_time(make):
-    # Quadratic, four times the input takes sixteen times as long (16,000
-    # nested links took 3.6 s); linear, four times.
-    small, large = _seconds(make(2_000)), _seconds(make(8_000))
-    assert large / small < 8, f"{small:.4f}s -> {large:.4f}s"
+    # Eight times the input: quadratic takes 64 times as long (16,000 nested
+    # links took 3.6 s), linear eight times; 24 leaves a noisy machine room.
+    small, large = _seconds(make(2_000)), _seconds(make(16_000))
+    assert large / small < 24, f"{small:.4f}s -> {large:.4f}s"
 
 
 def test_nested_links_keep_their_addresses():
