@@ -57,9 +57,19 @@ class PlainHeader(UnstructuredHeader):
     with anything else in it (only a List-Id whose site name is not ASCII) is
     folded and encoded as usual."""
 
+    @classmethod
+    def parse(cls, value, kwds):
+        """Raises:
+        ValueError: *value* is not one line of plain text (see
+            :func:`header_text`): a bug in the caller, never a reader's text.
+        """
+        if header_text(str(value)) != str(value):
+            raise ValueError(f"not a plain header value: {value!r}")
+        super().parse(value, kwds)
+
     def fold(self, *, policy):
         line = f"{self.name}: {self}"
-        if self.isascii() and header_text(self) == str(self) and len(line) <= 998:
+        if self.isascii() and len(line) <= 998:
             return line + policy.linesep
         return super().fold(policy=policy)
 

@@ -107,3 +107,30 @@ def test_confirmation_and_reply_mails_carry_a_plain_unsubscribe_url(long_app, sm
     raw_reply = raw_mails(smtp, ANN)[-1]
     assert b"replied" in raw_reply
     assert_plain_url_headers(raw_reply)
+
+
+def test_names_and_subjects_are_still_encoded_in_short_words():
+    """Only plain ASCII values of the URL headers skip folding: a non-ASCII
+    subject or site name is written as RFC 2047 encoded words of at most 75
+    characters on lines of at most 78, and a control character never reaches
+    the wire."""
+    from commentsvc.mail.headers import new_message
+
+    title = "Réponse à « Un très long titre d'article, avec des accents » " * 3
+    message = new_message(SENDER, ANN, title)
+    url = f"<{LONG_URL}/mail/unsubscribe/{'A' * 150}>"
+    message["List-Unsubscribe"] = url
+    message["List-Id"] = "Nachrichten für Übersee <news.news.example>"
+    with pytest.raises(ValueError):
+        message["Message-ID"] = "<odd\x1bid@news.example>"
+    message.set_content("Hello.")
+    raw = message.as_bytes()
+    lines = head_lines(raw)
+    assert f"List-Unsubscribe: {url}".encode() in lines
+    words = re.findall(rb"=\?utf-8\?[qb]\?[^?]*\?=", b"\n".join(lines))
+    assert words and all(len(word) <= 75 for word in words)
+    for line in lines:
+        if not line.startswith(b"List-Unsubscribe:"):
+            assert len(line) <= 78, line
+    assert not any(line.startswith(b"List-Id: Nachrichten f") for line in lines)
+    assert b"\x1b" not in raw
