@@ -7,6 +7,7 @@ known signal gets a sentence here, an unknown one a readable "name: value" line.
 """
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 PROVIDERS = {
     "dev": "dev captcha",
@@ -299,6 +300,31 @@ def why_waiting(comment) -> list[str]:
     (a verified captcha holds nothing: it comes after)."""
     reasons, notes = _reasons_and_notes(comment, None)
     return (reasons or [_site_rule(getattr(comment, "site", None))]) + notes
+
+
+class Why(NamedTuple):
+    """Why a comment was held (``reasons``) and what was noted beside it
+    (``notes``: a verified captcha, a trusted author), to be shown apart."""
+
+    reasons: list[str]
+    notes: list[str]
+
+
+def explain(comment_or_signals, site=None) -> Why:
+    """:func:`held_reasons`, with the notes apart from the reasons."""
+    return Why(*_reasons_and_notes(comment_or_signals, site))
+
+
+def explain_waiting(comment) -> Why:
+    """:func:`why_waiting`, with the notes apart from the reasons."""
+    reasons, notes = _reasons_and_notes(comment, None)
+    return Why(reasons or [_site_rule(getattr(comment, "site", None))], notes)
+
+
+def as_sentences(sentences) -> str:
+    """*sentences* on one line, each ending in a full stop: "A. B (c)."
+    rather than "A.; B (c)" (some sentences end in one, some do not)."""
+    return " ".join(s if s.endswith((".", "?", "!")) else f"{s}." for s in sentences)
 
 
 def _site_rule(site) -> str:

@@ -10,9 +10,11 @@
 - **A report with no browser token** is the network's own report: it counts
   only if nothing from that network reported the comment yet, so it never
   adds a reader by itself.
-- **A network that reports often** (more than REPORT_CAPTCHA_AFTER reports in
-  an hour, across comments) must solve the site's captcha for each further
-  report; on a site without a captcha it waits until the hour has passed.
+- **A network that reports often** (more than :func:`free_reports` reports in
+  an hour, across comments: REPORT_CAPTCHA_AFTER, but always one short of the
+  site's report threshold, so one network alone never hides a comment without
+  it) must solve the site's captcha for each further report; on a site without
+  a captcha it waits until the hour has passed.
 
 Addresses and tokens are kept only as keyed hashes.
 """
@@ -72,11 +74,21 @@ def already_reported(comment_id: int, reporter: Reporter) -> bool:
     return db.session.scalar(query.where(same).limit(1)) is not None
 
 
-def network_busy_until(reporter: Reporter, now: datetime | None = None):
-    """None when the reporter's network may report without a captcha; else
-    when its reports of the last hour fall back under REPORT_CAPTCHA_AFTER."""
-    now = now or utcnow()
+def free_reports(site) -> int:
+    """How many reports a network files in an hour without a captcha:
+    REPORT_CAPTCHA_AFTER, but one short of the site's report threshold (one
+    network alone, whatever browser tokens it sends, never takes a comment
+    to the threshold unchecked), and at least one."""
     allowed = current_app.config["REPORT_CAPTCHA_AFTER"]
+    return max(1, min(allowed, site.report_threshold - 1))
+
+
+def network_busy_until(reporter: Reporter, site, now: datetime | None = None):
+    """None when the reporter's network may report on *site* without a
+    captcha; else when its reports of the last hour fall back under
+    :func:`free_reports`."""
+    now = now or utcnow()
+    allowed = free_reports(site)
     recent = list(
         db.session.scalars(
             sa.select(CommentReport.created_at)

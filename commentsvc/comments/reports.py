@@ -110,7 +110,7 @@ def has_open_reports(comment_id: int) -> bool:
 def _check_captcha(site: Site, reporter: Reporter, report: ReaderReport, ip) -> None:
     """Raises CaptchaRequired, NetworkBusy, captcha.CaptchaRefused: see
     file_report."""
-    busy_until = network_busy_until(reporter)
+    busy_until = network_busy_until(reporter, site)
     if busy_until is None:
         return
     if site.captcha_provider == CaptchaProvider.NONE:

@@ -13,7 +13,7 @@ from email.utils import format_datetime, parseaddr
 import sqlalchemy as sa
 from flask import current_app, render_template
 
-from ..comments.reasons import why_waiting
+from ..comments.reasons import explain_waiting
 from ..extensions import db
 from ..models import (
     Comment,
@@ -87,7 +87,7 @@ def _comment_view(comment: Comment, moderator: Moderator) -> dict:
     return {
         "comment": comment,
         "thread": comment.thread,
-        "reasons": why_waiting(comment),
+        "why": explain_waiting(comment),
         "links": decision_links(comment, moderator),
     }
 

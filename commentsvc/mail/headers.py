@@ -14,7 +14,7 @@ or a site's name, passes through
 
 import unicodedata
 from email import errors, policy
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 
 
@@ -49,6 +49,47 @@ def address(addr_spec: str) -> Address:
         raise BadAddress(addr_spec) from error
 
 
+class PlainHeader(UnstructuredHeader):
+    """A header of ASCII tokens (a URL, a message id) written on one line as
+    given. The SMTP policy turns a header with a word longer than a line into
+    RFC 2047 encoded words, and a mail program then finds no URL in
+    ``List-Unsubscribe``. RFC 5322 allows a line of 998 characters; a value
+    with anything else in it (only a List-Id whose site name is not ASCII) is
+    folded and encoded as usual."""
+
+    @classmethod
+    def parse(cls, value, kwds):
+        """Raises:
+        ValueError: *value* is not one line of plain text (see
+            :func:`header_text`): a bug in the caller, never a reader's text.
+        """
+        if header_text(str(value)) != str(value):
+            raise ValueError(f"not a plain header value: {value!r}")
+        super().parse(value, kwds)
+
+    def fold(self, *, policy):
+        line = f"{self.name}: {self}"
+        if self.isascii() and len(line) <= 998:
+            return line + policy.linesep
+        return super().fold(policy=policy)
+
+
+# Values of these are built here from checked configuration, never from text
+# a reader typed (a site's name in List-Id goes through header_text).
+PLAIN_HEADERS = (
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "List-Id",
+    "Message-ID",
+)
+_registry = HeaderRegistry()
+for _name in PLAIN_HEADERS:
+    _registry.map_to_type(_name, PlainHeader)
+# The policy's own registry is shared by every SMTP-policy message in the
+# process: ours is a copy with the plain headers mapped.
+SMTP = policy.SMTP.clone(header_factory=_registry)
+
+
 def new_message(sender: str, to: str, subject: str) -> EmailMessage:
     """An empty message (SMTP policy: CR LF line ends) from *sender* (the
     configured MAIL_FROM, checked at start-up) to the address *to* about
@@ -57,7 +98,7 @@ def new_message(sender: str, to: str, subject: str) -> EmailMessage:
     Raises:
         BadAddress: *to* is not a single plain address.
     """
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=SMTP)
     message["From"] = sender
     message["To"] = address(to)
     message["Subject"] = header_text(subject)

@@ -9,7 +9,7 @@ from .. import audit
 from ..comments.access import NotAllowed, allowed_site_ids, can_moderate
 from ..comments.errors import SiteNotFound, ValidationFailed
 from ..comments.moderation import ACTIONS, Conflict, Target, moderate
-from ..comments.reasons import why_waiting
+from ..comments.reasons import Why, explain_waiting
 from ..extensions import db
 from ..models import Comment, Moderator, ModeratorMailSetting, Site, utcnow
 from ..moderation.accounts import link_binding_holds
@@ -123,7 +123,7 @@ class LinkDecision:
     moderator: Moderator
     action: str
     version: int
-    reasons: list
+    why: Why
     conflict: Conflict | None = None  # decided already (by whom)
 
 
@@ -158,7 +158,7 @@ def check_link(token: str) -> LinkDecision:
         moderator,
         action,
         payload.get("v"),
-        why_waiting(comment),
+        explain_waiting(comment),
     )
     if comment.version != decision.version:
         decision.conflict = _conflict(comment)

@@ -31,6 +31,7 @@ STRINGS = {
     "on_page": "On",
     "in_reply_to": "In reply to {author}:",
     "why_held": "Why it was held",
+    "also": "Also",
     "approve": "Approve",
     "spam": "Spam",
     "reject": "Reject",

@@ -37,7 +37,14 @@ from ..comments.queue import (
     queue_page,
     reported_count,
 )
-from ..comments.reasons import held_reasons, is_warning, why_waiting
+from ..comments.reasons import (
+    as_sentences,
+    explain,
+    explain_waiting,
+    held_reasons,
+    is_warning,
+    why_waiting,
+)
 from ..extensions import db
 from ..models import BanKind, Comment, CommentStatus, Thread
 from . import bp
@@ -57,6 +64,9 @@ REPORTED = "reported"
 
 bp.add_app_template_filter(held_reasons, "held_reasons")
 bp.add_app_template_filter(why_waiting, "why_waiting")
+bp.add_app_template_filter(explain, "explain")
+bp.add_app_template_filter(explain_waiting, "explain_waiting")
+bp.add_app_template_filter(as_sentences, "as_sentences")
 bp.add_app_template_global(is_warning, "held_warning")
 
 
