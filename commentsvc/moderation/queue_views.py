@@ -4,6 +4,7 @@ JavaScript (form posts and redirects); with htmx a decision or its undo answers
 with a fragment of out-of-band swaps instead, and static/moderation.js adds keys,
 focus and the selected count."""
 
+import re
 from datetime import UTC, datetime, time
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +21,6 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..api.forms import MAX_ID
 from ..comments import bans as ban_service
 from ..comments import closing, undo
 from ..comments import reports as report_service
@@ -39,6 +39,7 @@ from ..comments.queue import (
 )
 from ..comments.reasons import held_reasons, is_warning, why_waiting
 from ..extensions import db
+from ..ids import bounded_id
 from ..models import BanKind, Comment, CommentStatus, Thread
 from . import bp
 from .forms import BanForm, DecisionForm, EmptyForm
@@ -129,8 +130,7 @@ def thread_open(thread_id: int):
     """Open or close a thread to new comments (``state``: open, closed), or let
     it follow its site's rule again (site)."""
     back = safe_next(request.form.get("next")) or url_for("moderation.queue")
-    # An id past the column names no thread (and the database refuses it).
-    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
+    thread = db.session.get(Thread, thread_id)
     if thread is None or not can_moderate(current_user, thread.site_id):
         abort(403)
     if not EmptyForm().validate_on_submit():
@@ -155,12 +155,18 @@ def thread_open(thread_id: int):
     return redirect(back)
 
 
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
 def _parse_target(raw: str) -> Target | None:
+    """*raw* (``<id>:<version>``, ASCII digits) as a target, or None if it is
+    not one. A number past the INTEGER columns (which the database refuses)
+    names no comment, or no version it ever had: it becomes 0, so the decision
+    answers as for an unknown comment, or as a conflict."""
     ident, _, version = raw.partition(":")
-    try:
-        return Target(int(ident), int(version))
-    except ValueError:
+    if not (_DIGITS.fullmatch(ident) and _DIGITS.fullmatch(version)):
         return None
+    return Target(bounded_id(ident) or 0, bounded_id(version) or 0)
 
 
 def _in_place() -> bool:
@@ -353,8 +359,6 @@ def dismiss_reports(comment_id: int):
         flash("The form expired; please try again.", "error")
         return redirect(back)
     try:
-        if comment_id > MAX_ID:  # names no comment (and the database refuses it)
-            raise UnknownComment(comment_id)
         count = report_service.dismiss(current_user, comment_id)
         comment = get_comment_for(current_user, comment_id)
     except (NotAllowed, UnknownComment):

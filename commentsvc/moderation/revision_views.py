@@ -7,11 +7,11 @@ from flask import abort, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..api.forms import MAX_ID
 from ..comments import revisions
 from ..comments.access import NotAllowed
 from ..comments.moderation import describe
 from ..extensions import db
+from ..ids import bounded_id
 from ..models import CommentRevision
 from . import bp
 from .forms import DecisionForm
@@ -32,15 +32,14 @@ def decide_revision(revision_id: int):
     if not form.validate_on_submit():
         return _answer(back, [("error", "The form expired; please try again.")])
     action, _, raw_version = request.form.get("revision", "").partition(":")
-    if action not in ("approve", "reject") or not raw_version.isdigit():
+    version = bounded_id(raw_version)
+    if action not in ("approve", "reject") or version is None:
         return _answer(back, [("error", "Unknown action.")])
-    if revision_id > MAX_ID:  # names no revision (and the database refuses it)
-        abort(404)
     try:
         decision = revisions.decide(
             current_user,
             revision_id,
-            int(raw_version),
+            version,
             action == "approve",
             form.reason.data,
         )
