@@ -1,12 +1,11 @@
-"""The URL converters every route uses, registered in create_app() before any
-blueprint: a path segment that could never name a row matches no route (a
-404, the JSON envelope under /api/) instead of reaching the database, which
-refused it with a 500 (an id past INTEGER; a NUL, which PostgreSQL refuses
-in text).
+"""The ``<int:...>`` URL converter every route uses, registered in
+create_app() before any blueprint: an id that could never name a row matches
+no route (a 404, the JSON envelope under /api/) instead of reaching the
+database, which refused it with a 500.
 """
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter, UnicodeConverter
+from werkzeug.routing import IntegerConverter
 
 from .ids import MAX_ID
 
@@ -35,16 +34,6 @@ class IdConverter(IntegerConverter):
     regex = _up_to(MAX_ID)
 
 
-class TextConverter(UnicodeConverter):
-    """``<name>`` and ``<string:name>``: one path segment without a NUL."""
-
-    def __init__(self, map, *args, **kwargs):
-        super().__init__(map, *args, **kwargs)
-        self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
-
-
 def init_app(app: Flask) -> None:
-    """Register the converters (before any route is added)."""
+    """Register the converter (before any route is added)."""
     app.url_map.converters["int"] = IdConverter
-    app.url_map.converters["default"] = TextConverter
-    app.url_map.converters["string"] = TextConverter

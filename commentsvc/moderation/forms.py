@@ -54,7 +54,7 @@ class Submitted:
             raise StopValidation(self.message)
 
 
-class LoginForm(Form):
+class LoginForm(FlaskForm):  # not Form: a NUL in a name is a wrong login, counted
     username = StringField(
         "Username", validators=[DataRequired("Enter your username."), Length(max=64)]
     )

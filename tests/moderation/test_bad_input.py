@@ -145,3 +145,8 @@ def test_a_nul_in_an_admin_form_is_a_form_error(app, admin_client):
             )
             is None
         )
+
+
+@pytest.mark.parametrize("path", ["decide", "confirm", "unsubscribe", "resume"])
+def test_a_nul_in_a_mail_link_is_no_500(client, two_sites, path):
+    assert client.get(f"/mail/{path}/ab%00cd").status_code < 500
