@@ -64,7 +64,7 @@ def test_a_version_past_the_column_is_a_conflict(app, mod_client, pending, huge)
 
 
 @pytest.mark.parametrize(
-    "value", ["approve:²", "approve:١", "approve:+1", "approve:1_0"]
+    "value", ["approve:²", "approve:١", "approve:1١", "approve:+1", "approve:1_0"]
 )
 def test_a_revision_version_int_cannot_read_is_an_unknown_action(
     mod_client, two_sites, value
