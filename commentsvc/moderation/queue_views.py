@@ -42,7 +42,7 @@ from ..extensions import db
 from ..ids import bounded_id
 from ..models import BanKind, Comment, CommentStatus, Thread
 from . import bp
-from .forms import BanForm, DecisionForm, EmptyForm
+from .forms import BanForm, DecisionForm, EmptyForm, refusal
 from .views import safe_next, visible_sites
 
 TABS = [
@@ -258,7 +258,7 @@ def decide():
     form = DecisionForm()
     back = safe_next(request.form.get("next")) or url_for("moderation.queue")
     if not form.validate_on_submit():
-        return _answer(back, [("error", "The form expired; please try again.")])
+        return _answer(back, [("error", refusal(form))])
     one = request.form.get("one", "")
     if one:
         action, _, raw_target = one.partition(":")
@@ -379,7 +379,7 @@ def ban(comment_id: int):
     except (NotAllowed, UnknownComment):
         abort(403)
     if not form.validate_on_submit():
-        flash("Please check the ban form.", "error")
+        flash(f"Please check the ban form. {refusal(form)}", "error")
         return redirect(back)
     until = None
     if form.until.data:

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..ids import bounded_id
 from ..models import CommentRevision
 from . import bp
-from .forms import DecisionForm
+from .forms import DecisionForm, refusal
 from .queue_views import _answer, _belongs, _comments, _lower, _page_state
 from .views import safe_next
 
@@ -30,7 +30,7 @@ def decide_revision(revision_id: int):
     form = DecisionForm()
     back = safe_next(request.form.get("next")) or url_for("moderation.queue")
     if not form.validate_on_submit():
-        return _answer(back, [("error", "The form expired; please try again.")])
+        return _answer(back, [("error", refusal(form))])
     action, _, raw_version = request.form.get("revision", "").partition(":")
     version = bounded_id(raw_version)
     if action not in ("approve", "reject") or version is None:

@@ -150,3 +150,18 @@ def test_a_nul_in_an_admin_form_is_a_form_error(app, admin_client):
 @pytest.mark.parametrize("path", ["decide", "confirm", "unsubscribe", "resume"])
 def test_a_nul_in_a_mail_link_is_no_500(client, two_sites, path):
     assert client.get(f"/mail/{path}/ab%00cd").status_code < 500
+
+
+def test_a_nul_in_a_decisions_reason_is_named_not_a_500(app, mod_client, pending):
+    response = mod_client.post(
+        "/moderation/decide",
+        data=_form(
+            mod_client, one=f"approve:{pending[0]}:{pending[1]}", reason="a\x00b"
+        ),
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Reason (optional): Contains a NUL character." in response.get_data(
+        as_text=True
+    )
+    assert _status(app, pending[0]) == CommentStatus.PENDING
