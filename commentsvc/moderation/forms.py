@@ -42,6 +42,15 @@ class Form(FlaskForm):
         return valid
 
 
+def refusal(form: FlaskForm) -> str:
+    """Why *form* did not validate, as a flash message: its first field's
+    error, else the CSRF token's (an expired form)."""
+    for name, errors in form.errors.items():
+        if name != "csrf_token" and errors:
+            return f"{form[name].label.text}: {errors[0]}"
+    return "The form expired; please try again."
+
+
 class Submitted:
     """The field must be in the submitted form (it may be empty): a field left
     out would otherwise keep the object's value, of another type."""
