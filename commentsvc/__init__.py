@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import (
         cli,
         config,
+        converters,
         errors,
         extensions,
         health,
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.init_app(app)
     read_cache.init_app(app)
 
+    converters.init_app(app)  # before any route is added
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api_bp)

@@ -18,6 +18,7 @@ MAX_KEY = 512
 
 INVALID_TEXT = "Contains characters that are not valid text."
 CONTROL_CHARACTERS = "Contains control characters."
+LINE_SEPARATOR = "Must be a single line (no line or paragraph separators)."
 HIDDEN_IN_NAME = (
     "Please use visible characters only (no invisible or direction-changing ones)."
 )
@@ -40,15 +41,21 @@ def _too_long(length: int) -> str:
 
 def text_problem(value: str, multiline: bool = False) -> str | None:
     """Why *value* is text a database or a reader cannot take: unpaired
-    surrogates, control characters (newlines and tabs allowed if *multiline*)."""
+    surrogates, control characters (newlines and tabs allowed if *multiline*),
+    and in a single line (a name, an email, a URL) U+2028 LINE SEPARATOR or
+    U+2029 PARAGRAPH SEPARATOR, which mail and many readers show as a line
+    break."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return INVALID_TEXT
     allowed = _LINE_BREAKS if multiline else frozenset()
     for char in value:
-        if char not in allowed and unicodedata.category(char) == "Cc":
+        category = unicodedata.category(char)
+        if category == "Cc" and char not in allowed:
             return CONTROL_CHARACTERS
+        if category in ("Zl", "Zp") and not multiline:
+            return LINE_SEPARATOR
     return None
 
 

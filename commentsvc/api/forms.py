@@ -16,6 +16,7 @@ from wtforms.validators import (
 
 from ..comments.service import Submission
 from ..errors import ApiError
+from ..ids import MAX_ID
 from ..inputrules import (
     email_problem,
     http_url_problem,
@@ -41,7 +42,6 @@ STRING_FIELDS = (
     "website",
     "form_token",
 )
-MAX_ID = 2**31 - 1
 
 
 def _strip(value):

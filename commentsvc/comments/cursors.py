@@ -6,16 +6,10 @@ id columns (INTEGER: PostgreSQL refuses to compare one with a larger number,
 which was a 500) and its time must be a datetime in UTC.
 """
 
-import re
 from datetime import datetime
 
+from .. import ids
 from ..models import as_utc
-
-# The id columns are INTEGER (32-bit on PostgreSQL).
-MAX_ID = 2**31 - 1
-# What a page writes: no sign, no spaces, no "_", ASCII digits only (int()
-# takes all of those), and no more digits than MAX_ID has.
-_NUMBER = re.compile(r"0|[1-9][0-9]{0,9}", re.ASCII)
 
 
 class BadCursor(ValueError):
@@ -28,9 +22,10 @@ def bounded_id(text: str, least: int = 1) -> int:
     Raises:
         BadCursor: not a number a page writes, or out of that range.
     """
-    if not _NUMBER.fullmatch(text) or not least <= int(text) <= MAX_ID:
+    value = ids.bounded_id(text, least)
+    if value is None:
         raise BadCursor(text)
-    return int(text)
+    return value
 
 
 def utc_time(text: str) -> datetime:

@@ -114,6 +114,9 @@ def _settings_form(site: Site | None = None) -> SiteSettingsForm:
 
 
 def _site_or_404(slug: str) -> Site:
+    # No slug holds a NUL (and PostgreSQL refuses one in a query: a 500).
+    if "\x00" in slug:
+        abort(404)
     site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
     if site is None:
         abort(404)

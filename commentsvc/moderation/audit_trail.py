@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from .. import audit
 from ..comments.access import allowed_site_ids, visible_to
 from ..extensions import db
+from ..ids import MAX_ID
 from ..models import (
     AuditEntry,
     Comment,
@@ -36,7 +37,6 @@ NOBODY = "none"
 # Which table an item comes from: breaks ties between equal times.
 _DECISION, _ENTRY = 1, 0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_ID = 2**31 - 1
 
 
 class BadFilter(ValueError):
@@ -74,7 +74,7 @@ class Cursor:
             at = _EPOCH + timedelta(microseconds=micros)
         except (ValueError, OverflowError):
             raise BadPageLink("That page link is not valid.") from None
-        if rank not in (_DECISION, _ENTRY) or not 0 < ident <= _MAX_ID:
+        if rank not in (_DECISION, _ENTRY) or not 0 < ident <= MAX_ID:
             raise BadPageLink("That page link is not valid.")
         return cls(at, rank, ident)
 
@@ -140,7 +140,7 @@ def _comment_id(raw: str) -> int:
         value = int(raw.lstrip("#"))
     except ValueError:
         value = 0
-    if not 0 < value <= _MAX_ID:
+    if not 0 < value <= MAX_ID:
         raise BadFilter(f"{raw!r} is not a comment number.")
     return value
 

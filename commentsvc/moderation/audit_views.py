@@ -4,7 +4,6 @@ page (a ban is made from a comment in the queue: queue_views.ban)."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..api.forms import MAX_ID
 from ..comments import bans as ban_service
 from ..comments.access import NotAllowed, UnknownComment, get_comment_for
 from ..comments.queue import pending_count, reported_count
@@ -88,8 +87,6 @@ def audit():
 def comment(comment_id: int):
     """One comment: its status, thread, parent and full history."""
     try:
-        if comment_id > MAX_ID:  # names no comment (and the database refuses it)
-            raise UnknownComment(comment_id)
         found = get_comment_for(current_user, comment_id)
     except UnknownComment:
         abort(404)
@@ -132,8 +129,6 @@ def lift_ban(ban_id: int):
         flash("The form expired; please try again.", "error")
         return redirect(url_for("moderation.bans"))
     try:
-        if ban_id > MAX_ID:  # names no ban (and the database refuses it)
-            raise LookupError(ban_id)
         ban_service.lift_ban(current_user, ban_id)
     except NotAllowed:
         abort(403)

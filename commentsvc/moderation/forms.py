@@ -27,6 +27,30 @@ from wtforms.validators import (
 ONE_PER_LINE = {"wrap": "off", "spellcheck": "false", "autocapitalize": "off"}
 
 
+class Form(FlaskForm):
+    """Every form of the UI: a field holding a NUL is an error on that field.
+    PostgreSQL refuses a NUL in text, so one that reached the database (an
+    email, a reason, a name) was a 500."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            values = field.data if isinstance(field.data, list) else [field.data]
+            if any(isinstance(v, str) and "\x00" in v for v in values):
+                field.errors = [*field.errors, "Contains a NUL character."]
+                valid = False
+        return valid
+
+
+def refusal(form: FlaskForm) -> str:
+    """Why *form* did not validate, as a flash message: its first field's
+    error, else the CSRF token's (an expired form)."""
+    for name, errors in form.errors.items():
+        if name != "csrf_token" and errors:
+            return f"{form[name].label.text}: {errors[0]}"
+    return "The form expired; please try again."
+
+
 class Submitted:
     """The field must be in the submitted form (it may be empty): a field left
     out would otherwise keep the object's value, of another type."""
@@ -39,7 +63,7 @@ class Submitted:
             raise StopValidation(self.message)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(FlaskForm):  # not Form: a NUL in a name is a wrong login, counted
     username = StringField(
         "Username", validators=[DataRequired("Enter your username."), Length(max=64)]
     )
@@ -48,18 +72,18 @@ class LoginForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A one-button POST (log out, approve…): only the CSRF token."""
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """The queue page's one form: per-row buttons (``one``) or a bulk action on
     the ticked rows (``bulk`` + ``selected``). Each target is ``id:version``."""
 
     reason = StringField("Reason (optional)", validators=[Length(max=500)])
 
 
-class BanForm(FlaskForm):
+class BanForm(Form):
     kind = SelectField(
         "Ban",
         choices=[
@@ -72,7 +96,7 @@ class BanForm(FlaskForm):
     reason = StringField("Reason (optional)", validators=[Length(max=500)])
 
 
-class SiteSettingsForm(FlaskForm):
+class SiteSettingsForm(Form):
     """Site settings for admins; the captcha secret and Akismet key are
     write-only: left empty, they stay as they are."""
 
@@ -157,7 +181,7 @@ class SiteSettingsForm(FlaskForm):
     )
 
 
-class NewSiteForm(FlaskForm):
+class NewSiteForm(Form):
     slug = StringField("Slug", validators=[DataRequired(), Length(max=64)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     allowed_origins = TextAreaField(
@@ -165,7 +189,7 @@ class NewSiteForm(FlaskForm):
     )
 
 
-class NewModeratorForm(FlaskForm):
+class NewModeratorForm(Form):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     email = StringField("Email", validators=[Optional(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
@@ -173,7 +197,7 @@ class NewModeratorForm(FlaskForm):
     sites = SelectMultipleField("Sites")
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     """An admin sets another moderator's password."""
 
     new_password = PasswordField(
@@ -182,7 +206,7 @@ class PasswordResetForm(FlaskForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     """A moderator changes their own password."""
 
     current_password = PasswordField(
@@ -202,5 +226,5 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class ModeratorSitesForm(FlaskForm):
+class ModeratorSitesForm(Form):
     sites = SelectMultipleField("Sites")

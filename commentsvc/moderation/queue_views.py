@@ -4,6 +4,7 @@ JavaScript (form posts and redirects); with htmx a decision or its undo answers
 with a fragment of out-of-band swaps instead, and static/moderation.js adds keys,
 focus and the selected count."""
 
+import re
 from datetime import UTC, datetime, time
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +21,6 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..api.forms import MAX_ID
 from ..comments import bans as ban_service
 from ..comments import closing, undo
 from ..comments import reports as report_service
@@ -46,9 +46,10 @@ from ..comments.reasons import (
     why_waiting,
 )
 from ..extensions import db
+from ..ids import bounded_id
 from ..models import BanKind, Comment, CommentStatus, Thread
 from . import bp
-from .forms import BanForm, DecisionForm, EmptyForm
+from .forms import BanForm, DecisionForm, EmptyForm, refusal
 from .views import safe_next, visible_sites
 
 TABS = [
@@ -139,8 +140,7 @@ def thread_open(thread_id: int):
     """Open or close a thread to new comments (``state``: open, closed), or let
     it follow its site's rule again (site)."""
     back = safe_next(request.form.get("next")) or url_for("moderation.queue")
-    # An id past the column names no thread (and the database refuses it).
-    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
+    thread = db.session.get(Thread, thread_id)
     if thread is None or not can_moderate(current_user, thread.site_id):
         abort(403)
     if not EmptyForm().validate_on_submit():
@@ -165,12 +165,18 @@ def thread_open(thread_id: int):
     return redirect(back)
 
 
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
 def _parse_target(raw: str) -> Target | None:
+    """*raw* (``<id>:<version>``, ASCII digits) as a target, or None if it is
+    not one. A number past the INTEGER columns (which the database refuses)
+    names no comment, or no version it ever had: it becomes 0, so the decision
+    answers as for an unknown comment, or as a conflict."""
     ident, _, version = raw.partition(":")
-    try:
-        return Target(int(ident), int(version))
-    except ValueError:
+    if not (_DIGITS.fullmatch(ident) and _DIGITS.fullmatch(version)):
         return None
+    return Target(bounded_id(ident) or 0, bounded_id(version) or 0)
 
 
 def _in_place() -> bool:
@@ -262,7 +268,7 @@ def decide():
     form = DecisionForm()
     back = safe_next(request.form.get("next")) or url_for("moderation.queue")
     if not form.validate_on_submit():
-        return _answer(back, [("error", "The form expired; please try again.")])
+        return _answer(back, [("error", refusal(form))])
     one = request.form.get("one", "")
     if one:
         action, _, raw_target = one.partition(":")
@@ -363,8 +369,6 @@ def dismiss_reports(comment_id: int):
         flash("The form expired; please try again.", "error")
         return redirect(back)
     try:
-        if comment_id > MAX_ID:  # names no comment (and the database refuses it)
-            raise UnknownComment(comment_id)
         count = report_service.dismiss(current_user, comment_id)
         comment = get_comment_for(current_user, comment_id)
     except (NotAllowed, UnknownComment):
@@ -385,7 +389,7 @@ def ban(comment_id: int):
     except (NotAllowed, UnknownComment):
         abort(403)
     if not form.validate_on_submit():
-        flash("Please check the ban form.", "error")
+        flash(f"Please check the ban form. {refusal(form)}", "error")
         return redirect(back)
     until = None
     if form.until.data:

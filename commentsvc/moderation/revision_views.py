@@ -7,14 +7,14 @@ from flask import abort, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..api.forms import MAX_ID
 from ..comments import revisions
 from ..comments.access import NotAllowed
 from ..comments.moderation import describe
 from ..extensions import db
+from ..ids import bounded_id
 from ..models import CommentRevision
 from . import bp
-from .forms import DecisionForm
+from .forms import DecisionForm, refusal
 from .queue_views import _answer, _belongs, _comments, _lower, _page_state
 from .views import safe_next
 
@@ -30,17 +30,16 @@ def decide_revision(revision_id: int):
     form = DecisionForm()
     back = safe_next(request.form.get("next")) or url_for("moderation.queue")
     if not form.validate_on_submit():
-        return _answer(back, [("error", "The form expired; please try again.")])
+        return _answer(back, [("error", refusal(form))])
     action, _, raw_version = request.form.get("revision", "").partition(":")
-    if action not in ("approve", "reject") or not raw_version.isdigit():
+    version = bounded_id(raw_version)
+    if action not in ("approve", "reject") or version is None:
         return _answer(back, [("error", "Unknown action.")])
-    if revision_id > MAX_ID:  # names no revision (and the database refuses it)
-        abort(404)
     try:
         decision = revisions.decide(
             current_user,
             revision_id,
-            int(raw_version),
+            version,
             action == "approve",
             form.reason.data,
         )

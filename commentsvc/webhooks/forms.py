@@ -1,13 +1,13 @@
 """Forms of the webhook admin pages; every POST carries a CSRF token."""
 
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SelectMultipleField, URLField, widgets
 from wtforms.validators import DataRequired, Length
 
+from ..moderation.forms import Form
 from .endpoints import MAX_URL_LENGTH, SUBSCRIBABLE_EVENTS
 
 
-class AddEndpointForm(FlaskForm):
+class AddEndpointForm(Form):
     """A site, a URL and the events to send (none ticked: all of them)."""
 
     site = SelectField("Site", validators=[DataRequired("Choose a site.")])

@@ -455,6 +455,7 @@ def test_invalid_field_is_422_with_its_message(
 
 
 PLAIN_EMAIL = "Please enter a plain email address (without ? & % # quotes or spaces)."
+ONE_LINE = "Must be a single line (no line or paragraph separators)."
 VISIBLE_NAME = (
     "Please use visible characters only (no invisible or direction-changing ones)."
 )
@@ -476,6 +477,10 @@ VISIBLE_NAME = (
         ({"author": "\u2066Ann\u2069"}, "author", VISIBLE_NAME),
         ({"author": "Ann\ufeff"}, "author", VISIBLE_NAME),
         ({"author": "A\u200dnn"}, "author", VISIBLE_NAME),
+        # Mail and many readers show these as a line break (a forged line).
+        ({"author": "Ann\u2028Subject: hi"}, "author", ONE_LINE),
+        ({"author": "Ann\u2029Bob"}, "author", ONE_LINE),
+        ({"email": "ann\u2028@example.org"}, "email", ONE_LINE),
     ],
     ids=[
         "email-query",
@@ -489,6 +494,9 @@ VISIBLE_NAME = (
         "name-isolates",
         "name-bom",
         "name-joiner-between-letters",
+        "name-line-separator",
+        "name-paragraph-separator",
+        "email-line-separator",
     ],
 )
 def test_what_helps_impersonation_or_mailto_injection_is_422(

@@ -60,6 +60,7 @@ BAD_NAMES = [
     f"Ann{RLO}gpj.exe",
     "Ann\u200bBee",
     "Ann\u2066x",
+    "Ann\u2028Bee",  # LINE SEPARATOR: a line break in a mail body
     # An RFC 2047 encoded word: CR LF in a mail header once decoded.
     "=?utf-8?q?Ann=0D=0AReply-To:_it@evil.test=0D=0A=0D=0AYour_session_expired?=",
 ]
