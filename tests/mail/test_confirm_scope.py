@@ -148,12 +148,14 @@ def test_confirming_twice_sends_no_second_notice(mail_app, smtp):
 
 # SQLite has one writer at a time: the two cannot interleave there.
 @pytest.mark.postgresql
+@pytest.mark.skipif(
+    "postgresql" not in BACKENDS,
+    reason="PostgreSQL is not among COMMENTSVC_TEST_BACKENDS",
+)
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_a_page_subscribed_while_the_owner_confirms_is_announced(
     mail_app, smtp, backend
 ):
-    if "postgresql" not in BACKENDS:
-        pytest.skip("PostgreSQL is not among COMMENTSVC_TEST_BACKENDS")
     owner = mail_app.test_client()
     post(owner, body="On the article.", notify=True)
     post(mail_app.test_client(), email=None, body="Another page.", **page(1))
