@@ -112,13 +112,23 @@ class Gunicorn:
         ]
         self.env = env
         self.process = None
+        self.ready_timeout = 15.0
 
     def __enter__(self):
         self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         self.process = subprocess.Popen(
             self.command, cwd=ROOT, env=self.env, stderr=self._log
         )
-        wait_until(lambda: requests.get(self.url + "/healthz", timeout=1).ok)
+        try:
+            wait_until(
+                lambda: requests.get(self.url + "/healthz", timeout=1).ok,
+                timeout=self.ready_timeout,
+            )
+        except BaseException:
+            # `with` calls __exit__ only once __enter__ returned: a server that
+            # was slow to start (a loaded machine) would outlive the test.
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -157,8 +167,13 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
         )
         client = redis.Redis.from_url(self.url, socket_timeout=0.5)
-        wait_until(client.ping)
-        client.close()
+        try:
+            wait_until(client.ping)
+        except BaseException:
+            self.stop()  # never left running after a start that failed
+            raise
+        finally:
+            client.close()
         return self
 
     def stop(self) -> None:
