@@ -298,8 +298,8 @@ def why_waiting(comment) -> list[str]:
     first: what held it, or, when nothing did, the site's rule that holds
     every comment (or an author's first ones); then what was noted beside it
     (a verified captcha holds nothing: it comes after)."""
-    reasons, notes = _reasons_and_notes(comment, None)
-    return (reasons or [_site_rule(getattr(comment, "site", None))]) + notes
+    reasons, notes = explain_waiting(comment)
+    return reasons + notes
 
 
 class Why(NamedTuple):
