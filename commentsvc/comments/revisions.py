@@ -139,17 +139,7 @@ def propose(comment: Comment, body: str, body_html: str, signals: dict) -> None:
                     **values,
                 )
             )
-        db.session.add(
-            ModerationEvent(
-                site_id=comment.site_id,
-                comment_id=comment.id,
-                moderator_id=None,
-                from_status=comment.status,
-                to_status=comment.status,
-                reason=AWAITING,
-                created_at=now,
-            )
-        )
+        _audit(comment, None, AWAITING, now)
         mailed = _tell_moderators(comment) if not replaced else False
         db.session.commit()
     except BaseException:
@@ -157,6 +147,21 @@ def propose(comment: Comment, body: str, body_html: str, signals: dict) -> None:
         raise
     if mailed:
         wake_mail_workers()
+
+
+def _audit(comment: Comment, moderator_id: int | None, reason: str, now) -> None:
+    """The audit row of a step on the comment's revision (its status stays)."""
+    db.session.add(
+        ModerationEvent(
+            site_id=comment.site_id,
+            comment_id=comment.id,
+            moderator_id=moderator_id,
+            from_status=comment.status,
+            to_status=comment.status,
+            reason=reason,
+            created_at=now,
+        )
+    )
 
 
 def _tell_moderators(comment: Comment) -> bool:
@@ -225,17 +230,7 @@ def decide(
         if approve:
             _publish(moderator, comment, revision, said, now, effects)
         else:
-            db.session.add(
-                ModerationEvent(
-                    site_id=comment.site_id,
-                    comment_id=comment.id,
-                    moderator_id=moderator.id,
-                    from_status=comment.status,
-                    to_status=comment.status,
-                    reason=said,
-                    created_at=now,
-                )
-            )
+            _audit(comment, moderator.id, said, now)
         db.session.commit()
     except BaseException:
         db.session.rollback()
