@@ -6,6 +6,7 @@ id columns (INTEGER: PostgreSQL refuses to compare one with a larger number,
 which was a 500) and its time must be a datetime in UTC.
 """
 
+import base64
 from datetime import datetime
 
 from .. import ids
@@ -14,6 +15,31 @@ from ..models import as_utc
 
 class BadCursor(ValueError):
     """A cursor this server did not write (or for another thread or order)."""
+
+
+# Longer than any cursor a page writes.
+MAX_LENGTH = 200
+
+
+def pack(*fields: str) -> str:
+    """*fields* as one cursor (unpadded URL-safe base64 of "a|b|…")."""
+    raw = "|".join(fields)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def unpack(cursor: str) -> list[str]:
+    """The fields of a cursor :func:`pack` wrote (to be checked one by one).
+
+    Raises:
+        BadCursor: too long, or not base64 of text.
+    """
+    try:
+        if len(cursor) > MAX_LENGTH:
+            raise BadCursor("too long")
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+    return raw.split("|")
 
 
 def bounded_id(text: str, least: int = 1) -> int:

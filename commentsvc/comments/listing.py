@@ -21,7 +21,6 @@ always oldest first under their top-level comment. A cursor records its order,
 so it stays valid for the order it was given in only.
 """
 
-import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Thread, as_utc, iso8601
-from .cursors import BadCursor, bounded_id, utc_time
+from .cursors import BadCursor, bounded_id, pack, unpack, utc_time
 
 # The issue's bound: no page over 256 KB, whatever the comments hold.
 MAX_PAGE_BYTES = 256 * 1024
@@ -77,10 +76,8 @@ class Page:
 def encode_cursor(
     root: int | None, created_at: datetime, ident: int, newest: bool = False
 ) -> str:
-    raw = f"{root or ''}|{as_utc(created_at).isoformat()}|{ident}"
-    if newest:
-        raw += "|n"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    fields = [str(root or ""), as_utc(created_at).isoformat(), str(ident)]
+    return pack(*fields, *(["n"] if newest else []))
 
 
 def decode_cursor(cursor: str) -> Position:
@@ -90,20 +87,17 @@ def decode_cursor(cursor: str) -> Position:
         BadCursor: it is not one of ours.
     """
     try:
-        if len(cursor) > 200:
-            raise BadCursor("too long")
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        root, when, ident, *order = raw.split("|")
-        if order not in ([], ["n"]):
-            raise BadCursor("order")
-        return Position(
-            bounded_id(root) if root else None,
-            utc_time(when),
-            bounded_id(ident, least=0),  # 0: before every reply
-            bool(order),
-        )
-    except (ValueError, UnicodeDecodeError):
+        root, when, ident, *order = unpack(cursor)
+    except ValueError:  # BadCursor, or too few fields
         raise BadCursor(cursor) from None
+    if order not in ([], ["n"]):
+        raise BadCursor(cursor)
+    return Position(
+        bounded_id(root) if root else None,
+        utc_time(when),
+        bounded_id(ident, least=0),  # 0: before every reply
+        bool(order),
+    )
 
 
 def _public(row) -> dict:
