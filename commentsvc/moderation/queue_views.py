@@ -43,7 +43,6 @@ from ..comments.reasons import (
     explain_waiting,
     held_reasons,
     is_warning,
-    why_waiting,
 )
 from ..extensions import db
 from ..ids import bounded_id
@@ -64,7 +63,6 @@ FILTER_FIELDS = ("site", "thread", "author", "email", "ip", "text")
 REPORTED = "reported"
 
 bp.add_app_template_filter(held_reasons, "held_reasons")
-bp.add_app_template_filter(why_waiting, "why_waiting")
 bp.add_app_template_filter(explain, "explain")
 bp.add_app_template_filter(explain_waiting, "explain_waiting")
 bp.add_app_template_filter(as_sentences, "as_sentences")
