@@ -121,14 +121,13 @@ def edit_comment(
             {"body": "This comment is too long once formatted: please shorten it."}
         )
     verdict = _verdict(site, comment, body, ip)
-    published = comment.status == CommentStatus.APPROVED
-    if published and not verdict.is_spam:
+    if verdict.is_spam:
+        to_status = CommentStatus.SPAM
+    elif comment.status == CommentStatus.APPROVED:
         if not _published_at_once(site, comment, verdict):
             revisions.propose(comment, body, body_html, verdict.signals)
             return Edited(comment, awaiting_moderation=True)
         to_status = CommentStatus.APPROVED
-    elif verdict.is_spam:
-        to_status = CommentStatus.SPAM
     elif verdict.held or has_open_reports(comment.id):
         # Reports sent it back to Pending until a moderator decides: an edit
         # by its (trusted) author is no decision.
