@@ -48,7 +48,6 @@ def decide_revision(revision_id: int):
     except NotAllowed:
         abort(403)
     except revisions.RevisionConflict as conflict:
-        db.session.rollback()
         revision = db.session.get(CommentRevision, revision_id)
         cards = _comments([revision.comment_id]) if revision else []
         notes = {c.id: str(conflict) for c in cards}
