@@ -123,9 +123,10 @@ def change_status(
     before = (comment.moderated_at, comment.moderated_by_id)
     # The words decided are kept apart from the body: the learning filter
     # learns them, never an author's later edit (see learning.store).
-    decided = {"decided_status": to_status, "decided_body": Comment.body}
-    if "body" in values:
-        decided["decided_body"] = values["body"]
+    decided = {
+        "decided_status": to_status,
+        "decided_body": values.get("body", Comment.body),
+    }
     result = db.session.execute(
         sa.update(Comment)
         .where(Comment.id == comment.id, Comment.version == version)
