@@ -173,7 +173,7 @@ def _announce(site_id: int, recipient_id: int, email: str, thread_id: int) -> No
     if mailbox.claim(email, mailbox.NOTICE):
         queue(NOTICE, site_id, recipient_id=recipient_id, data={"t": thread_id})
     else:
-        _unsubscribe_thread(recipient_id, thread_id)
+        unsubscribe_thread(recipient_id, thread_id)
 
 
 def announce_unnamed(recipient, named: set[int]) -> None:
@@ -218,7 +218,8 @@ def _subscribe_thread(recipient_id: int, thread_id: int, now) -> bool:
     )
 
 
-def _unsubscribe_thread(recipient_id: int, thread_id: int) -> None:
+def unsubscribe_thread(recipient_id: int, thread_id: int) -> None:
+    """The recipient gets no more mail about the thread (no commit)."""
     db.session.connection().execute(
         sa.update(_subscriptions)
         .where(
