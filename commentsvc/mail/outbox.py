@@ -6,8 +6,6 @@ from email.utils import make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import (
@@ -24,6 +22,7 @@ from ..models import (
     utcnow,
 )
 from . import mailbox
+from .mailbox import dialect_insert as _insert
 
 MODERATOR_COMMENT = "moderator_comment"
 MODERATOR_DIGEST = "moderator_digest"
@@ -106,11 +105,6 @@ def moderators_to_mail(
             )
         )
     )
-
-
-def _insert(table):
-    dialect = db.session.connection().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def subscribe(site_id: int, email: str, thread_id: int) -> None:
