@@ -41,7 +41,7 @@ def address(addr_spec: str) -> Address:
     Raises:
         BadAddress: not a single plain address.
     """
-    if "=?" in addr_spec or addr_spec != header_text(addr_spec):
+    if addr_spec != header_text(addr_spec):  # also when it holds "=?"
         raise BadAddress(addr_spec)
     try:
         return Address(addr_spec=addr_spec)

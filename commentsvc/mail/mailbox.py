@@ -50,7 +50,9 @@ def mailbox_key(email: str) -> str:
     return _keyed("commentsvc.mail.mailbox", normalise(email)).hex()[:64]
 
 
-def _insert(table):
+def dialect_insert(table):
+    """An INSERT of the session's dialect (for ON CONFLICT): the mail's upserts
+    (here and in commentsvc.mail.outbox) share it."""
     dialect = db.session.connection().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
@@ -61,7 +63,7 @@ def claim(email: str, kind: str) -> bool:
     One conditional upsert: concurrent posts in other processes cannot pass
     the cap together."""
     cap = current_app.config[_CAPS[kind]]
-    statement = _insert(_counts).values(
+    statement = dialect_insert(_counts).values(
         mailbox=mailbox_key(email), kind=kind, day=utcnow().date(), count=1
     )
     statement = statement.on_conflict_do_update(

@@ -6,8 +6,6 @@ from email.utils import make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import (
@@ -24,6 +22,7 @@ from ..models import (
     utcnow,
 )
 from . import mailbox
+from .mailbox import dialect_insert as _insert
 
 MODERATOR_COMMENT = "moderator_comment"
 MODERATOR_DIGEST = "moderator_digest"
@@ -108,11 +107,6 @@ def moderators_to_mail(
     )
 
 
-def _insert(table):
-    dialect = db.session.connection().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
 def subscribe(site_id: int, email: str, thread_id: int) -> None:
     """The reader *email* wants mail about replies on the thread: store it, and
     queue a confirmation if the address is not confirmed, or a notice (with a
@@ -173,7 +167,7 @@ def _announce(site_id: int, recipient_id: int, email: str, thread_id: int) -> No
     if mailbox.claim(email, mailbox.NOTICE):
         queue(NOTICE, site_id, recipient_id=recipient_id, data={"t": thread_id})
     else:
-        _unsubscribe_thread(recipient_id, thread_id)
+        unsubscribe_thread(recipient_id, thread_id)
 
 
 def announce_unnamed(recipient, named: set[int]) -> None:
@@ -218,7 +212,8 @@ def _subscribe_thread(recipient_id: int, thread_id: int, now) -> bool:
     )
 
 
-def _unsubscribe_thread(recipient_id: int, thread_id: int) -> None:
+def unsubscribe_thread(recipient_id: int, thread_id: int) -> None:
+    """The recipient gets no more mail about the thread (no commit)."""
     db.session.connection().execute(
         sa.update(_subscriptions)
         .where(

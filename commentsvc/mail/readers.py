@@ -24,7 +24,7 @@ from ..models import (
     utcnow,
 )
 from . import links, mailbox
-from .outbox import announce_unnamed, cancel_pending
+from .outbox import announce_unnamed, cancel_pending, unsubscribe_thread
 
 # A confirmation link's key for the subscription ids its mail named.
 PAGES = "s"
@@ -155,14 +155,7 @@ def unsubscribe(token: str) -> Outcome:
         if thread_id is None:
             recipient.unsubscribed_at = recipient.unsubscribed_at or utcnow()
         else:
-            db.session.execute(
-                sa.update(MailSubscription)
-                .where(
-                    MailSubscription.recipient_id == recipient.id,
-                    MailSubscription.thread_id == thread_id,
-                )
-                .values(active=False)
-            )
+            unsubscribe_thread(recipient.id, thread_id)
         cancel_pending(recipient.id, thread_id)
         db.session.commit()
     except BaseException:
