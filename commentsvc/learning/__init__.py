@@ -15,23 +15,17 @@ When each phase runs, and why there:
 
 import contextlib
 import logging
-import math
 from dataclasses import dataclass, field
 
 from flask import current_app
 from redis.exceptions import RedisError
 
 from ..extensions import db, get_redis
-from ..models import SPAM_HOLD_THRESHOLD, SPAM_THRESHOLD
-from . import features, starter, store
-from .model import LinearModel
+from . import blend, features, starter, store
+from .cutoffs import pick
 
 log = logging.getLogger(__name__)
 
-# How many of its own decisions a site needs before they weigh as much as the
-# starter model: the blend is (1 - a) * starter + a * site in log-odds, with
-# a = n / (n + STARTER_WEIGHT). docs/spam.md shows the curve behind it.
-STARTER_WEIGHT = 100
 # Features shown to moderators: the strongest pushes towards spam.
 PUSHED = 6
 
@@ -63,43 +57,11 @@ class Judgement:
         return signal
 
 
-def _blend(base: LinearModel, site: store.SiteModel, row: features.Features):
-    contributions = base.contributions(row)
-    logit = base.intercept
-    if site.model is None:
-        return logit + contributions.sum(), contributions, "starter"
-    n = site.model.examples
-    a = n / (n + STARTER_WEIGHT)
-    contributions = (1 - a) * contributions + a * site.model.contributions(row)
-    logit = (1 - a) * base.intercept + a * site.model.intercept
-    name = f"site v{site.version} ({n} decisions, weight {a:.2f}) + starter"
-    return logit + contributions.sum(), contributions, name
-
-
 def _pushed(row: features.Features, contributions) -> tuple:
     """The words that pushed hardest towards spam, strongest first."""
     totals = features.by_word(row, contributions)
     ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)
     return tuple((word, weight) for word, weight in ranked[:PUSHED] if weight > 0)
-
-
-def _thresholds(site, base: starter.Starter, own: store.SiteModel):
-    """The store and hold probabilities: the site's settings, or automatic.
-    Automatic storing never goes under the floor the model's own out-of-fold
-    scores allow; while only the starter judges (it learned from other kinds of
-    text), its own, higher thresholds apply."""
-    if own.model is None:
-        store_at = max(SPAM_THRESHOLD, base.spam_floor)
-        hold_at = max(SPAM_HOLD_THRESHOLD, base.hold_floor)
-    else:
-        floor = own.spam_floor if own.spam_floor is not None else base.spam_floor
-        store_at = max(SPAM_THRESHOLD, floor)
-        hold_at = SPAM_HOLD_THRESHOLD
-    if site.spam_threshold is not None:
-        store_at = site.spam_threshold
-    if site.spam_hold_threshold is not None:
-        hold_at = site.spam_hold_threshold
-    return store_at, hold_at
 
 
 def thresholds(site) -> tuple[float, float]:
@@ -109,7 +71,7 @@ def thresholds(site) -> tuple[float, float]:
     Raises:
         BrokenModel, OSError: a model cannot be read.
     """
-    return _thresholds(site, starter.model(), store.site_model(site.id, site.slug))
+    return pick(site, starter.model(), store.site_model(site.id, site.slug))
 
 
 def judge(site, author: str, body: str) -> Judgement:
@@ -122,9 +84,9 @@ def judge(site, author: str, body: str) -> Judgement:
         row = features.extract(author, body)
         base = starter.model()
         own = store.site_model(site.id, site.slug)
-        logit, contributions, name = _blend(base.model, own, row)
-        probability = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
-        store_at, hold_at = _thresholds(site, base, own)
+        logit, contributions, name = blend.combine(base.model, own, row)
+        probability = blend.sigmoid(logit)
+        store_at, hold_at = pick(site, base, own)
     except Exception as error:  # noqa: BLE001 - any failure holds, never loses
         with contextlib.suppress(Exception):
             db.session.rollback()

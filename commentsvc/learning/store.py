@@ -37,8 +37,10 @@ class SiteModel:
     """A site's trained model as a post reads it."""
 
     version: int
-    model: LinearModel
+    model: LinearModel | None
     spam_floor: float | None
+    # The hold threshold the model's out-of-fold scores allow (None: default).
+    hold_floor: float | None = None
 
 
 NO_MODEL = SiteModel(0, None, None)  # cached too: most posts of a new site

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # The most real comments that may score above a site's learned store
 # threshold, among its own out-of-fold scores.
 REAL_ABOVE_FLOOR = 0.005
+# The most real comments that may score above its learned hold threshold.
+REAL_HELD = 0.02
 # Probabilities reported by `spam report` and kept with each model.
 REPORT_AT = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 
@@ -39,16 +41,23 @@ class Trained:
     seconds: float
 
 
-def spam_floor(oof: np.ndarray, labels: np.ndarray) -> float:
-    """The lowest probability at which at most REAL_ABOVE_FLOOR of the real
+def spam_floor(oof: np.ndarray, labels: np.ndarray, share=REAL_ABOVE_FLOOR) -> float:
+    """The lowest probability at which at most *share* of the real
     comments' out-of-fold scores lie at or above it."""
     real = np.sort(oof[~labels])
     if len(real) == 0:
         return 0.0
-    allowed = int(np.floor(REAL_ABOVE_FLOOR * len(real)))
+    allowed = int(np.floor(share * len(real)))
     # Everything above the (allowed+1)-th highest real score is safe.
     highest = real[len(real) - 1 - allowed]
     return float(min(0.999, np.nextafter(highest, 1.0)))
+
+
+def floors(oof: np.ndarray, examples) -> tuple[float, float | None]:
+    """The store and hold floors of a model from its out-of-fold scores of
+    *examples* (Example objects)."""
+    labels = np.array([e.is_spam for e in examples], dtype=bool)
+    return spam_floor(oof, labels), spam_floor(oof, labels, REAL_HELD)
 
 
 def figures(oof: np.ndarray, labels: np.ndarray) -> dict:
