@@ -64,3 +64,19 @@ def interleave(sources: dict[str, list[dict]], limit: int, seed=7) -> list[dict]
         name = rng.choices(names, weights)[0]
         merged.append(dict(queues[name].pop(0), source=name))
     return merged
+
+
+def development_sources() -> dict[str, list[dict]]:
+    """A mix shaped like a site's stream of comments (video comments, scam
+    spam under posts, heated news comments, short messages), from the
+    corpora in data/spam whose role is development (its README): psy.csv, the
+    first 1,200 ScamSpot Instagram comments, 700 Fox News comments and 700 of
+    the SMS evaluation half."""
+    data = ROOT / "data" / "spam"
+    sources = default_sources()
+    return {
+        "psy.csv": sources["psy.csv"],
+        "scamspot (instagram)": read_corpus(data / "scamspot_instagram.csv")[:1200],
+        "fox news (real)": read_corpus(data / "fox_news_comments.csv")[:700],
+        "sms (evaluation half)": sources["sms (evaluation half)"][:700],
+    }

@@ -27,11 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.corpora import default_sources, interleave, read_corpus  # noqa: E402
 from commentsvc.learning import blend, features, starter  # noqa: E402
-from commentsvc.learning.cutoffs import pick  # noqa: E402
-from commentsvc.learning.training import Example, train  # noqa: E402
+from commentsvc.learning.cutoffs import decide  # noqa: E402
 from commentsvc.learning.trainer import floors  # noqa: E402
+from commentsvc.learning.training import Example, train  # noqa: E402
 
 DECIDED_AFTER = 500
+OUTCOME = {"spam": "spam", "hold": "held", "pass": "pass"}
 TARGETS = {
     "spam stored as spam": (">=", 0.85),
     "spam stored or held": (">=", 0.95),
@@ -55,12 +56,10 @@ def replay(stream, retrain_every=25, confirm_spam=True, seconds=None):
     trained_at = 0
     for n, row in enumerate(stream):
         feats = features.extract(row["author"], row["body"])
-        p, _ = blend.probability(base.model, own, feats)
-        store_at, hold_at = pick(Site, base, own)
-        outcome = "spam" if p >= store_at else "held" if p >= hold_at else "pass"
-        p0, _ = blend.probability(base.model, blend.NO_MODEL, feats)
-        s0, h0 = pick(Site, base, blend.NO_MODEL)
-        alone = "spam" if p0 >= s0 else "held" if p0 >= h0 else "pass"
+        decision = decide(Site, base, own, feats)
+        p = decision.probability
+        alone = OUTCOME[decide(Site, base, blend.NO_MODEL, feats).outcome]
+        outcome = OUTCOME[decision.outcome]
         out.append({**row, "outcome": outcome, "p": p, "alone": alone, "n": n})
         if not (outcome == "spam" and row["spam"] and not confirm_spam):
             examples.append(Example(row["author"], row["body"], row["spam"]))
@@ -70,9 +69,8 @@ def replay(stream, retrain_every=25, confirm_spam=True, seconds=None):
             model, oof = train(examples)
             if seconds is not None:
                 seconds.append(time.monotonic() - started)
-            own = blend.SiteModel(
-                len(examples), model, *floors(oof, examples) if oof is not None else (None, None)
-            )
+            found = floors(oof, examples) if oof is not None else (None, None)
+            own = blend.SiteModel(len(examples), model, *found)
             trained_at = len(examples)
     return out
 
@@ -138,7 +136,8 @@ def main(argv=None):
     for key, (op, target) in TARGETS.items():
         value = result["overall"][key]
         ok = value >= target if op == ">=" else value <= target
-        verdicts.append(f"{key} {value * 100:.1f} % {op} {target * 100:g} %: {'PASS' if ok else 'FAIL'}")
+        mark = "PASS" if ok else "FAIL"
+        verdicts.append(f"{key} {value * 100:.1f} % {op} {target * 100:g} %: {mark}")
     print("\n".join(verdicts))
     first = rows[:50]
     held = sum(1 for r in first if not r["spam"] and r["outcome"] != "pass")

@@ -11,6 +11,7 @@ STARTER_MIN_FLOOR, since a news site's real comments are not the ones it
 learned from).
 """
 
+import dataclasses
 import json
 import sys
 from datetime import UTC, datetime
@@ -71,12 +72,11 @@ def main() -> None:
     labels = np.array([e.is_spam for e in examples])
     floor = max(STARTER_MIN_FLOOR, spam_floor(oof, labels))
     keep = np.abs(model.weights) >= PRUNE_BELOW
-    model = type(model)(
-        model.columns[keep],
-        model.weights[keep],
-        model.intercept,
-        model.examples,
-        model.spam_examples,
+    model = dataclasses.replace(
+        model,
+        columns=model.columns[keep],
+        weights=model.weights[keep],
+        idf=model.idf[keep],
     )
     starter.STATE.write_bytes(model.to_bytes())
     meta = {

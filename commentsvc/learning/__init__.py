@@ -21,8 +21,8 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from ..extensions import db, get_redis
-from . import blend, features, starter, store
-from .cutoffs import pick
+from . import features, starter, store
+from .cutoffs import decide, pick
 
 log = logging.getLogger(__name__)
 
@@ -84,22 +84,22 @@ def judge(site, author: str, body: str) -> Judgement:
         row = features.extract(author, body)
         base = starter.model()
         own = store.site_model(site.id, site.slug)
-        logit, contributions, name = blend.combine(base.model, own, row)
-        probability = blend.sigmoid(logit)
-        store_at, hold_at = pick(site, base, own)
+        decision = decide(site, base, own, row)
     except Exception as error:  # noqa: BLE001 - any failure holds, never loses
         with contextlib.suppress(Exception):
             db.session.rollback()
         log.exception("spam filter unavailable for site %s", site.slug)
         return Judgement("unavailable", detail=type(error).__name__)
-    if probability >= store_at:
-        outcome = "spam"
-    elif probability >= hold_at:
-        outcome = "hold"
-    else:
-        outcome = "pass"
-    pushed = _pushed(row, contributions) if outcome != "pass" else ()
-    return Judgement(outcome, probability, name, store_at, pushed)
+    pushed = ()
+    if decision.outcome != "pass":
+        pushed = _pushed(row, decision.contributions)
+    return Judgement(
+        decision.outcome,
+        decision.probability,
+        decision.model,
+        decision.store_at,
+        pushed,
+    )
 
 
 def channel() -> str:

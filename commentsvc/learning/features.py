@@ -1,10 +1,14 @@
 """A comment as hashed features: what the filter reads of it.
 
 Word unigrams and bigrams, character 3–5-grams and a few shape marks (links,
-long digit runs), of the author's name and the text, hashed into
-``N_FEATURES`` columns. Hashing keeps no vocabulary, so a model is two arrays
-of numbers and nothing else; the readable name of a column is recomputed from
-the comment's own text when a moderator is shown what pushed a verdict.
+long digit runs, @mentions, #hashtags, letters dressed up as other letters),
+of the author's name and the text, hashed into two blocks of columns: the
+character n-grams in the first ``N_CHAR``, the words and marks in the next
+(each block is normalised on its own, so that the hundreds of character
+n-grams of a comment do not drown its words: measured in docs/spam.md).
+Hashing keeps no vocabulary, so a model is arrays of numbers and nothing else;
+the readable name of a column is recomputed from the comment's own text when a
+moderator is shown what pushed a verdict.
 
 The same function serves training (many comments, in the worker) and scoring
 (one comment, on the post path). Character n-grams are hashed with NumPy over
@@ -19,9 +23,11 @@ import numpy as np
 
 # Bumped whenever what a column means changes: a model of another version is
 # refused (run `flask spam retrain` after such an upgrade).
-VERSION = 2
-N_FEATURES = 1 << 20
-_MASK = np.uint64(N_FEATURES - 1)
+VERSION = 3
+N_CHAR = 1 << 20
+# Word columns follow the character columns.
+N_FEATURES = 2 * N_CHAR
+_MASK = np.uint64(N_CHAR - 1)
 # The longest text read: spam says what it sells early, and a cap bounds the
 # cost of a 5,000-character comment.
 MAX_CHARS = 1500
@@ -34,6 +40,16 @@ _LINK = re.compile(
     re.IGNORECASE,
 )
 _LONG_NUMBER = re.compile(r"\d[\d\s().-]{6,}\d")
+_MENTION = re.compile(r"(?<![\w@])@[\w.]{2,}")
+_HASHTAG = re.compile(r"(?<![\w#])#\w{2,}")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]{2,}")
+# Letters dressed up as other letters, to slip past word lists: small
+# capitals, mathematical and enclosed alphanumerics, full-width forms, and
+# letters stacked with several combining marks.
+_DRESSED = re.compile(
+    "[\u1d00-\u1d2b\u0250-\u02af\U0001d400-\U0001d7ff\u24b6-\u24e9"
+    "\uff21-\uff5a\U0001f130-\U0001f189]|\\w[\u0300-\u036f]{2,}"
+)
 _SPACE = re.compile(r"\s+")
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _BASE = np.uint64(1_000_003)
@@ -45,9 +61,10 @@ class Features:
     is L2-normalised), with the normalised text they were read from."""
 
     indices: np.ndarray  # int64, sorted, unique
-    values: np.ndarray  # float64
+    values: np.ndarray  # float64: sublinear counts, each block L2-normalised
     text: str
     words: tuple[str, ...]
+    tf: np.ndarray  # float64: the sublinear counts themselves
 
 
 def normalise(author: str, body: str) -> tuple[str, str]:
@@ -63,13 +80,19 @@ def _word_features(name: str, text: str) -> tuple[str, ...]:
     out += ["name:" + w for w in _WORD.findall(name)]
     out += ["[link]"] * min(len(_LINK.findall(text)), 3)
     out += ["[long number]"] * min(len(_LONG_NUMBER.findall(text)), 2)
+    out += ["[email]"] * min(len(_EMAIL.findall(text)), 2)
+    out += ["[mention]"] * min(len(_MENTION.findall(text)), 3)
+    out += ["[hashtag]"] * min(len(_HASHTAG.findall(text)), 3)
+    if _DRESSED.search(text) or _DRESSED.search(name):
+        out.append("[dressed-up letters]")
     if not words:
         out.append("[no words]")
     return tuple(out)
 
 
 def _hash_word(feature: str) -> int:
-    return zlib.crc32(feature.encode("utf-8", "surrogatepass")) & (N_FEATURES - 1)
+    crc = zlib.crc32(feature.encode("utf-8", "surrogatepass"))
+    return N_CHAR + (crc & (N_CHAR - 1))
 
 
 # Per n, the constant that keeps n-grams of different lengths apart (computed
@@ -117,11 +140,20 @@ def extract(author: str, body: str) -> Features:
     words = _word_features(name, text)
     indices, counts = np.unique(_columns(text, words), return_counts=True)
     # Sublinear counts: a word said five times is not five times the evidence.
-    values = 1.0 + np.log(counts)
-    norm = np.sqrt(values @ values)
-    if norm > 0:
-        values /= norm
-    return Features(indices, values, text, words)
+    tf = 1.0 + np.log(counts)
+    return Features(indices, block_normalised(indices, tf), text, words, tf)
+
+
+def block_normalised(indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """*values* with the character block and the word block each scaled to
+    unit length (*indices* sorted: the character columns come first)."""
+    split = int(np.searchsorted(indices, N_CHAR))
+    out = values.astype(np.float64, copy=True)
+    for part in (out[:split], out[split:]):
+        norm = np.sqrt(part @ part)
+        if norm > 0:
+            part /= norm
+    return out
 
 
 def by_word(features: Features, contributions: np.ndarray) -> dict[str, float]:
@@ -169,15 +201,22 @@ def by_word(features: Features, contributions: np.ndarray) -> dict[str, float]:
     return totals
 
 
-def matrix(rows: list[Features]):
-    """Stack *rows* into a SciPy CSR matrix of N_FEATURES columns."""
+def matrix(rows: list[Features], idf: np.ndarray | None = None):
+    """Stack *rows* into a SciPy CSR matrix of N_FEATURES columns: their
+    sublinear counts, times *idf* (one weight per column) if given, each
+    block normalised."""
     from scipy.sparse import csr_matrix
 
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([len(r.indices) for r in rows], out=indptr[1:])
     if rows:
         indices = np.concatenate([r.indices for r in rows]).astype(np.int32)
-        values = np.concatenate([r.values for r in rows])
+        if idf is None:
+            values = np.concatenate([r.values for r in rows])
+        else:
+            values = np.concatenate(
+                [block_normalised(r.indices, r.tf * idf[r.indices]) for r in rows]
+            )
     else:
         indices, values = np.zeros(0, np.int32), np.zeros(0)
     return csr_matrix((values, indices, indptr), shape=(len(rows), N_FEATURES))

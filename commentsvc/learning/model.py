@@ -1,6 +1,8 @@
 """A linear model over hashed features, kept as plain arrays.
 
-Its state is numbers only: column indices, weights and an intercept, written
+Its state is numbers only: column indices, weights, each column's inverse
+document frequency (how rare it was among the training comments) and an
+intercept, written
 with ``numpy.save(allow_pickle=False)`` and read back with
 ``numpy.load(allow_pickle=False)``, so a model read from the database can
 never run code (an object array is refused on load).
@@ -12,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .features import N_FEATURES, Features
+from .features import N_FEATURES, Features, block_normalised
 from .features import VERSION as FEATURES
 
-FORMAT = 1
+FORMAT = 2
 
 
 class BrokenModel(ValueError):
@@ -29,6 +31,10 @@ class LinearModel:
     intercept: float
     examples: int = 0
     spam_examples: int = 0
+    # One per column (None: the row's counts are used as they are), and the
+    # weight of a column no training comment had.
+    idf: np.ndarray | None = None
+    idf_unseen: float = 1.0
 
     def logit(self, row: Features) -> float:
         return float(self.contributions(row).sum()) + self.intercept
@@ -43,16 +49,29 @@ class LinearModel:
         at = np.searchsorted(self.columns, row.indices)
         at[at == len(self.columns)] = 0
         hit = self.columns[at] == row.indices
-        return np.where(hit, self.weights[at], 0.0) * row.values
+        if self.idf is None:
+            values = row.values
+        else:
+            idf = np.where(hit, self.idf[at], self.idf_unseen)
+            values = block_normalised(row.indices, row.tf * idf)
+        return np.where(hit, self.weights[at], 0.0) * values
 
     # -- storage: numbers only -------------------------------------------------
     def to_bytes(self) -> bytes:
         header = np.array(
-            [FORMAT, FEATURES, self.intercept, self.examples, self.spam_examples],
+            [
+                FORMAT,
+                FEATURES,
+                self.intercept,
+                self.examples,
+                self.spam_examples,
+                self.idf_unseen,
+            ],
             dtype=np.float64,
         )
+        idf = np.zeros(0) if self.idf is None else self.idf.astype(np.float64)
         buffer = io.BytesIO()
-        for array in (header, self.columns.astype(np.int64), self.weights):
+        for array in (header, self.columns.astype(np.int64), self.weights, idf):
             np.save(buffer, array, allow_pickle=False)
         return buffer.getvalue()
 
@@ -70,11 +89,12 @@ class LinearModel:
             header = np.load(buffer, allow_pickle=False)
             columns = np.load(buffer, allow_pickle=False)
             weights = np.load(buffer, allow_pickle=False)
+            idf = np.load(buffer, allow_pickle=False)
         except (ValueError, OSError, EOFError, TypeError) as error:
             raise BrokenModel(f"unreadable model state: {error}") from None
         if (
             header.dtype != np.float64
-            or header.shape != (5,)
+            or header.shape != (6,)
             or int(header[0]) != FORMAT
             or int(header[1]) != FEATURES
             or columns.dtype != np.int64
@@ -85,9 +105,21 @@ class LinearModel:
             or np.any(np.diff(columns) <= 0)
             or not np.all(np.isfinite(weights))
             or not math.isfinite(header[2])
+            or idf.dtype != np.float64
+            or idf.shape not in ((0,), columns.shape)
+            or not np.all(np.isfinite(idf))
+            or not math.isfinite(header[5])
         ):
             raise BrokenModel("model state has the wrong shape, version or values")
-        return cls(columns, weights, float(header[2]), int(header[3]), int(header[4]))
+        return cls(
+            columns,
+            weights,
+            float(header[2]),
+            int(header[3]),
+            int(header[4]),
+            idf if len(idf) == len(columns) and len(idf) else None,
+            float(header[5]),
+        )
 
 
 def _sigmoid(z: float) -> float:
