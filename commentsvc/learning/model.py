@@ -24,6 +24,11 @@ class BrokenModel(ValueError):
     """Stored model state that cannot be read as a model."""
 
 
+class OutdatedModel(BrokenModel):
+    """A model written by an older version (another format or features): it
+    must be retrained (the training worker does so when it starts)."""
+
+
 @dataclass(frozen=True)
 class LinearModel:
     columns: np.ndarray  # int64, sorted, unique
@@ -89,9 +94,16 @@ class LinearModel:
             header = np.load(buffer, allow_pickle=False)
             columns = np.load(buffer, allow_pickle=False)
             weights = np.load(buffer, allow_pickle=False)
-            idf = np.load(buffer, allow_pickle=False)
+            idf = np.load(buffer, allow_pickle=False) if _more(buffer) else None
         except (ValueError, OSError, EOFError, TypeError) as error:
             raise BrokenModel(f"unreadable model state: {error}") from None
+        if (
+            header.dtype == np.float64
+            and header.ndim == 1
+            and len(header) >= 2
+            and (int(header[0]), int(header[1])) != (FORMAT, FEATURES)
+        ):
+            raise OutdatedModel("a model of an older version: retrain it")
         if (
             header.dtype != np.float64
             or header.shape != (6,)
@@ -105,6 +117,7 @@ class LinearModel:
             or np.any(np.diff(columns) <= 0)
             or not np.all(np.isfinite(weights))
             or not math.isfinite(header[2])
+            or idf is None
             or idf.dtype != np.float64
             or idf.shape not in ((0,), columns.shape)
             or not np.all(np.isfinite(idf))
@@ -120,6 +133,10 @@ class LinearModel:
             idf if len(idf) == len(columns) and len(idf) else None,
             float(header[5]),
         )
+
+
+def _more(buffer: io.BytesIO) -> bool:
+    return buffer.tell() < len(buffer.getbuffer())
 
 
 def _sigmoid(z: float) -> float:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from ..comments.cache import read_cache, spam_model_key
 from ..extensions import db
 from ..models import Comment, CommentStatus, ModerationEvent, Site, SpamModel, utcnow
-from .model import LinearModel
+from .model import LinearModel, OutdatedModel
 from .training import Example
 
 # Decisions learned from: spam is spam; approved and rejected are real
@@ -46,9 +46,9 @@ class SiteModel:
 NO_MODEL = SiteModel(0, None, None)  # cached too: most posts of a new site
 
 
-_READ = sa.select(_models.c.version, _models.c.state, _models.c.spam_floor).where(
-    _models.c.site_id == sa.bindparam("site_id")
-)
+_READ = sa.select(
+    _models.c.version, _models.c.state, _models.c.spam_floor, _models.c.figures
+).where(_models.c.site_id == sa.bindparam("site_id"))
 
 
 def site_model(site_id: int, slug: str) -> SiteModel:
@@ -65,12 +65,15 @@ def site_model(site_id: int, slug: str) -> SiteModel:
         return found
     generation = cache.generation
     row = db.session.connection().execute(_READ, {"site_id": site_id}).first()
-    if row is None:
-        found = NO_MODEL
-    else:
-        found = SiteModel(
-            row.version, LinearModel.from_bytes(row.state), row.spam_floor
-        )
+    found = NO_MODEL
+    if row is not None:
+        try:
+            model = LinearModel.from_bytes(row.state)
+        except OutdatedModel:
+            pass  # the starter judges alone until the worker retrains it
+        else:
+            hold_floor = (row.figures or {}).get("hold_floor")
+            found = SiteModel(row.version, model, row.spam_floor, hold_floor)
     cache.put(key, found, generation)
     return found
 
@@ -124,11 +127,18 @@ def decisions_since(after_event_id: int) -> dict[int, int]:
 
 
 def trained_through() -> dict[int, int]:
-    return dict(
-        db.session.execute(
-            sa.select(_models.c.site_id, _models.c.trained_through)
-        ).all()
-    )
+    """The newest decision each site's model covers; 0 for a model of an
+    older version (so that the worker retrains it)."""
+    done = {}
+    for site_id, through, state in db.session.execute(
+        sa.select(_models.c.site_id, _models.c.trained_through, _models.c.state)
+    ):
+        try:
+            LinearModel.from_bytes(state)
+        except OutdatedModel:
+            through = 0
+        done[site_id] = through
+    return done
 
 
 def save(

@@ -96,8 +96,8 @@ def retrain(site_id: int, through: int | None = None) -> Trained:
     model, oof = train(examples)
     floor, report = None, {}
     if oof is not None:
-        floor = spam_floor(oof, labels)
-        report = figures(oof, labels)
+        floor, hold_floor = floors(oof, examples)
+        report = figures(oof, labels) | {"hold_floor": hold_floor}
     version = store.save(site_id, model, through, floor, report)
     if version is not None:
         slug = store.site_slug(site_id)

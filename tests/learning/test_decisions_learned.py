@@ -12,10 +12,9 @@ import sqlalchemy as sa
 from factories import make_site
 from spam.conftest import ORIGIN, accepted, post, stored
 
-from commentsvc import learning
 from commentsvc.comments.moderation import Target, moderate
 from commentsvc.extensions import db
-from commentsvc.learning import features, starter, store
+from commentsvc.learning import blend, cutoffs, features, starter, store
 from commentsvc.learning.model import LinearModel
 from commentsvc.learning.trainer import retrain
 from commentsvc.models import (
@@ -141,11 +140,11 @@ def test_the_learned_store_threshold_is_a_floor_never_a_ceiling(app):
     strict = store.SiteModel(1, _model(0.0), spam_floor=0.93)
     lenient = store.SiteModel(1, _model(0.0), spam_floor=0.2)
     # The site's own out-of-fold scores need 0.93: stored as spam from there.
-    assert learning._thresholds(_Settings, base, strict) == (0.93, SPAM_HOLD_THRESHOLD)
+    assert cutoffs.pick(_Settings, base, strict) == (0.93, SPAM_HOLD_THRESHOLD)
     # A lower learned floor never stores below the default threshold.
-    assert learning._thresholds(_Settings, base, lenient)[0] == SPAM_THRESHOLD
+    assert cutoffs.pick(_Settings, base, lenient)[0] == SPAM_THRESHOLD
     # The starter alone: its own floor, at least the default.
-    alone = learning._thresholds(_Settings, base, store.NO_MODEL)
+    alone = cutoffs.pick(_Settings, base, store.NO_MODEL)
     assert alone[0] == max(SPAM_THRESHOLD, base.spam_floor)
     assert alone[0] >= SPAM_THRESHOLD and alone[0] >= base.spam_floor
 
@@ -155,10 +154,10 @@ def test_the_site_model_weighs_more_as_its_decisions_grow(examples):
     row = features.extract("Reader", f"Try {CAMPAIGN} today, cheap and fast")
     base = _model(-1.0, 0.5, row)
     site = store.SiteModel(1, _model(2.0, -1.5, row, examples), None)
-    a = examples / (examples + learning.STARTER_WEIGHT)
+    a = examples / (examples + blend.STARTER_WEIGHT)
     expected = (1 - a) * base.logit(row) + a * site.model.logit(row)
 
-    logit, contributions, name = learning._blend(base, site, row)
+    logit, contributions, name = blend.combine(base, site, row)
 
     assert logit == pytest.approx(expected)
     assert contributions.sum() == pytest.approx(
