@@ -22,16 +22,25 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.corpora import read_corpus  # noqa: E402
 from commentsvc.learning import starter  # noqa: E402
 from commentsvc.learning.trainer import figures, spam_floor  # noqa: E402
 from commentsvc.learning.training import Example, train  # noqa: E402
 
 # The corpora, each with the licence its README section gives, and which of
-# its lines the starter learns from: of the SMS collection, lines 1, 3, 5…;
-# lines 2, 4, 6… are kept out, for bench/spam_learning.py to evaluate on.
+# its rows the starter learns from; the rest are kept out, for the benches to
+# evaluate on (bench/corpora.py takes the other rows).
 CORPORA = {
-    "spamassassin.tsv": ("SpamAssassin public corpus (PDDL 1.0 / CC0 1.0)", 1),
-    "sms_spam_collection.tsv": ("UCI SMS Spam Collection (CC BY 4.0)", 2),
+    "spamassassin.tsv": ("SpamAssassin public corpus (PDDL 1.0 / CC0 1.0)", "all"),
+    "sms_spam_collection.tsv": ("UCI SMS Spam Collection (CC BY 4.0)", "odd"),
+    "scamspot_instagram.csv": ("ScamSpot Instagram comments (MIT)", "from 1200"),
+    "fox_news_comments.csv": ("Fox News comments, Gao & Huang (MIT)", "from 700"),
+}
+SELECT = {
+    "all": lambda n: True,
+    "odd": lambda n: n % 2 == 0,  # lines 1, 3, 5… counted from one
+    "from 1200": lambda n: n >= 1200,
+    "from 700": lambda n: n >= 700,
 }
 STARTER_MIN_FLOOR = 0.95
 # What the starter alone holds: its middle scores carry little evidence about a
@@ -43,28 +52,21 @@ STARTER_HOLD_FLOOR = 0.5
 PRUNE_BELOW = 0.02
 
 
-def read(path: Path) -> list[tuple[str, bool]]:
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        label, text = line.split("\t", 1)
-        rows.append((text, label == "spam"))
-    return rows
-
-
 def main() -> None:
     examples, used = [], {}
-    for name, (licence, every) in CORPORA.items():
-        rows = read(ROOT / "data" / "spam" / name)[::every]
+    for name, (licence, which) in CORPORA.items():
+        rows = read_corpus(ROOT / "data" / "spam" / name)
+        rows = [row for row in rows if SELECT[which](row["n"])]
         per_label = {True: 0, False: 0}
-        for _, is_spam in rows:
-            per_label[is_spam] += 1
-        for text, is_spam in rows:
+        for row in rows:
+            per_label[row["spam"]] += 1
+        for row in rows:
             # Each corpus weighs the same, whatever its size.
-            weight = 1000.0 / per_label[is_spam]
-            examples.append(Example("", text, is_spam, weight))
+            weight = 1000.0 / per_label[row["spam"]]
+            examples.append(Example(row["author"], row["body"], row["spam"], weight))
         used[name] = {
             "licence": licence,
-            "lines": "all" if every == 1 else "1, 3, 5…",
+            "lines": which,
             "spam": per_label[True],
             "real": per_label[False],
         }

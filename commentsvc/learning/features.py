@@ -18,6 +18,7 @@ the text's code points, words with CRC-32: about 0.1 ms for a typical comment.
 import re
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -61,10 +62,16 @@ class Features:
     is L2-normalised), with the normalised text they were read from."""
 
     indices: np.ndarray  # int64, sorted, unique
-    values: np.ndarray  # float64: sublinear counts, each block L2-normalised
+    tf: np.ndarray  # float64: sublinear counts
     text: str
     words: tuple[str, ...]
-    tf: np.ndarray  # float64: the sublinear counts themselves
+    split: int  # where the word columns start in indices
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        """The sublinear counts, each block L2-normalised (for a model
+        without IDF)."""
+        return block_normalised(self.split, self.tf)
 
 
 def normalise(author: str, body: str) -> tuple[str, str]:
@@ -141,13 +148,13 @@ def extract(author: str, body: str) -> Features:
     indices, counts = np.unique(_columns(text, words), return_counts=True)
     # Sublinear counts: a word said five times is not five times the evidence.
     tf = 1.0 + np.log(counts)
-    return Features(indices, block_normalised(indices, tf), text, words, tf)
-
-
-def block_normalised(indices: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """*values* with the character block and the word block each scaled to
-    unit length (*indices* sorted: the character columns come first)."""
     split = int(np.searchsorted(indices, N_CHAR))
+    return Features(indices, tf, text, words, split)
+
+
+def block_normalised(split: int, values: np.ndarray) -> np.ndarray:
+    """*values* (of sorted columns, the word block from *split* on) with the
+    character block and the word block each scaled to unit length."""
     out = values.astype(np.float64, copy=True)
     for part in (out[:split], out[split:]):
         norm = np.sqrt(part @ part)
@@ -215,7 +222,7 @@ def matrix(rows: list[Features], idf: np.ndarray | None = None):
             values = np.concatenate([r.values for r in rows])
         else:
             values = np.concatenate(
-                [block_normalised(r.indices, r.tf * idf[r.indices]) for r in rows]
+                [block_normalised(r.split, r.tf * idf[r.indices]) for r in rows]
             )
     else:
         indices, values = np.zeros(0, np.int32), np.zeros(0)

@@ -58,7 +58,7 @@ class LinearModel:
             values = row.values
         else:
             idf = np.where(hit, self.idf[at], self.idf_unseen)
-            values = block_normalised(row.indices, row.tf * idf)
+            values = block_normalised(row.split, row.tf * idf)
         return np.where(hit, self.weights[at], 0.0) * values
 
     # -- storage: numbers only -------------------------------------------------

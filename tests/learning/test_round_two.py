@@ -45,6 +45,7 @@ def test_shape_marks_are_features():
 def test_the_two_blocks_are_normalised_apart():
     row = features.extract("", "free money " * 40 + "now")
     split = np.searchsorted(row.indices, features.N_CHAR)
+    assert split == row.split
     chars, words = row.values[:split], row.values[split:]
     assert len(chars) and len(words)
     assert chars @ chars == pytest.approx(1.0)
