@@ -49,7 +49,7 @@ STARTER_MIN_FLOOR = 0.95
 STARTER_HOLD_FLOOR = 0.5
 # Weights below this are dropped from the shipped file (they never move a
 # verdict, and they make most of its size).
-PRUNE_BELOW = 0.02
+PRUNE_BELOW = 0.05
 
 
 def main() -> None:
