@@ -67,5 +67,5 @@ def test_the_filter_benches_run_and_print_their_tables(tmp_path):
 
     assert "1. Server CPU per accepted post" in costs
     assert "the learning filter's share of a post:" in costs
-    assert "2. cProfile, in process: share of a post's time" in costs
+    assert "2. cProfile (cpu clock), in process: share of a post's time" in costs
     assert costs.count("(target < 15%:") == 3
