@@ -74,6 +74,6 @@ def print_report(result: dict) -> None:
     )
     print(
         f"took {run['seconds']:.0f} s ({run['waited_for_trainer']:.0f} s waiting "
-        "for the trainer); medians: a post {post} ms, the card's queue page "
-        "{card} ms, a decision {decide} ms".format(**run["median_ms"])
+        "for the trainer); medians: a post (with its form token) {post} ms, a "
+        "decision's POST {decide} ms".format(**run["median_ms"])
     )

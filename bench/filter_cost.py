@@ -39,9 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import eval_corpora  # noqa: E402
 from bench.eval_http import FORM_TOKEN_SALT, ORIGIN, Reader, aged  # noqa: E402
-from bench.scratch import gunicorn, scratch_database  # noqa: E402
+from bench.scratch import free_port, gunicorn, scratch_database  # noqa: E402
 
-PORT = 18462
 SECRET = "bench-filter-cost-secret-key-0123456789abcdef"  # noqa: S105
 TARGET = 0.15
 # Where the spam protection's code lives (paths under the checkout): a post's
@@ -307,11 +306,12 @@ def main(argv=None) -> int:
         )
         app = make_app(database_url, prefix)
         ids = seed(app, taught)
-        reader = Reader(f"http://127.0.0.1:{PORT}", SECRET)
+        port = free_port()
+        reader = Reader(f"http://127.0.0.1:{port}", SECRET)
         cpu = {slug: [] for slug in SITES}
         walls = {slug: [] for slug in SITES}
         with (
-            gunicorn("wsgi:app", PORT, env, "--threads", "4") as server,
+            gunicorn("wsgi:app", port, env, "--threads", "4") as server,
             contextlib.closing(reader),
         ):
             n = 0

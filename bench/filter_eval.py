@@ -45,9 +45,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench import eval_corpora, eval_figures  # noqa: E402
 from bench.eval_http import ORIGIN, BenchError, Moderator, Reader, email_of  # noqa: E402
-from bench.scratch import gunicorn, scratch_database  # noqa: E402
+from bench.eval_trainer import (  # noqa: E402
+    spam_worker,
+    trained,
+    wait_for_training,
+    wait_for_worker,
+)
+from bench.scratch import free_port, gunicorn, scratch_database  # noqa: E402
 
-PORT = 18461
 SECRET = "bench-filter-eval-secret-key-0123456789abcdef"  # noqa: S105
 MODERATOR = ("bench-moderator", "bench password 123")
 FIRST_IP = ipaddress.ip_address("198.18.0.1")  # RFC 2544's benchmark range
@@ -104,13 +109,19 @@ def seed(app, slugs: list[str]) -> dict[str, int]:
 
 
 def stored(app, comment_id: int) -> dict:
-    """How the comment was stored: its status and held reasons, the filter's
-    probability."""
+    """How the comment was stored: its status, version and held reasons, the
+    filter's probability.
+
+    Raises:
+        BenchError: the bench's database has no such comment.
+    """
     from commentsvc.extensions import db
     from commentsvc.models import Comment
 
     with app.app_context():
         comment = db.session.get(Comment, comment_id)
+        if comment is None:
+            raise BenchError(f"comment {comment_id} is not in the bench's database")
         signals = comment.signals or {}
         result = {
             "status": comment.status.value,
@@ -120,68 +131,6 @@ def stored(app, comment_id: int) -> dict:
         }
         db.session.rollback()
     return result
-
-
-def trained(app, site_id: int) -> tuple[int, int]:
-    """(the site's newest decision event, the newest its model covers)."""
-    import sqlalchemy as sa
-
-    from commentsvc.extensions import db
-    from commentsvc.models import ModerationEvent, SpamModel
-
-    with app.app_context():
-        latest = db.session.scalar(
-            sa.select(sa.func.max(ModerationEvent.id)).where(
-                ModerationEvent.site_id == site_id
-            )
-        )
-        through = db.session.scalar(
-            sa.select(sa.func.max(SpamModel.trained_through)).where(
-                SpamModel.site_id == site_id
-            )
-        )
-        db.session.rollback()
-    return latest or 0, through or 0
-
-
-def wait_for_training(app, site_id: int, worker, timeout=180.0) -> float:
-    """Until the worker's model covers every decision of the site so far;
-    the seconds waited.
-
-    Raises:
-        BenchError: the worker stopped, or did not catch up in *timeout*.
-    """
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        latest, through = trained(app, site_id)
-        if through >= latest:
-            return time.monotonic() - started
-        if worker.poll() is not None:
-            raise BenchError(f"the spam worker exited ({worker.returncode})")
-        time.sleep(0.05)
-    raise BenchError(f"the spam worker did not learn in {timeout:.0f} s")
-
-
-def wait_for_worker(app, worker, timeout=60.0) -> None:
-    """Until the worker listens for decisions (subscribed to its Redis
-    channel): a wake-up sent before that would wait for its next poll.
-
-    Raises:
-        BenchError: the worker stopped, or did not subscribe in *timeout*.
-    """
-    from commentsvc import learning
-    from commentsvc.extensions import get_redis
-
-    with app.app_context():
-        channel, client = learning.channel(), get_redis()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if dict(client.pubsub_numsub(channel)).get(channel.encode()):
-                return
-            if worker.poll() is not None:
-                raise BenchError(f"the spam worker exited ({worker.returncode})")
-            time.sleep(0.05)
-    raise BenchError(f"the spam worker did not subscribe in {timeout:.0f} s")
 
 
 def action_for(row: dict, status: str, confirm_spam: bool) -> str | None:
@@ -194,7 +143,7 @@ def action_for(row: dict, status: str, confirm_spam: bool) -> str | None:
 
 
 # Seconds of each step a reader or the moderator takes, for the report.
-TIMES = {"post": [], "card": [], "decide": []}
+TIMES = {"post": [], "decide": []}
 
 
 def median_ms(values: list[float]) -> float | None:
@@ -217,9 +166,7 @@ def replay(app, reader, moderator, slug, site_id, rows, *, offset=0, learn=None)
         action = learn and action_for(row, result["status"], learn["confirm_spam"])
         if not action:
             continue
-        started = time.perf_counter()
         card = moderator.card(slug, result["status"], result, email_of(n))
-        TIMES["card"].append(time.perf_counter() - started)
         started = time.perf_counter()
         moderator.decide(card, action)
         TIMES["decide"].append(time.perf_counter() - started)
@@ -228,28 +175,6 @@ def replay(app, reader, moderator, slug, site_id, rows, *, offset=0, learn=None)
         if decisions % learn["sync_every"] == 0:
             waited += wait_for_training(app, site_id, learn["worker"])
     return results, decisions, waited
-
-
-@contextlib.contextmanager
-def spam_worker(env: dict, log: Path):
-    """``flask --app wsgi spam worker``, as docs/production.md runs it."""
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "spam", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=output,
-        )
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def revision() -> str:
@@ -325,6 +250,7 @@ def run(args) -> dict:
     """The whole evaluation; every figure, as the JSON holds it."""
     sources, described = load_sources(args)
     rows = eval_corpora.interleave(sources, args.limit, args.seed)
+    checkout = revision()
     started = time.monotonic()
     logs = Path(tempfile.mkdtemp(prefix="filter-eval-"))
     with scratch_database() as (database_url, prefix):
@@ -341,9 +267,10 @@ def run(args) -> dict:
         )
         app = make_app(database_url, prefix)
         ids = seed(app, ["learning", "starter"])
-        base = f"http://127.0.0.1:{PORT}"
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
         server = gunicorn(
-            "wsgi:app", PORT, env, "--threads", "4", log=logs / "gunicorn.log"
+            "wsgi:app", port, env, "--threads", "4", log=logs / "gunicorn.log"
         )
         with contextlib.ExitStack() as stack:
             # The worker starts while gunicorn does.
@@ -386,7 +313,7 @@ def run(args) -> dict:
     overall = eval_figures.figures(after)
     return {
         "run": {
-            "revision": revision(),
+            "revision": checkout,
             "corpora": described,
             "comments": len(learning),
             "limit": args.limit,
