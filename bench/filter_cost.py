@@ -334,8 +334,10 @@ def main(argv=None) -> int:
     print(
         f"gunicorn (2 workers x 4 threads), PostgreSQL, Redis; two sites taught "
         f"the same {len(taught)} decisions, each with its trained model; "
-        f"{args.rounds} turns of {args.posts} posts each"
+        f"{args.rounds} turn(s) of {args.posts} posts each"
     )
+    if args.quick:
+        print("--quick: a smoke run, too few posts for the figures to mean much")
     print("\n1. Server CPU per accepted post (median of the turns), learning filter")
     print(f"   on  {on:7.2f} ms   (turns: {', '.join(f'{v:.2f}' for v in cpu['on'])})")
     print(
