@@ -2,6 +2,7 @@
 removed afterwards, and an app served by gunicorn until it answers."""
 
 import contextlib
+import socket
 import subprocess
 import sys
 import time
@@ -35,6 +36,14 @@ def scratch_database(admin_url=ADMIN_URL, redis_url="redis://127.0.0.1:6379/0"):
         for key in client.scan_iter(match=f"*{prefix}*"):
             client.delete(key)
         client.close()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (so a run never talks to another
+    run's server that answers on a fixed port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
