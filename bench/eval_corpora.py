@@ -14,12 +14,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The default corpora: (name, file under the checkout, lines). "all", or "even"
-# for lines 2, 4, 6… (counted from 1): the half of the SMS collection that the
-# starter model never saw (scripts/train_starter_model.py learned lines 1, 3, 5…).
+# The default corpora: (name, file under the checkout, lines, at most). Lines
+# "all"; "even" for lines 2, 4, 6… (counted from 1): the half of the SMS
+# collection that the starter model never saw (scripts/train_starter_model.py
+# learned lines 1, 3, 5…); "first N" / "from N" (rows counted from 1): the
+# rows of ScamSpot and Fox News the starter never saw, and those it learned.
+# Together a site's stream: video comments, scam spam under posts, heated news
+# comments, short messages (about 2,950 comments, a fifth spam).
 DEFAULT_CORPORA = [
-    ("psy", "tests/data/youtube_spam/psy.csv", "all"),
-    ("sms", "data/spam/sms_spam_collection.tsv", "even"),
+    ("psy", "tests/data/youtube_spam/psy.csv", "all", None),
+    ("scamspot", "data/spam/scamspot_instagram.csv", "first 1200", None),
+    ("fox", "data/spam/fox_news_comments.csv", "first 700", None),
+    ("sms", "data/spam/sms_spam_collection.tsv", "even", 700),
 ]
 # Besides these, every file that data/spam/README.md's table lists with an
 # evaluation role (its "evaluation" column not "—") joins the default: "all …"
@@ -62,7 +68,8 @@ def _label(raw: str, path: Path, line: int) -> bool:
 
 def read_corpus(path: Path, lines: str = "all") -> list[dict]:
     """Rows of ``{"n", "author", "body", "spam"}`` from a CSV or TSV file;
-    *lines* ``all``, ``even`` or ``odd`` (counted from 1).
+    *lines* ``all``, ``even`` or ``odd`` (counted from 1), ``first N`` or
+    ``from N`` (the rows after the first N-1).
 
     Raises:
         CorpusError: the file is missing, or a row has no label or text.
@@ -101,6 +108,10 @@ def read_corpus(path: Path, lines: str = "all") -> list[dict]:
         rows = [r for r in rows if r["n"] % 2 == 1]
     elif lines == "odd":
         rows = [r for r in rows if r["n"] % 2 == 0]
+    elif lines.startswith("first "):
+        rows = rows[: int(lines.split()[1])]
+    elif lines.startswith("from "):
+        rows = rows[int(lines.split()[1]) - 1 :]
     return rows
 
 
@@ -120,10 +131,10 @@ def _readme_lines(cell: str) -> str | None:
 
 def discovered(readme: Path = README) -> list[tuple[str, str, str]]:
     """Files data/spam/README.md gives an evaluation role that the default
-    table does not already name, as (name, path, lines)."""
+    table does not already name, as (name, path, lines, None)."""
     if not readme.is_file():
         return []
-    known = {path for _, path, _ in DEFAULT_CORPORA}
+    known = {path for _, path, _, _ in DEFAULT_CORPORA}
     found, column = [], None
     for line in readme.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -143,7 +154,7 @@ def discovered(readme: Path = README) -> list[tuple[str, str, str]]:
             continue
         relative = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else name
         if relative not in known:
-            found.append((path.stem, relative, lines))
+            found.append((path.stem, relative, lines, None))
             known.add(relative)
     return found
 
@@ -151,9 +162,10 @@ def discovered(readme: Path = README) -> list[tuple[str, str, str]]:
 def default_sources() -> tuple[dict[str, list[dict]], list[str]]:
     """The default corpora read, and a line describing each."""
     sources, described = {}, []
-    for name, path, lines in DEFAULT_CORPORA + discovered():
-        sources[name] = read_corpus(ROOT / path, lines)
-        described.append(f"{name} = {path} ({lines} lines)")
+    for name, path, lines, most in DEFAULT_CORPORA + discovered():
+        sources[name] = read_corpus(ROOT / path, lines)[:most]
+        cut = f", the first {most}" if most else ""
+        described.append(f"{name} = {path} ({lines} lines{cut})")
     return sources, described
 
 

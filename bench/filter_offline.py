@@ -25,7 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.corpora import default_sources, interleave, read_corpus  # noqa: E402
+from bench.eval_corpora import (  # noqa: E402
+    default_sources,
+    interleave,
+    parse_spec,
+    read_corpus,
+)
 from commentsvc.learning import blend, features, starter  # noqa: E402
 from commentsvc.learning.cutoffs import decide  # noqa: E402
 from commentsvc.learning.trainer import floors  # noqa: E402
@@ -109,10 +114,10 @@ def main(argv=None):
     if args.corpus:
         sources = {}
         for item in args.corpus:
-            name, _, path = item.partition("=")
-            sources[name] = read_corpus(Path(path or name))
+            name, path = parse_spec(item)
+            sources[name] = read_corpus(path)
     else:
-        sources = default_sources()
+        sources, _ = default_sources()
     stream = interleave(sources, args.limit, args.seed)
     seconds = []
     started = time.monotonic()

@@ -22,25 +22,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.corpora import read_corpus  # noqa: E402
+from bench.eval_corpora import read_corpus  # noqa: E402
 from commentsvc.learning import starter  # noqa: E402
 from commentsvc.learning.trainer import figures, spam_floor  # noqa: E402
 from commentsvc.learning.training import Example, train  # noqa: E402
 
 # The corpora, each with the licence its README section gives, and which of
 # its rows the starter learns from; the rest are kept out, for the benches to
-# evaluate on (bench/corpora.py takes the other rows).
+# evaluate on (bench/eval_corpora.py's DEFAULT_CORPORA takes the other rows).
 CORPORA = {
     "spamassassin.tsv": ("SpamAssassin public corpus (PDDL 1.0 / CC0 1.0)", "all"),
     "sms_spam_collection.tsv": ("UCI SMS Spam Collection (CC BY 4.0)", "odd"),
-    "scamspot_instagram.csv": ("ScamSpot Instagram comments (MIT)", "from 1200"),
-    "fox_news_comments.csv": ("Fox News comments, Gao & Huang (MIT)", "from 700"),
-}
-SELECT = {
-    "all": lambda n: True,
-    "odd": lambda n: n % 2 == 0,  # lines 1, 3, 5… counted from one
-    "from 1200": lambda n: n >= 1200,
-    "from 700": lambda n: n >= 700,
+    "scamspot_instagram.csv": ("ScamSpot Instagram comments (MIT)", "from 1201"),
+    "fox_news_comments.csv": ("Fox News comments, Gao & Huang (MIT)", "from 701"),
 }
 STARTER_MIN_FLOOR = 0.95
 # What the starter alone holds: its middle scores carry little evidence about a
@@ -55,8 +49,7 @@ PRUNE_BELOW = 0.05
 def main() -> None:
     examples, used = [], {}
     for name, (licence, which) in CORPORA.items():
-        rows = read_corpus(ROOT / "data" / "spam" / name)
-        rows = [row for row in rows if SELECT[which](row["n"])]
+        rows = read_corpus(ROOT / "data" / "spam" / name, which)
         per_label = {True: 0, False: 0}
         for row in rows:
             per_label[row["spam"]] += 1

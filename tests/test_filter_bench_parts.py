@@ -12,6 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import eval_corpora, eval_figures  # noqa: E402
 from bench.eval_corpora import CorpusError, discovered, read_corpus  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_reads_the_uci_csv_layout_and_tsv_lines(tmp_path):
     uci = tmp_path / "video.csv"
@@ -62,15 +64,39 @@ def test_the_readme_table_adds_evaluation_files_but_never_reserved_ones(tmp_path
         "| `absent.csv` | CC0 | — | all |\n",
         encoding="utf-8",
     )
-    found = {name: lines for name, _, lines in discovered(readme)}
+    found = {name: lines for name, _, lines, _ in discovered(readme)}
     assert found == {"blogs": "all", "halves": "even"}
 
 
 def test_the_repository_readme_adds_nothing_the_table_has_not():
-    # psy.csv and the SMS half are listed there and in DEFAULT_CORPORA.
+    # Every corpus listed there is in DEFAULT_CORPORA already.
     assert discovered() == []
-    names = [name for name, _, _ in eval_corpora.DEFAULT_CORPORA]
-    assert names == ["psy", "sms"]
+    names = [name for name, *_ in eval_corpora.DEFAULT_CORPORA]
+    assert names == ["psy", "scamspot", "fox", "sms"]
+
+
+def test_the_default_stream_holds_no_row_the_starter_learned():
+    """The starter learned SMS lines 1, 3, 5…, ScamSpot rows 1,201 on and
+    Fox News rows 701 on (scripts/train_starter_model.py); the evaluation
+    replays the others."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "train_starter_model", ROOT / "scripts" / "train_starter_model.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    sources, _ = eval_corpora.default_sources()
+    for name, path, *_ in eval_corpora.DEFAULT_CORPORA:
+        file = Path(path).name
+        if file not in script.CORPORA:
+            continue
+        learned = {
+            r["n"]
+            for r in eval_corpora.read_corpus(ROOT / path, script.CORPORA[file][1])
+        }
+        replayed = {r["n"] for r in sources[name]}
+        assert replayed and not replayed & learned, name
 
 
 def _row(i, spam, status="pending", held=(), source="a", decided_before=0, p=0.1):
