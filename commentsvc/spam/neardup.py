@@ -1,0 +1,228 @@
+"""Near-duplicates: the same message with small changes, across threads, pages
+and (for sites that opted in) sites.
+
+In the transaction that stores a comment, :func:`check` signs its body (MinHash
+over character 5-grams, see minhash.py), finds the earlier comments sharing a
+band key (one query) and estimates their similarity. A near-duplicate of a
+comment a moderator decided as spam is spam; the same message on MANY_THREADS
+threads within a day, from anyone, is a campaign (spam). A near-duplicate of
+an approved comment never counts: moderators vouched for those words. After
+the insert, :func:`remember` stores the signature and its band keys.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    Comment,
+    CommentBand,
+    CommentSignature,
+    CommentStatus,
+    Thread,
+    as_utc,
+    utcnow,
+)
+from ..models import Site as _Site
+from . import minhash
+from .links import find_links
+from .verdict import Verdict
+
+# Estimated Jaccard similarity of the shingle sets (chosen on the replays of
+# bench/neardup_offline.py: docs/spam.md). A moderator's spam decision is
+# strong evidence, so its near-duplicates need less likeness than a campaign
+# built from undecided comments.
+SPAM_SIMILARITY = 0.5
+CAMPAIGN_SIMILARITY = 0.6
+CAMPAIGN_WINDOW = timedelta(hours=24)
+MANY_THREADS = 3
+# Shorter bodies without a link are exempt from the campaign rule (as from the
+# exact rule: "Thank you for this article!" under three stories is readers).
+MIN_CAMPAIGN_LENGTH = 25
+# The newest candidates looked at: a huge campaign is caught long before.
+MAX_CANDIDATES = 200
+
+_bands = CommentBand.__table__
+_signatures = CommentSignature.__table__
+_comments = Comment.__table__
+_threads = Thread.__table__
+_sites = _Site.__table__
+
+
+def _candidates(shared: bool) -> sa.Select:
+    """The earlier comments sharing a band key with the new one, newest first:
+    this site's, or also those of every site sharing spam signals."""
+    if shared:
+        sites = sa.select(_sites.c.id).where(
+            sa.or_(_sites.c.share_spam_signals, _sites.c.id == sa.bindparam("site_id"))
+        )
+        where_site = _bands.c.site_id.in_(sites)
+    else:
+        where_site = _bands.c.site_id == sa.bindparam("site_id")
+    near = sa.select(_bands.c.comment_id).where(
+        _bands.c.band_key.in_(sa.bindparam("keys", expanding=True)), where_site
+    )
+    return (
+        sa.select(
+            _signatures.c.comment_id,
+            _signatures.c.signature,
+            _comments.c.site_id,
+            _comments.c.status,
+            _comments.c.decided_status,
+            _comments.c.created_at,
+            _threads.c.key,
+        )
+        .join(_comments, _comments.c.id == _signatures.c.comment_id)
+        .join(_threads, _threads.c.id == _comments.c.thread_id)
+        .where(_signatures.c.comment_id.in_(near))
+        .order_by(_signatures.c.comment_id.desc())
+        .limit(MAX_CANDIDATES)
+    )
+
+
+# Built once: every post runs one of them.
+_LOCAL = _candidates(shared=False)
+_SHARED = _candidates(shared=True)
+_INSERT_SIGNATURE = sa.insert(_signatures)
+_INSERT_BAND = sa.insert(_bands)
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A body's signature and band keys, to store once the comment is."""
+
+    signature: np.ndarray
+    keys: list[int]
+
+
+@dataclass(frozen=True)
+class Near:
+    """An earlier comment like the new one."""
+
+    comment_id: int
+    site_id: int
+    thread: tuple[int, str]
+    similarity: float
+    status: CommentStatus
+    decided: CommentStatus | None
+    created_at: datetime
+
+
+def sign(body: str) -> Signed | None:
+    """The body's signature and band keys; None for a body too short to tell."""
+    signature = minhash.signature(body)
+    if signature is None:
+        return None
+    return Signed(signature, minhash.band_keys(signature))
+
+
+def find_near(site, signed: Signed, threshold: float) -> list[Near]:
+    """Earlier comments of this site (and of sites sharing spam signals, when
+    this one does) at least *threshold* alike, most alike first.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    query = _SHARED if site.share_spam_signals else _LOCAL
+    rows = (
+        db.session.connection()
+        .execute(query, {"site_id": site.id, "keys": signed.keys})
+        .all()
+    )
+    found = []
+    for row in rows:
+        similarity = minhash.similarity(
+            signed.signature, minhash.from_bytes(row.signature)
+        )
+        if similarity >= threshold:
+            found.append(
+                Near(
+                    row.comment_id,
+                    row.site_id,
+                    (row.site_id, row.key),
+                    similarity,
+                    row.status,
+                    row.decided_status,
+                    row.created_at,
+                )
+            )
+    found.sort(key=lambda near: near.similarity, reverse=True)
+    return found
+
+
+def _approved(near: Near) -> bool:
+    return CommentStatus.APPROVED in (near.status, near.decided)
+
+
+def check(site, thread_key: str, body: str, verdict: Verdict) -> Signed | None:
+    """Run the near-duplicate rules on a new comment for *thread_key*; return
+    what :func:`remember` stores once the comment is (None: too short to sign).
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    signed = sign(body)
+    if signed is None:
+        return None
+    near = find_near(site, signed, min(SPAM_SIMILARITY, CAMPAIGN_SIMILARITY))
+    spam = [n for n in near if n.decided == CommentStatus.SPAM]
+    if spam and spam[0].similarity >= SPAM_SIMILARITY:
+        verdict.spam(
+            "near_duplicate_of_spam",
+            {"comment": spam[0].comment_id, "similarity": spam[0].similarity},
+        )
+        return signed
+    campaign = [n for n in near if n.similarity >= CAMPAIGN_SIMILARITY]
+    if any(n.decided == CommentStatus.APPROVED for n in campaign):
+        return signed  # a moderator published these words
+    if len(body.strip()) < MIN_CAMPAIGN_LENGTH and not find_links(body):
+        return signed
+    since = utcnow() - CAMPAIGN_WINDOW
+    threads = {
+        n.thread for n in campaign if not _approved(n) and as_utc(n.created_at) > since
+    }
+    threads.add((site.id, thread_key))
+    if len(threads) >= MANY_THREADS:
+        verdict.spam(
+            "near_duplicate_campaign",
+            {"threads": len(threads), "similarity": campaign[0].similarity},
+        )
+    return signed
+
+
+def remember(site_id: int, comment_id: int, signed: Signed | None) -> None:
+    """Store a new comment's signature and band keys, in the caller's
+    transaction (nothing committed here).
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    if signed is None:
+        return
+    now = utcnow()
+    connection = db.session.connection()
+    connection.execute(
+        _INSERT_SIGNATURE,
+        {
+            "comment_id": comment_id,
+            "site_id": site_id,
+            "signature": minhash.to_bytes(signed.signature),
+            "created_at": now,
+        },
+    )
+    # Two bands of one signature can share a key only by a 64-bit collision.
+    connection.execute(
+        _INSERT_BAND,
+        [
+            {
+                "comment_id": comment_id,
+                "band_key": key,
+                "site_id": site_id,
+                "created_at": now,
+            }
+            for key in dict.fromkeys(signed.keys)
+        ],
+    )
