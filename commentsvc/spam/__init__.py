@@ -21,6 +21,7 @@ __all__ = [
     "assess",
     "check_history",
     "remember",
+    "resign",
     "asks_akismet",
     "after_captcha",
     "publish_if_trusted",
@@ -154,3 +155,13 @@ def publish_if_trusted(site: Site, email: str | None, verdict: Verdict) -> None:
     ):
         verdict.status = CommentStatus.APPROVED
         verdict.signals["trusted_author"] = True
+
+
+def resign(site_id: int, comment_id: int, body: str) -> None:
+    """A comment's words changed (its author's edit): replace its near-duplicate
+    signature, in the caller's transaction.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    neardup.replace(site_id, comment_id, body)

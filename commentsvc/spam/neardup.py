@@ -77,7 +77,11 @@ def _candidates(shared: bool) -> sa.Select:
         )
         .join(_comments, _comments.c.id == _signatures.c.comment_id)
         .join(_threads, _threads.c.id == _comments.c.thread_id)
-        .where(_signatures.c.comment_id.in_(near))
+        .where(
+            _signatures.c.comment_id.in_(near),
+            # Deleted by their author or a moderator: no longer anyone's words.
+            _comments.c.status != CommentStatus.DELETED,
+        )
         .order_by(_signatures.c.comment_id.desc())
         .limit(MAX_CANDIDATES)
     )
@@ -226,3 +230,28 @@ def remember(site_id: int, comment_id: int, signed: Signed | None) -> None:
             for key in dict.fromkeys(signed.keys)
         ],
     )
+
+
+def forget(comment_ids: list[int]) -> None:
+    """Drop the signatures and band keys of *comment_ids* (their words are
+    erased, or replaced), in the caller's transaction.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    connection = db.session.connection()
+    connection.execute(sa.delete(_bands).where(_bands.c.comment_id.in_(comment_ids)))
+    connection.execute(
+        sa.delete(_signatures).where(_signatures.c.comment_id.in_(comment_ids))
+    )
+
+
+def replace(site_id: int, comment_id: int, body: str) -> None:
+    """A comment's words changed (its author's edit): sign them again, in the
+    caller's transaction.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    forget([comment_id])
+    remember(site_id, comment_id, sign(body))
