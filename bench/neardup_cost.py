@@ -1,0 +1,145 @@
+"""What the near-duplicate rules cost a post: the signature, the candidate
+query and the insert of the signature and band keys (commentsvc/spam/neardup.py),
+in the app process, on a site that already holds --comments comments with their
+signatures (the corpora of bench/spam_learning.py, over and over, on 50
+threads). Prints milliseconds per post, wall clock and this process's CPU.
+
+    .venv/bin/python bench/neardup_cost.py [--comments 20000] [--posts 500]
+        [--sqlite]
+
+Without --sqlite it uses a scratch PostgreSQL database (bench/scratch.py).
+"""
+
+import argparse
+import contextlib
+import itertools
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+
+from bench.scratch import scratch_database  # noqa: E402
+from bench.spam_learning import default_corpus  # noqa: E402
+from commentsvc import create_app  # noqa: E402
+from commentsvc.extensions import db  # noqa: E402
+from commentsvc.models import Comment, CommentStatus, Site, Thread, utcnow  # noqa: E402
+from commentsvc.spam import neardup  # noqa: E402
+from commentsvc.spam.verdict import Verdict  # noqa: E402
+
+
+@contextlib.contextmanager
+def database(sqlite: bool):
+    if sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/cost.sqlite3", "neardup-cost:"
+    else:
+        with scratch_database() as (url, prefix):
+            yield url, prefix
+
+
+def fill(site: Site, bodies: list[str], count: int) -> None:
+    """*count* comments (a fifth decided as spam) with their signatures."""
+    threads = []
+    for n in range(50):
+        thread = Thread(site_id=site.id, key=f"/t{n}", url=f"https://x.example/t{n}")
+        db.session.add(thread)
+        threads.append(thread)
+    db.session.flush()
+    insert = sa.insert(Comment.__table__).returning(Comment.__table__.c.id)
+    for n, body in zip(range(count), itertools.cycle(bodies), strict=False):
+        decided = CommentStatus.SPAM if n % 5 == 0 else None
+        comment_id = db.session.execute(
+            insert,
+            {
+                "site_id": site.id,
+                "thread_id": threads[n % 50].id,
+                "author": "A reader",
+                "body": body,
+                "body_html": body,
+                "status": decided or CommentStatus.PENDING,
+                "decided_status": decided,
+                "signals": {},
+                "created_at": utcnow(),
+                "version": 1,
+            },
+        ).scalar_one()
+        neardup.remember(site.id, comment_id, neardup.sign(body))
+        if n % 1000 == 999:
+            db.session.commit()
+    db.session.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--comments", type=int, default=20000)
+    parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("--sqlite", action="store_true")
+    args = parser.parse_args()
+    corpora = default_corpus()
+    bodies = [row["body"] for rows in corpora.values() for row in rows]
+    with database(args.sqlite) as (url, prefix):
+        app = create_app(
+            {
+                "SECRET_KEY": "bench-neardup-cost-0123456789abcdef",
+                "DATABASE_URL": url,
+                "REDIS_KEY_PREFIX": prefix,
+            }
+        )
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+            site = Site(slug="news", name="News", allowed_origins=[])
+            db.session.add(site)
+            db.session.commit()
+            started = time.perf_counter()
+            fill(site, bodies, args.comments)
+            took = time.perf_counter() - started
+            print(f"filled {args.comments} comments in {took:.0f} s")
+            # Each post: its comment's row (not timed), then check and remember
+            # (timed); a rollback keeps the table as it was.
+            posts = [
+                bodies[(n * 7919) % len(bodies)] + " again" for n in range(args.posts)
+            ]
+            thread_id = db.session.scalar(sa.select(sa.func.min(Thread.id)))
+            row = {
+                "site_id": site.id,
+                "thread_id": thread_id,
+                "author": "A reader",
+                "body_html": "",
+                "status": CommentStatus.PENDING,
+                "signals": {},
+                "version": 1,
+            }
+            insert = sa.insert(Comment.__table__).returning(Comment.__table__.c.id)
+            spam = 0
+            wall = cpu = 0.0
+            for n, body in enumerate(posts):
+                comment_id = db.session.execute(
+                    insert, {**row, "body": body, "created_at": utcnow()}
+                ).scalar_one()
+                w, c = time.perf_counter(), time.process_time()
+                verdict = Verdict()
+                signed = neardup.check(site, f"/t{n % 50}", body, verdict)
+                neardup.remember(site.id, comment_id, signed)
+                wall += time.perf_counter() - w
+                cpu += time.process_time() - c
+                spam += verdict.is_spam
+                db.session.rollback()
+            signed_share = sum(neardup.sign(b) is not None for b in posts) / len(posts)
+            print(
+                f"{'SQLite' if args.sqlite else 'PostgreSQL'}: "
+                f"{wall / len(posts) * 1000:.2f} ms per post (wall), "
+                f"{cpu / len(posts) * 1000:.2f} ms CPU in the app process; "
+                f"{signed_share:.0%} long enough to sign, {spam} of {len(posts)} spam"
+            )
+        with app.app_context():
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
