@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,7 +30,7 @@ from bench.spam_learning import default_corpus  # noqa: E402
 from commentsvc import create_app  # noqa: E402
 from commentsvc.extensions import db  # noqa: E402
 from commentsvc.models import Comment, CommentStatus, Site, Thread, utcnow  # noqa: E402
-from commentsvc.spam import neardup  # noqa: E402
+from commentsvc.spam import neardup, rules  # noqa: E402
 from commentsvc.spam.verdict import Verdict  # noqa: E402
 
 
@@ -75,11 +76,25 @@ def fill(site: Site, bodies: list[str], count: int) -> None:
     db.session.commit()
 
 
+def explain(site, body: str) -> None:
+    """The candidate query's plan, as the database ran it."""
+    query = neardup._SHARED if site.share_spam_signals else neardup._LOCAL
+    keys = neardup.sign(body).keys
+    compiled = query.params(site_id=site.id, keys=keys).compile(
+        dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}
+    )
+    sqlite = db.engine.dialect.name == "sqlite"
+    prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ANALYZE "
+    for line in db.session.execute(sa.text(prefix + str(compiled))).all():
+        print("  ", *line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=20000)
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--explain", action="store_true", help="show one plan")
     args = parser.parse_args()
     corpora = default_corpus()
     bodies = [row["body"] for rows in corpora.values() for row in rows]
@@ -100,6 +115,15 @@ def main() -> None:
             fill(site, bodies, args.comments)
             took = time.perf_counter() - started
             print(f"filled {args.comments} comments in {took:.0f} s")
+            if not args.sqlite:
+                # As autovacuum would have by then: the planner knows the sizes.
+                db.session.execute(sa.text("ANALYZE"))
+                db.session.commit()
+            # Posts see the site as sites.site_settings hands it out: a snapshot
+            # (an ORM row would reload itself after every rollback here).
+            site = SimpleNamespace(id=site.id, share_spam_signals=False)
+            if args.explain:
+                explain(site, bodies[1234] + " again")
             # Each post: its comment's row (not timed), then check and remember
             # (timed); a rollback keeps the table as it was.
             posts = [
@@ -118,6 +142,8 @@ def main() -> None:
             insert = sa.insert(Comment.__table__).returning(Comment.__table__.c.id)
             spam = 0
             wall = cpu = 0.0
+            parts = {"check": 0.0, "sign": 0.0, "remember": 0.0, "exact rule": 0.0}
+            parts["SELECT 1"] = 0.0
             for n, body in enumerate(posts):
                 comment_id = db.session.execute(
                     insert, {**row, "body": body, "created_at": utcnow()}
@@ -125,9 +151,24 @@ def main() -> None:
                 w, c = time.perf_counter(), time.process_time()
                 verdict = Verdict()
                 signed = neardup.check(site, f"/t{n % 50}", body, verdict)
+                parts["check"] += time.perf_counter() - w
+                parts["remember"] -= time.perf_counter()
                 neardup.remember(site.id, comment_id, signed)
+                parts["remember"] += time.perf_counter()
                 wall += time.perf_counter() - w
                 cpu += time.process_time() - c
+                parts["sign"] -= time.perf_counter()
+                neardup.sign(body)
+                parts["sign"] += time.perf_counter()
+                # Side by side: the exact-duplicate rule every post runs already.
+                parts["exact rule"] -= time.perf_counter()
+                rules.check_duplicates(
+                    site, body, "a@example.org", "192.0.2.1", f"/t{n % 50}", Verdict()
+                )
+                parts["exact rule"] += time.perf_counter()
+                parts["SELECT 1"] -= time.perf_counter()
+                db.session.connection().execute(sa.text("SELECT 1")).all()
+                parts["SELECT 1"] += time.perf_counter()
                 spam += verdict.is_spam
                 db.session.rollback()
             signed_share = sum(neardup.sign(b) is not None for b in posts) / len(posts)
@@ -136,6 +177,13 @@ def main() -> None:
                 f"{wall / len(posts) * 1000:.2f} ms per post (wall), "
                 f"{cpu / len(posts) * 1000:.2f} ms CPU in the app process; "
                 f"{signed_share:.0%} long enough to sign, {spam} of {len(posts)} spam"
+            )
+            each = {k: f"{v / len(posts) * 1000:.2f} ms" for k, v in parts.items()}
+            print(
+                f"  of which: check (sign + query) {each['check']}, sign "
+                f"{each['sign']}, remember {each['remember']}; side by side, the "
+                f"exact-duplicate rule: {each['exact rule']}, a SELECT 1: "
+                f"{each['SELECT 1']}"
             )
         with app.app_context():
             db.engine.dispose()

@@ -21,7 +21,10 @@ def upgrade():
     op.add_column(
         "sites",
         sa.Column(
-            "share_spam_signals", sa.Boolean(), server_default=sa.false(), nullable=False
+            "share_spam_signals",
+            sa.Boolean(),
+            server_default=sa.false(),
+            nullable=False,
         ),
     )
     op.create_table(
@@ -31,7 +34,6 @@ def upgrade():
         sa.Column("signature", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["comment_id"], ["comments.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("comment_id"),
     )
     op.create_table(
@@ -41,7 +43,6 @@ def upgrade():
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["comment_id"], ["comments.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("comment_id", "band_key"),
     )
     op.create_index("ix_comment_bands_band_key", "comment_bands", ["band_key"])
