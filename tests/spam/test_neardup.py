@@ -35,6 +35,8 @@ PRAISE = [
     "more than the council ever has.",
     "Thank you for this careful reporting on the flood defences; it explained "
     "more than the council ever did!",
+    "Thank you for this careful reporting about the flood defences, it "
+    "explained more than the council ever did.",
 ]
 
 
@@ -154,11 +156,44 @@ def test_near_duplicates_of_an_approved_comment_are_not_spam(
     news()
     original = accepted(post(client, body=PRAISE[0], **_reader(1), **_on("/a")))
     _decide(admin_client, original, "approve")
+    # Three more threads: a campaign, but for the words a moderator published.
     for n, body in enumerate(PRAISE[1:], start=2):
         comment = stored(
             app, accepted(post(client, body=body, **_reader(n), **_on(f"/t{n}")))
         )
         assert comment.status == PENDING, comment.signals
+
+
+def test_comments_published_at_once_do_not_count(app, client, news, admin_client):
+    """A trusted author's comments are published without a decision: they
+    count toward no campaign (published words are readers' words)."""
+    news(moderation_policy="trust_approved_authors")
+    trusted = _reader(1)
+    first = accepted(post(client, body="An earlier comment of mine.", **trusted))
+    _decide(admin_client, first, "approve")
+    for n, body in enumerate(PRAISE[:2]):
+        response = post(client, body=body, **trusted, **_on(f"/t{n}"))
+        assert response.json["status"] == "approved", response.json
+    comment = stored(
+        app, accepted(post(client, body=PRAISE[2], **_reader(2), **_on("/t9")))
+    )
+    assert comment.status == PENDING, comment.signals
+
+
+def test_an_edit_is_signed_again(app, client, news):
+    news(edit_window_seconds=600)
+    posted = post(client, body=PRAISE[0], **_reader(1)).json
+    before = _signature(app, posted["id"]).signature
+    response = client.patch(
+        f"/api/v1/sites/news/comments/{posted['id']}",
+        json={"body": CAMPAIGN[0], "edit_token": posted["edit_token"]},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    after = _signature(app, posted["id"]).signature
+    assert after != before
+    assert after == minhash.to_bytes(minhash.signature(CAMPAIGN[0]))
+    assert _bands(app, posted["id"]) == minhash.BANDS
 
 
 def test_short_texts_are_left_alone(app, client, news, admin_client):
