@@ -278,3 +278,46 @@ def replace(site_id: int, comment_id: int, body: str) -> None:
     """
     forget([comment_id])
     remember(site_id, comment_id, sign(body))
+
+
+def sign_missing(batch_size: int = 500) -> int:
+    """Sign the comments that have no signature yet (stored before migration
+    0014, or imported), a batch per transaction; return how many were signed.
+    Deleted comments and bodies too short to sign are skipped (the short ones
+    are read again on every run: cheap, and no marker row to keep).
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed (batches committed
+            before stay signed).
+    """
+    signed = 0
+    last = 0
+    while True:
+        rows = (
+            db.session.connection()
+            .execute(
+                sa.select(_comments.c.id, _comments.c.site_id, _comments.c.body)
+                .outerjoin(_signatures, _signatures.c.comment_id == _comments.c.id)
+                .where(
+                    _signatures.c.comment_id.is_(None),
+                    _comments.c.id > last,
+                    _comments.c.status != CommentStatus.DELETED,
+                )
+                .order_by(_comments.c.id)
+                .limit(batch_size)
+            )
+            .all()
+        )
+        if not rows:
+            return signed
+        try:
+            for row in rows:
+                mark = sign(row.body)
+                if mark is not None:
+                    remember(row.site_id, row.id, mark)
+                    signed += 1
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        last = rows[-1].id

@@ -280,3 +280,23 @@ def test_deleted_comments_count_no_more(app, client, news, admin_client):
         app, accepted(post(client, body=CAMPAIGN[2], **_reader(3), **_on("/t3")))
     )
     assert comment.status == PENDING, comment.signals
+
+
+def test_comments_stored_before_are_signed_by_the_command(
+    app, client, news, admin_client, runner
+):
+    news()
+    old = accepted(post(client, body=CAMPAIGN[0], **_reader(1)))
+    _decide(admin_client, old, "spam")
+    with app.app_context():  # as before migration 0014 (or an import)
+        db.session.execute(sa.delete(CommentBand))
+        db.session.execute(sa.delete(CommentSignature))
+        db.session.commit()
+    missed = stored(app, accepted(post(client, body=CAMPAIGN[1], **_reader(2))))
+    assert missed.status == PENDING, missed.signals
+    result = runner.invoke(args=["comments", "sign-near-duplicates"])
+    assert result.exit_code == 0 and "signed 1 comment" in result.output, result.output
+    again = runner.invoke(args=["comments", "sign-near-duplicates"])
+    assert "signed 0 comments" in again.output
+    caught = stored(app, accepted(post(client, body=CAMPAIGN[2], **_reader(3))))
+    assert caught.signals["near_duplicate_of_spam"]["comment"] == old
