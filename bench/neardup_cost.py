@@ -5,9 +5,13 @@ signatures (the corpora of bench/spam_learning.py, over and over, on 50
 threads). Prints milliseconds per post, wall clock and this process's CPU.
 
     .venv/bin/python bench/neardup_cost.py [--comments 20000] [--posts 500]
-        [--sqlite]
+        [--sqlite] [--explain]
 
 Without --sqlite it uses a scratch PostgreSQL database (bench/scratch.py).
+Then, side by side: whole posts through the API (Flask's test client, the
+site's default settings, the learning filter's starter model), alternately
+with the near-duplicate rules and without them (``check`` and ``remember``
+replaced by nothing), so that the machine's load weighs on both alike.
 """
 
 import argparse
@@ -26,7 +30,10 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
-from bench.spam_learning import default_corpus  # noqa: E402
+from bench.spam_learning import (
+    ORIGIN,  # noqa: E402
+    default_corpus,  # noqa: E402
+)
 from commentsvc import create_app  # noqa: E402
 from commentsvc.extensions import db  # noqa: E402
 from commentsvc.models import Comment, CommentStatus, Site, Thread, utcnow  # noqa: E402
@@ -104,6 +111,8 @@ def main() -> None:
                 "SECRET_KEY": "bench-neardup-cost-0123456789abcdef",
                 "DATABASE_URL": url,
                 "REDIS_KEY_PREFIX": prefix,
+                "RATELIMIT_POST": "100000/minute",
+                "RATELIMIT_POST_ALL_SITES": "100000/minute",
             }
         )
         with app.app_context():
@@ -185,8 +194,50 @@ def main() -> None:
                 f"exact-duplicate rule: {each['exact rule']}, a SELECT 1: "
                 f"{each['SELECT 1']}"
             )
+            side_by_side(app, posts)
         with app.app_context():
             db.engine.dispose()
+
+
+def side_by_side(app, bodies: list[str]) -> None:
+    """Whole posts with and without the near-duplicate rules, alternately."""
+    from commentsvc import sites
+
+    with app.app_context():
+        sites.create_site("api", "API", allowed_origins=[ORIGIN])
+    client = app.test_client()
+    real = (neardup.check, neardup.remember)
+    took = {True: [], False: []}
+    for n, body in enumerate(bodies):
+        on = n % 2 == 0
+        if not on:
+            neardup.check = lambda *args: None
+            neardup.remember = lambda *args: None
+        try:
+            started = time.perf_counter()
+            response = client.post(
+                "/api/v1/sites/api/comments",
+                json={
+                    "thread": f"/t{n % 50}",
+                    "url": f"{ORIGIN}/t{n % 50}",
+                    "author": f"Reader {n}",
+                    "email": f"reader{n}@example.org",
+                    "body": body,
+                },
+                headers={"Origin": ORIGIN},
+                environ_base={"REMOTE_ADDR": f"10.{n // 250}.{n % 250}.1"},
+            )
+            took[on].append(time.perf_counter() - started)
+        finally:
+            neardup.check, neardup.remember = real
+        assert response.status_code in (201, 202), response.get_data(as_text=True)
+    with_rules = sorted(took[True])[len(took[True]) // 2] * 1000
+    without = sorted(took[False])[len(took[False]) // 2] * 1000
+    print(
+        f"whole post through the API (median): {with_rules:.2f} ms with the "
+        f"near-duplicate rules, {without:.2f} ms without: "
+        f"{(with_rules - without) / with_rules:.0%} of a post"
+    )
 
 
 if __name__ == "__main__":

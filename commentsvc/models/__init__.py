@@ -40,7 +40,7 @@ from .mail import (
     MailSubscription,
     ModeratorMailSetting,
 )
-from .neardup import CommentBand, CommentSignature
+from .neardup import CommentBand
 from .revisions import CommentRevision, RevisionStatus
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -55,7 +55,6 @@ __all__ = [
     "CommentBand",
     "CommentReport",
     "CommentRevision",
-    "CommentSignature",
     "CommentStatus",
     "DeliveryStatus",
     "JSONType",

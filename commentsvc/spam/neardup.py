@@ -20,7 +20,6 @@ from ..extensions import db
 from ..models import (
     Comment,
     CommentBand,
-    CommentSignature,
     CommentStatus,
     Thread,
     as_utc,
@@ -46,7 +45,8 @@ MIN_CAMPAIGN_LENGTH = 25
 MAX_CANDIDATES = 200
 
 _bands = CommentBand.__table__
-_signatures = CommentSignature.__table__
+# Band 0's row carries the signature.
+_signatures = _bands.alias("signatures")
 _comments = Comment.__table__
 _threads = Thread.__table__
 _sites = _Site.__table__
@@ -78,6 +78,7 @@ def _candidates(shared: bool) -> sa.Select:
         .join(_comments, _comments.c.id == _signatures.c.comment_id)
         .join(_threads, _threads.c.id == _comments.c.thread_id)
         .where(
+            _signatures.c.band == 0,
             _signatures.c.comment_id.in_(near),
             # Deleted by their author or a moderator: no longer anyone's words.
             _comments.c.status != CommentStatus.DELETED,
@@ -90,14 +91,15 @@ def _candidates(shared: bool) -> sa.Select:
 # Built once: every post runs one of them.
 _LOCAL = _candidates(shared=False)
 _SHARED = _candidates(shared=True)
-_INSERT_SIGNATURE = sa.insert(_signatures)
-# One statement for a signature's bands (executemany costs a statement each).
+# One statement for a comment's rows (executemany costs a statement each).
 _INSERT_BANDS = sa.insert(_bands).values(
     [
         {
             "comment_id": sa.bindparam("comment_id"),
+            "band": n,
             "band_key": sa.bindparam(f"band{n}"),
             "site_id": sa.bindparam("site_id"),
+            "signature": sa.bindparam("signature") if n == 0 else None,
             "created_at": sa.bindparam("created_at"),
         }
         for n in range(minhash.BANDS)
@@ -218,38 +220,13 @@ def remember(site_id: int, comment_id: int, signed: Signed | None) -> None:
     """
     if signed is None:
         return
-    now = utcnow()
-    connection = db.session.connection()
-    connection.execute(
-        _INSERT_SIGNATURE,
-        {
-            "comment_id": comment_id,
-            "site_id": site_id,
-            "signature": minhash.to_bytes(signed.signature),
-            "created_at": now,
-        },
-    )
-    if len(set(signed.keys)) < len(signed.keys):
-        # Two bands with one key: a 64-bit collision, once in 10**17 comments.
-        connection.execute(
-            sa.insert(_bands),
-            [
-                {
-                    "comment_id": comment_id,
-                    "band_key": key,
-                    "site_id": site_id,
-                    "created_at": now,
-                }
-                for key in dict.fromkeys(signed.keys)
-            ],
-        )
-        return
-    connection.execute(
+    db.session.connection().execute(
         _INSERT_BANDS,
         {
             "comment_id": comment_id,
             "site_id": site_id,
-            "created_at": now,
+            "signature": minhash.to_bytes(signed.signature),
+            "created_at": utcnow(),
             **{f"band{n}": key for n, key in enumerate(signed.keys)},
         },
     )
@@ -262,10 +239,8 @@ def forget(comment_ids: list[int]) -> None:
     Raises:
         sqlalchemy.exc.DBAPIError: the database failed.
     """
-    connection = db.session.connection()
-    connection.execute(sa.delete(_bands).where(_bands.c.comment_id.in_(comment_ids)))
-    connection.execute(
-        sa.delete(_signatures).where(_signatures.c.comment_id.in_(comment_ids))
+    db.session.connection().execute(
+        sa.delete(_bands).where(_bands.c.comment_id.in_(comment_ids))
     )
 
 
@@ -297,9 +272,12 @@ def sign_missing(batch_size: int = 500) -> int:
             db.session.connection()
             .execute(
                 sa.select(_comments.c.id, _comments.c.site_id, _comments.c.body)
-                .outerjoin(_signatures, _signatures.c.comment_id == _comments.c.id)
+                .outerjoin(
+                    _bands,
+                    sa.and_(_bands.c.comment_id == _comments.c.id, _bands.c.band == 0),
+                )
                 .where(
-                    _signatures.c.comment_id.is_(None),
+                    _bands.c.comment_id.is_(None),
                     _comments.c.id > last,
                     _comments.c.status != CommentStatus.DELETED,
                 )

@@ -1,4 +1,4 @@
-"""near-duplicate signatures and band keys; sites may share spam signals
+"""near-duplicate band keys and signatures; sites may share spam signals
 
 Revision ID: 0014
 Revises: 0013
@@ -28,22 +28,15 @@ def upgrade():
         ),
     )
     op.create_table(
-        "comment_signatures",
-        sa.Column("comment_id", sa.Integer(), nullable=False),
-        sa.Column("site_id", sa.Integer(), nullable=False),
-        sa.Column("signature", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["comment_id"], ["comments.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("comment_id"),
-    )
-    op.create_table(
         "comment_bands",
         sa.Column("comment_id", sa.Integer(), nullable=False),
+        sa.Column("band", sa.SmallInteger(), nullable=False),
         sa.Column("band_key", sa.BigInteger(), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("signature", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["comment_id"], ["comments.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("comment_id", "band_key"),
+        sa.PrimaryKeyConstraint("comment_id", "band"),
     )
     op.create_index("ix_comment_bands_band_key", "comment_bands", ["band_key"])
 
@@ -51,5 +44,4 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_comment_bands_band_key", table_name="comment_bands")
     op.drop_table("comment_bands")
-    op.drop_table("comment_signatures")
     op.drop_column("sites", "share_spam_signals")
