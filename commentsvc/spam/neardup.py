@@ -91,19 +91,20 @@ def _candidates(shared: bool) -> sa.Select:
 # Built once: every post runs one of them.
 _LOCAL = _candidates(shared=False)
 _SHARED = _candidates(shared=True)
-# One statement for a comment's rows (executemany costs a statement each).
-_INSERT_BANDS = sa.insert(_bands).values(
-    [
-        {
-            "comment_id": sa.bindparam("comment_id"),
-            "band": n,
-            "band_key": sa.bindparam(f"band{n}"),
-            "site_id": sa.bindparam("site_id"),
-            "signature": sa.bindparam("signature") if n == 0 else None,
-            "created_at": sa.bindparam("created_at"),
-        }
-        for n in range(minhash.BANDS)
-    ]
+# One statement for a comment's rows (executemany costs a statement each),
+# as text (from constants only): SQLAlchemy compiles a multi-row INSERT
+# construct again on every execution.
+_ROWS = ", ".join(
+    f"(:comment_id, {n}, :band{n}, :site_id, "
+    f"{':signature' if n == 0 else 'NULL'}, :created_at)"
+    for n in range(minhash.BANDS)
+)
+_COLUMNS = "comment_id, band, band_key, site_id, signature, created_at"
+_INSERT_BANDS = sa.text(
+    f"INSERT INTO comment_bands ({_COLUMNS}) VALUES {_ROWS}"  # noqa: S608
+).bindparams(
+    sa.bindparam("signature", type_=_bands.c.signature.type),
+    sa.bindparam("created_at", type_=_bands.c.created_at.type),
 )
 
 
