@@ -41,7 +41,8 @@ MANY_THREADS = 3
 # Shorter bodies without a link are exempt from the campaign rule (as from the
 # exact rule: "Thank you for this article!" under three stories is readers).
 MIN_CAMPAIGN_LENGTH = 25
-# The newest candidates looked at: a huge campaign is caught long before.
+# The candidates looked at (decided spam first, then the newest): a huge
+# campaign is caught long before.
 MAX_CANDIDATES = 200
 
 _bands = CommentBand.__table__
@@ -53,8 +54,9 @@ _sites = _Site.__table__
 
 
 def _candidates(shared: bool) -> sa.Select:
-    """The earlier comments sharing a band key with the new one, newest first:
-    this site's, or also those of every site sharing spam signals."""
+    """The earlier comments sharing a band key with the new one, decided spam
+    first, then the newest: this site's, or also those of every site sharing
+    spam signals."""
     if shared:
         sites = sa.select(_sites.c.id).where(
             sa.or_(_sites.c.share_spam_signals, _sites.c.id == sa.bindparam("site_id"))
@@ -83,7 +85,11 @@ def _candidates(shared: bool) -> sa.Select:
             # Deleted by their author or a moderator: no longer anyone's words.
             _comments.c.status != CommentStatus.DELETED,
         )
-        .order_by(_signatures.c.comment_id.desc())
+        # Moderators' spam decisions first, however old, then the newest.
+        .order_by(
+            sa.case((_comments.c.decided_status == CommentStatus.SPAM, 0), else_=1),
+            _signatures.c.comment_id.desc(),
+        )
         .limit(MAX_CANDIDATES)
     )
 
