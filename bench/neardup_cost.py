@@ -30,10 +30,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
-from bench.spam_learning import (
-    ORIGIN,  # noqa: E402
-    default_corpus,  # noqa: E402
-)
+from bench.spam_learning import ORIGIN, default_corpus  # noqa: E402
 from commentsvc import create_app  # noqa: E402
 from commentsvc.extensions import db  # noqa: E402
 from commentsvc.models import Comment, CommentStatus, Site, Thread, utcnow  # noqa: E402
