@@ -52,6 +52,12 @@ def _site_options(command):
             help="The learning spam filter (on by default).",
         ),
         click.option(
+            "--share-spam-signals/--no-share-spam-signals",
+            default=None,
+            help="Near-duplicates of spam decided on other sites that share "
+            "them count here too (off by default).",
+        ),
+        click.option(
             "--spam-threshold",
             help="Spam probability at which a comment is stored as spam, or "
             "'auto' (the default: 0.6, or the floor the site's model learned "

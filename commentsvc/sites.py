@@ -108,7 +108,12 @@ def _apply(site: Site, changes: dict) -> None:
                     if len(value) > 200:
                         raise ValueError("At most 200 characters.")
                     validate_limits(value)
-            elif name in ("require_email", "spam_filter_enabled", "mail_own_approval"):
+            elif name in (
+                "require_email",
+                "spam_filter_enabled",
+                "mail_own_approval",
+                "share_spam_signals",
+            ):
                 value = bool(value)
             elif name in ("spam_threshold", "spam_hold_threshold"):
                 if str(value if value is not None else "").strip().lower() in (

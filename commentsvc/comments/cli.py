@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..spam import neardup
 from . import closing, purge
 from .errors import SiteNotFound, ThreadNotFound
 
@@ -37,6 +38,14 @@ def purge_spam_command(older_than):
     """Delete spam older than --older-than (moderators had their chance)."""
     removed = purge.purge_spam(older_than)
     click.echo(f"purged {removed} spam comment{'s' if removed != 1 else ''}")
+
+
+@comments_cli.command("sign-near-duplicates")
+def sign_near_duplicates_command():
+    """Sign the comments stored before the near-duplicate rules (or imported),
+    so that they count for them (see docs/spam.md)."""
+    signed = neardup.sign_missing()
+    click.echo(f"signed {signed} comment{'' if signed == 1 else 's'}")
 
 
 @comments_cli.command("purge-ips")

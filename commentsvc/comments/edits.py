@@ -146,6 +146,8 @@ def edit_comment(
     }
     # This text replaces the comment's: an edit waiting for a moderator is moot.
     revisions.discard_pending(comment.id)
+    # The new words' signature, committed (or rolled back) with them.
+    spam.resign(site.id, comment.id, body)
     if not change_by_system(
         comment.id, comment.version, to_status, EDITED, COMMENT_EDITED, values
     ):

@@ -189,7 +189,7 @@ def submit_comment(
         ban = active_ban(site, submission.email, client.ip)
         if ban is not None:
             verdict.spam("banned", {"kind": ban.kind.value, "value": ban.value})
-        spam.check_history(site, submission, client, verdict)
+        signed = spam.check_history(site, submission, client, verdict)
         if spam.asks_akismet(site, verdict):
             db.session.commit()
         spent = spam.after_captcha(site, submission, client, verdict, token)
@@ -231,6 +231,7 @@ def submit_comment(
             )
             .scalar_one()
         )
+        spam.remember(site.id, comment_id, signed)
         comment = StoredComment(id=comment_id, edit_token=edit_token, **values)
         event = record_event(
             site.id, COMMENT_CREATED, comment_payload(comment, thread, site.slug)

@@ -90,6 +90,10 @@ class Site(db.Model):
         sa.String(8), default="oldest", server_default="oldest"
     )
     max_reply_depth: Mapped[int] = mapped_column(default=4, server_default="4")
+    # Near-duplicate spam signals shared with the other sites that opted in.
+    share_spam_signals: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )

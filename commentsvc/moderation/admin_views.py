@@ -140,6 +140,7 @@ def site_settings(slug: str):
             "post_rate_limit": form.post_rate_limit.data,
             "require_email": form.require_email.data,
             "mail_own_approval": form.mail_own_approval.data,
+            "share_spam_signals": form.share_spam_signals.data,
             "moderation_policy": form.moderation_policy.data,
             "trusted_author_min_approved": form.trusted_author_min_approved.data,
             "max_length": form.max_length.data,

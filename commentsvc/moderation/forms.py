@@ -122,6 +122,10 @@ class SiteSettingsForm(Form):
     mail_own_approval = BooleanField(
         "Mail subscribed readers when their own comment is approved"
     )
+    share_spam_signals = BooleanField(
+        "Share spam signals with the other sites of this installation that share "
+        "theirs (near-duplicates of spam decided there count here)"
+    )
     moderation_policy = SelectField("Moderation policy")
     trusted_author_min_approved = IntegerField(
         "Approved comments that make an author trusted",

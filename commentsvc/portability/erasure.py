@@ -36,6 +36,7 @@ from ..models import (
     WebhookEvent,
     utcnow,
 )
+from ..spam import neardup
 from ..spam.rules import body_digest
 from .export import author_filter
 from .redact import redact_address
@@ -146,6 +147,8 @@ def erase_author(email: str) -> Erasure:
             db.session.execute(
                 sa.delete(CommentRevision).where(CommentRevision.comment_id.in_(ids))
             )
+            # So do their near-duplicate signatures (shingles of the words).
+            neardup.forget(ids)
             db.session.execute(
                 sa.insert(ModerationEvent),
                 [

@@ -3,7 +3,9 @@
 Rules that need nothing but the submission run before the captcha
 (:func:`assess`), the learning filter last among them (a cached model, no
 training: see commentsvc.learning). After it, in the transaction that stores
-the comment, the rules that read earlier comments (:func:`check_history`);
+the comment, the rules that read earlier comments (:func:`check_history`:
+the same body, or nearly the same, see neardup.py); after the insert, in that
+transaction, the comment's near-duplicate signature (:func:`remember`);
 then Akismet and the
 form token's single use (:func:`after_captcha`), so that a captcha refusal
 (which stores nothing) spends neither.
@@ -11,13 +13,15 @@ form token's single use (:func:`after_captcha`), so that a captcha refusal
 
 from .. import learning
 from ..models import CommentStatus, Site
-from . import akismet_check, formtoken, rules
+from . import akismet_check, formtoken, neardup, rules
 from .verdict import Verdict
 
 __all__ = [
     "Verdict",
     "assess",
     "check_history",
+    "remember",
+    "resign",
     "asks_akismet",
     "after_captcha",
     "publish_if_trusted",
@@ -69,11 +73,31 @@ def check_learned(site: Site, author: str, body: str, verdict: Verdict) -> None:
         verdict.hold("looks_like_spam", signal["probability"])
 
 
-def check_history(site: Site, submission, client, verdict: Verdict) -> None:
-    """The rules that read the site's earlier comments: the same body again."""
+def check_history(site: Site, submission, client, verdict: Verdict):
+    """The rules that read the site's earlier comments: the same body again,
+    or nearly the same (near-duplicates of decided spam, campaigns). Returns
+    what :func:`remember` stores once the comment is.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
     rules.check_duplicates(
         site, submission.body, submission.email, client.ip, submission.thread, verdict
     )
+    if verdict.is_spam:
+        # Spam already (and a spam flood should cost no more than it must).
+        return neardup.sign(submission.body)
+    return neardup.check(site, submission.thread, submission.body, verdict)
+
+
+def remember(site_id: int, comment_id: int, signed) -> None:
+    """Store a new comment's near-duplicate signature (what
+    :func:`check_history` returned), in the caller's transaction.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    neardup.remember(site_id, comment_id, signed)
 
 
 def asks_akismet(site: Site, verdict: Verdict) -> bool:
@@ -131,3 +155,13 @@ def publish_if_trusted(site: Site, email: str | None, verdict: Verdict) -> None:
     ):
         verdict.status = CommentStatus.APPROVED
         verdict.signals["trusted_author"] = True
+
+
+def resign(site_id: int, comment_id: int, body: str) -> None:
+    """A comment's words changed (its author's edit): replace its near-duplicate
+    signature, in the caller's transaction.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    neardup.replace(site_id, comment_id, body)
