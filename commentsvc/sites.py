@@ -71,6 +71,22 @@ def close_after_days(value) -> int | None:
     return days
 
 
+def reject_threshold(value) -> float:
+    """A reject_threshold setting: a probability from 0.05 to 1 (under 0.05
+    nearly every comment would count as likely to be rejected).
+
+    Raises:
+        ValueError: anything else (with the sentence to show).
+    """
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 0.05 <= number <= 1.0:  # NaN fails too
+        raise ValueError("A probability from 0.05 to 1 (like 0.7).")
+    return number
+
+
 def _apply(site: Site, changes: dict) -> None:
     errors = {}
     for name, value in changes.items():
@@ -108,7 +124,13 @@ def _apply(site: Site, changes: dict) -> None:
                     if len(value) > 200:
                         raise ValueError("At most 200 characters.")
                     validate_limits(value)
-            elif name in ("require_email", "spam_filter_enabled", "mail_own_approval"):
+            elif name in (
+                "require_email",
+                "spam_filter_enabled",
+                "mail_own_approval",
+                "reject_hold_trusted",
+                "reject_nudge",
+            ):
                 value = bool(value)
             elif name in ("spam_threshold", "spam_hold_threshold"):
                 if str(value if value is not None else "").strip().lower() in (
@@ -126,6 +148,8 @@ def _apply(site: Site, changes: dict) -> None:
                             "A probability above 0 and at most 1 (like 0.8), "
                             "or empty for automatic."
                         )
+            elif name == "reject_threshold":
+                value = reject_threshold(value)
             elif name == "close_after_days":
                 value = close_after_days(value)
             elif name in ("max_length", "trusted_author_min_approved"):

@@ -1,6 +1,7 @@
 """SQLAlchemy models: sites, threads, comments, moderators and the decisions
 (content.py), authors' edits awaiting a moderator (revisions.py), the rest of
-the audit trail (audit.py), webhooks (webhooks.py),
+the audit trail (audit.py), webhooks (webhooks.py), reject models
+(rejections.py),
 and what they share (base.py).
 
 The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``.
@@ -39,6 +40,7 @@ from .mail import (
     MailSubscription,
     ModeratorMailSetting,
 )
+from .rejections import RejectModel
 from .revisions import CommentRevision, RevisionStatus
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -63,6 +65,7 @@ __all__ = [
     "ModerationPolicy",
     "ModeratorMailSetting",
     "Moderator",
+    "RejectModel",
     "RevisionStatus",
     "Role",
     "Site",

@@ -72,6 +72,12 @@ class Site(db.Model):
     )
     spam_threshold: Mapped[float | None] = mapped_column()
     spam_hold_threshold: Mapped[float | None] = mapped_column()
+    # "Likely to be rejected" at or above reject_threshold: commentsvc.rejections.
+    reject_threshold: Mapped[float] = mapped_column(default=0.7, server_default="0.7")
+    reject_hold_trusted: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
+    reject_nudge: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Threads stop taking comments this many days after their first comment
     # (a thread's created_at); None: never by age.
     close_after_days: Mapped[int | None] = mapped_column()

@@ -160,6 +160,15 @@ class SiteSettingsForm(Form):
         "Hold as “looks like spam” at probability (empty: automatic)",
         validators=[Length(max=20)],
     )
+    reject_threshold = StringField(
+        "“Likely to be rejected” at probability", validators=[Length(max=20)]
+    )
+    reject_hold_trusted = BooleanField(
+        "Hold trusted authors' comments that are likely to be rejected"
+    )
+    reject_nudge = BooleanField(
+        "Ask readers to reconsider a comment that is likely to be rejected"
+    )
     report_threshold = IntegerField(
         "Reports (from different readers) that send a comment back to Pending",
         validators=[NumberRange(1, 1000)],
