@@ -8,10 +8,10 @@ Each term becomes a weight on its word column (one word) or word-pair column
 (two words) of the spam filter's hashed features; longer phrases are left out.
 Two numbers are fitted, the weight of a "sure" term (a "mild" one weighs
 MILD_SHARE of it) and the intercept, by a logistic regression on our
-hand-written seed corpus (data/rejections/seed.tsv); the intercept is then moved from the seed's share
-of rejects to PRIOR, the share of comments a news site rejects for their
-words. Writes starter-model.npy (numbers only) and starter-model.json, and
-prints the checks of docs/spam.md.
+hand-written seed corpus (data/rejections/seed.tsv); the intercept is then
+moved from the seed's share of rejects to PRIOR, the share of comments a news
+site rejects for their words. Writes starter-model.npy (numbers only) and
+starter-model.json, and prints the checks of docs/spam.md.
 """
 
 import json
@@ -116,16 +116,15 @@ def main() -> None:
     ordered = sorted(tiers)
     model = LinearModel(
         columns=np.array(ordered, dtype=np.int64),
-        weights=np.array(
-            [w_sure if tiers[c] == "sure" else w_mild for c in ordered]
-        ),
+        weights=np.array([w_sure if tiers[c] == "sure" else w_mild for c in ordered]),
         intercept=intercept,
         examples=0,
         spam_examples=0,
     )
     starter.STATE.write_bytes(model.to_bytes())
-    scores = {text: round(model.probability(features.extract("", text)), 3)
-              for text in CHECKS}
+    scores = {
+        text: round(model.probability(features.extract("", text)), 3) for text in CHECKS
+    }
     seed_scores = np.array(
         [model.probability(features.extract("", text)) for _, text in seed]
     )
@@ -140,9 +139,7 @@ def main() -> None:
             "reject": int(y.sum()),
             "at_0.7": {
                 "rejects_caught": round(float((seed_scores[y == 1] >= 0.7).mean()), 3),
-                "approved_marked": round(
-                    float((seed_scores[y == 0] >= 0.7).mean()), 3
-                ),
+                "approved_marked": round(float((seed_scores[y == 0] >= 0.7).mean()), 3),
             },
         },
         "checks": scores,

@@ -56,8 +56,10 @@ def site_model(site_id: int, slug: str) -> SiteModel:
         return found
     generation = cache.generation
     row = db.session.connection().execute(_READ, {"site_id": site_id}).first()
-    found = NO_MODEL if row is None else SiteModel(
-        row.version, LinearModel.from_bytes(row.state)
+    found = (
+        NO_MODEL
+        if row is None
+        else SiteModel(row.version, LinearModel.from_bytes(row.state))
     )
     cache.put(key, found, generation)
     return found
