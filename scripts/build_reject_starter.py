@@ -73,30 +73,27 @@ def terms() -> tuple[dict[str, str], dict]:
     return found, counts
 
 
-def columns(found: dict[str, str]) -> dict[int, str]:
-    """Each term's column (the strongest tier on a shared column)."""
-    out: dict[int, str] = {}
+def features_of(found: dict[str, str]) -> dict[str, str]:
+    """Each term as the word feature it is read from (one word, or a word
+    pair as "a b"); longer phrases are left out."""
+    out: dict[str, str] = {}
     for term, tier in found.items():
         words = features._WORD.findall(term)
-        if len(words) == 1:
-            feature = words[0]
-        elif len(words) == 2:
-            feature = f"{words[0]} {words[1]}"
-        else:
-            continue
-        column = features._hash_word(feature)
-        if out.get(column) != "sure":
-            out[column] = tier
+        if len(words) in (1, 2):
+            feature = " ".join(words)
+            if out.get(feature) != "sure":
+                out[feature] = tier
     return out
 
 
-def tier_sums(text: str, tiers: dict[int, str]) -> tuple[float, float]:
+def tier_sums(text: str, terms: dict[str, str]) -> tuple[float, float]:
     row = features.extract("", text)
     sums = {"sure": 0.0, "mild": 0.0}
-    for column, value in zip(row.indices.tolist(), row.values.tolist(), strict=True):
-        tier = tiers.get(column)
+    for feature in set(row.words):
+        tier = terms.get(feature)
         if tier:
-            sums[tier] += value
+            at = int(np.searchsorted(row.indices, features._hash_word(feature)))
+            sums[tier] += float(row.values[at])
     return sums["sure"], sums["mild"]
 
 
@@ -104,48 +101,42 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
     found, counts = terms()
-    tiers = columns(found)
+    used = features_of(found)
     seed = [line.split("\t", 1) for line in _lines(DATA / "seed.tsv")]
-    x = np.array([tier_sums(text, tiers) for _, text in seed]) @ [[1.0], [MILD_SHARE]]
+    x = np.array([tier_sums(text, used) for _, text in seed]) @ [[1.0], [MILD_SHARE]]
     y = np.array([label == "reject" for label, _ in seed], dtype=np.int8)
     fit = LogisticRegression(C=C, max_iter=1000).fit(x, y)
     w_sure = float(max(fit.coef_[0, 0], 0.0))
     w_mild = MILD_SHARE * w_sure
     seed_odds = y.mean() / (1 - y.mean())
     intercept = float(fit.intercept_[0]) + math.log(PRIOR / (1 - PRIOR) / seed_odds)
-    ordered = sorted(tiers)
-    model = LinearModel(
-        columns=np.array(ordered, dtype=np.int64),
-        weights=np.array([w_sure if tiers[c] == "sure" else w_mild for c in ordered]),
-        intercept=intercept,
-        examples=0,
-        spam_examples=0,
+    model = starter.LexiconModel(
+        intercept, {f: w_sure if t == "sure" else w_mild for f, t in used.items()}
     )
-    starter.STATE.write_bytes(model.to_bytes())
     scores = {
         text: round(model.probability(features.extract("", text)), 3) for text in CHECKS
     }
     seed_scores = np.array(
         [model.probability(features.extract("", text)) for _, text in seed]
     )
+    at = {}
+    for p in (0.5, 0.7, 0.9):
+        at[str(p)] = {
+            "rejects_caught": round(float((seed_scores[y == 1] >= p).mean()), 3),
+            "approved_marked": round(float((seed_scores[y == 0] >= p).mean()), 3),
+        }
     meta = {
         "sources": counts,
-        "columns": len(ordered),
+        "terms_used": len(used),
         "weights": {"sure": round(w_sure, 3), "mild": round(w_mild, 3)},
         "intercept": round(intercept, 3),
         "prior": PRIOR,
-        "seed": {
-            "approve": int((y == 0).sum()),
-            "reject": int(y.sum()),
-            "at_0.7": {
-                "rejects_caught": round(float((seed_scores[y == 1] >= 0.7).mean()), 3),
-                "approved_marked": round(float((seed_scores[y == 0] >= 0.7).mean()), 3),
-            },
-        },
+        "seed": {"approve": int((y == 0).sum()), "reject": int(y.sum()), "at": at},
         "checks": scores,
     }
-    starter.META.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(meta, indent=2))
+    meta["terms"] = dict(sorted(used.items()))
+    starter.write((intercept, w_sure, w_mild), meta)
     for text, want in CHECKS.items():
         p = scores[text]
         if (want == "high" and p < 0.8) or (want == "low" and p >= 0.2):

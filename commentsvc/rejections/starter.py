@@ -3,41 +3,95 @@ before its moderators have approved or rejected anything.
 
 Built by ``scripts/build_reject_starter.py`` from public lexicons and our own
 hand-written lists (each source and licence in data/rejections/README.md): a
-LinearModel over the spam filter's hashed features, with weights on word and
-word-pair columns only (never on character n-grams, so "Scunthorpe",
-"class" and "assess" carry none of the words inside them). Its numbers are in
-``starter-model.npy`` (LinearModel.to_bytes: no pickle), what it was built
-from in ``starter-model.json``.
+weight for each listed word or word pair, read from the comment's own word
+features (never from hashed columns alone: in 2^20 columns, a listed word's
+column is shared by the character n-grams of ordinary text now and then, and
+"Scunthorpe", "class" or "assess" must not count as the words inside them).
+Its three numbers (intercept, weight of a "sure" and of a "mild" term) are in
+``starter-model.npy`` (``numpy.save``, no pickle), its terms and what it was
+built from in ``starter-model.json``.
 """
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from flask import current_app
 
-from ..learning.model import LinearModel
+from ..learning.features import Features, _hash_word
+from ..learning.model import BrokenModel
 
 HERE = Path(__file__).parent
 STATE = HERE / "starter-model.npy"
 META = HERE / "starter-model.json"
+TIERS = ("sure", "mild")
+
+
+@dataclass(frozen=True)
+class LexiconModel:
+    """A linear model whose weights sit on listed word features: the same
+    ``intercept`` and ``contributions`` as commentsvc.learning's LinearModel,
+    so the two blend alike."""
+
+    intercept: float
+    weights: dict  # word feature ("idiots", "shut up") -> weight
+
+    def contributions(self, row: Features) -> np.ndarray:
+        """Each of the row's columns' push towards "rejected"."""
+        out = np.zeros(len(row.indices))
+        for feature in set(row.words):
+            weight = self.weights.get(feature)
+            if weight is None:
+                continue
+            at = int(np.searchsorted(row.indices, _hash_word(feature)))
+            if at < len(row.indices):
+                out[at] += weight * row.values[at]
+        return out
+
+    def probability(self, row: Features) -> float:
+        logit = self.intercept + float(self.contributions(row).sum())
+        return float(1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0))))
 
 
 @dataclass(frozen=True)
 class Starter:
-    model: LinearModel
+    model: LexiconModel
     meta: dict
+
+
+def write(numbers: tuple[float, float, float], meta: dict, state=STATE, path=META):
+    """Store the starter: (intercept, sure weight, mild weight) and *meta*
+    (with ``terms``: feature -> tier)."""
+    with open(state, "wb") as out:
+        np.save(out, np.array(numbers, dtype=np.float64), allow_pickle=False)
+    path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
 
 def load(state: Path = STATE, meta: Path = META) -> Starter:
     """Read the starter from its files.
 
     Raises:
-        BrokenModel: the state is not a model.
-        OSError, ValueError: a file is missing or its metadata is not JSON.
+        BrokenModel: the numbers or the terms are not a starter's.
+        OSError: a file is missing.
     """
-    info = json.loads(meta.read_text(encoding="utf-8"))
-    return Starter(LinearModel.from_bytes(state.read_bytes()), info)
+    try:
+        numbers = np.load(state, allow_pickle=False)
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        terms = info["terms"]
+    except (ValueError, KeyError, TypeError, EOFError) as error:
+        raise BrokenModel(f"unreadable reject starter: {error}") from None
+    if (
+        numbers.dtype != np.float64
+        or numbers.shape != (3,)
+        or not np.all(np.isfinite(numbers))
+        or not isinstance(terms, dict)
+        or not set(terms.values()) <= set(TIERS)
+    ):
+        raise BrokenModel("the reject starter has the wrong shape or values")
+    by_tier = dict(zip(TIERS, numbers[1:].tolist(), strict=True))
+    weights = {str(term): by_tier[tier] for term, tier in terms.items()}
+    return Starter(LexiconModel(float(numbers[0]), weights), info)
 
 
 def model() -> Starter:
@@ -45,7 +99,7 @@ def model() -> Starter:
     another, for tests).
 
     Raises:
-        BrokenModel, OSError, ValueError: see :func:`load`.
+        BrokenModel, OSError: see :func:`load`.
     """
     found = current_app.extensions.get("commentsvc.reject_starter")
     if found is None:

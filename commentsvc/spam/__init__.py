@@ -89,11 +89,14 @@ def check_rejected(site: Site, submission, verdict: Verdict, row=None) -> None:
     MayBreakRules (before the captcha and the form token are spent); sent
     again with post_anyway, or on a site that holds trusted authors' likely
     rejects, it is held (never published at once). Spam is never nudged: it
-    is stored as spam without a word to its sender.
+    is stored as spam without a word to its sender. The learning filter's
+    switch (spam_filter_enabled) turns both learned models off.
 
     Raises:
         MayBreakRules: the site asks the reader to reconsider first.
     """
+    if not site.spam_filter_enabled:
+        return
     likely = rejections.judge(site, submission.author, submission.body, row)
     if likely is None:
         return
