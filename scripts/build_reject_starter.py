@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from commentsvc.learning import features  # noqa: E402
-from commentsvc.learning.model import LinearModel  # noqa: E402
 from commentsvc.rejections import starter  # noqa: E402
 
 DATA = ROOT / "data" / "rejections"
