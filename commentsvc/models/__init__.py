@@ -9,6 +9,7 @@ The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``
 
 from .audit import AuditEntry
 from .base import (
+    REJECT_THRESHOLD,
     SPAM_HOLD_THRESHOLD,
     SPAM_THRESHOLD,
     BanKind,
@@ -46,6 +47,7 @@ from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookE
 
 __all__ = [
     "AuditEntry",
+    "REJECT_THRESHOLD",
     "SPAM_HOLD_THRESHOLD",
     "SPAM_THRESHOLD",
     "Ban",
