@@ -96,6 +96,17 @@ def tier_sums(text: str, terms: dict[str, str]) -> tuple[float, float]:
     return sums["sure"], sums["mild"]
 
 
+def figures(scores: np.ndarray, y: np.ndarray) -> dict:
+    """Rejects caught and approved comments marked at a few thresholds."""
+    return {
+        str(p): {
+            "rejects_caught": round(float((scores[y == 1] >= p).mean()), 3),
+            "approved_marked": round(float((scores[y == 0] >= p).mean()), 3),
+        }
+        for p in (0.5, 0.7, 0.9)
+    }
+
+
 def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
@@ -118,12 +129,13 @@ def main() -> None:
     seed_scores = np.array(
         [model.probability(features.extract("", text)) for _, text in seed]
     )
-    at = {}
-    for p in (0.5, 0.7, 0.9):
-        at[str(p)] = {
-            "rejects_caught": round(float((seed_scores[y == 1] >= p).mean()), 3),
-            "approved_marked": round(float((seed_scores[y == 0] >= p).mean()), 3),
-        }
+    at = figures(seed_scores, y)
+    # The held-out check: our own sentences, never used to fit.
+    check = [line.split("\t", 1) for line in _lines(DATA / "check.tsv")]
+    check_y = np.array([label == "reject" for label, _ in check], dtype=np.int8)
+    check_scores = np.array(
+        [model.probability(features.extract("Reader", text)) for _, text in check]
+    )
     meta = {
         "sources": counts,
         "terms_used": len(used),
@@ -131,6 +143,11 @@ def main() -> None:
         "intercept": round(intercept, 3),
         "prior": PRIOR,
         "seed": {"approve": int((y == 0).sum()), "reject": int(y.sum()), "at": at},
+        "held_out_check": {
+            "approve": int((check_y == 0).sum()),
+            "reject": int(check_y.sum()),
+            "at": figures(check_scores, check_y),
+        },
         "checks": scores,
     }
     print(json.dumps(meta, indent=2))

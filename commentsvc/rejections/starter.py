@@ -37,16 +37,24 @@ class LexiconModel:
     intercept: float
     weights: dict  # word feature ("idiots", "shut up") -> weight
 
-    def contributions(self, row: Features) -> np.ndarray:
-        """Each of the row's columns' push towards "rejected"."""
-        out = np.zeros(len(row.indices))
+    def hits(self, row: Features) -> list[tuple[str, int, float]]:
+        """The listed features of the row: (feature, its place in the row's
+        columns, its push towards "rejected")."""
+        found = []
         for feature in set(row.words):
             weight = self.weights.get(feature)
             if weight is None:
                 continue
             at = int(np.searchsorted(row.indices, _hash_word(feature)))
             if at < len(row.indices):
-                out[at] += weight * row.values[at]
+                found.append((feature, at, weight * float(row.values[at])))
+        return found
+
+    def contributions(self, row: Features) -> np.ndarray:
+        """Each of the row's columns' push towards "rejected"."""
+        out = np.zeros(len(row.indices))
+        for _, at, push in self.hits(row):
+            out[at] += push
         return out
 
     def probability(self, row: Features) -> float:
