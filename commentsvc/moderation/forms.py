@@ -161,7 +161,10 @@ class SiteSettingsForm(Form):
         validators=[Length(max=20)],
     )
     reject_threshold = StringField(
-        "“Likely to be rejected” at probability", validators=[Length(max=20)]
+        "“Likely to be rejected” at probability (empty: 0.7)",
+        validators=[Length(max=20)],
+        # The site's number shown as text (sites.reject_threshold validates it).
+        filters=[lambda value: "" if value is None else str(value)],
     )
     reject_hold_trusted = BooleanField(
         "Hold trusted authors' comments that are likely to be rejected"
