@@ -55,10 +55,19 @@ def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
         submission.url,
         verdict,
     )
-    # One features row for both models (about 0.1 ms).
-    row = features.extract(submission.author, submission.body)
+    row = None
+    if site.spam_filter_enabled:
+        # One features row for both models (about 0.1 ms).
+        row = features.extract(submission.author, submission.body)
     check_learned(site, submission.author, submission.body, verdict, row)
-    check_rejected(site, submission, verdict, row)
+    check_rejected(
+        site,
+        submission.author,
+        submission.body,
+        verdict,
+        row,
+        may_nudge=not submission.post_anyway,
+    )
     return token
 
 
@@ -82,13 +91,16 @@ def check_learned(
         verdict.hold("looks_like_spam", signal["probability"])
 
 
-def check_rejected(site: Site, submission, verdict: Verdict, row=None) -> None:
+def check_rejected(
+    site: Site, author: str, body: str, verdict: Verdict, row=None, may_nudge=False
+) -> None:
     """The likelihood that the site rejects the comment, in the signals
     (``likely_rejected``). At or above the site's reject_threshold, on a site
-    that asks readers to reconsider, a first submission is refused with
-    MayBreakRules (before the captcha and the form token are spent); sent
-    again with post_anyway, or on a site that holds trusted authors' likely
-    rejects, it is held (never published at once). Spam is never nudged: it
+    that asks readers to reconsider, a first submission (*may_nudge*) is
+    refused with MayBreakRules (before the captcha and the form token are
+    spent); sent again with post_anyway, an author's edit, or on a site that
+    holds trusted authors' likely rejects, it is held (never published at
+    once). Spam is never nudged: it
     is stored as spam without a word to its sender. The learning filter's
     switch (spam_filter_enabled) turns both learned models off.
 
@@ -97,13 +109,13 @@ def check_rejected(site: Site, submission, verdict: Verdict, row=None) -> None:
     """
     if not site.spam_filter_enabled:
         return
-    likely = rejections.judge(site, submission.author, submission.body, row)
+    likely = rejections.judge(site, author, body, row)
     if likely is None:
         return
     verdict.signals["likely_rejected"] = likely.as_signal()
     if not likely.likely or verdict.is_spam:
         return
-    if site.reject_nudge and not submission.post_anyway:
+    if site.reject_nudge and may_nudge:
         raise MayBreakRules([word for word, _ in likely.pushed])
     if site.reject_nudge or site.reject_hold_trusted:
         verdict.hold("likely_rejected", round(likely.probability, 3))

@@ -9,7 +9,7 @@ from factories import ORIGIN, get_site, make_comment, make_site
 from spam.conftest import accepted, form_token, post, stored
 
 from commentsvc.extensions import db
-from commentsvc.models import Comment, CommentStatus
+from commentsvc.models import Comment, CommentRevision, CommentStatus
 
 from .conftest import CIVIL, INSULT, NUDGE
 
@@ -116,3 +116,30 @@ def test_the_learning_filters_switch_turns_the_score_off(app, client, site):
     site(reject_nudge=True, spam_filter_enabled=False)
     comment = stored(app, accepted(post(client, body=INSULT)))
     assert "likely_rejected" not in comment.signals
+
+
+def test_a_trusted_authors_edit_into_a_likely_reject_waits_for_a_moderator(
+    app, client, site
+):
+    # An edit is never nudged (it is not refused), but a site that holds or
+    # nudges keeps it from readers until a moderator decides.
+    _trusting(app, site, reject_nudge=True)
+    first = post(client, body=CIVIL, email="ann@example.org")
+    assert first.json["status"] == "approved"
+    edited = client.patch(
+        f"/api/v1/sites/news/comments/{first.json['id']}",
+        json={"body": INSULT, "edit_token": first.json["edit_token"]},
+        headers={"Origin": ORIGIN},
+    )
+    assert edited.status_code == 200, edited.json
+    assert edited.json["status"] == "approved"
+    comment = stored(app, first.json["id"])
+    assert comment.body == CIVIL  # readers keep the approved text
+    listing = client.get(
+        "/api/v1/sites/news/comments", query_string={"thread": "/article"}
+    ).json
+    assert f"<p>{CIVIL}</p>" in [c["html"] for c in listing["comments"]]
+    assert not [c for c in listing["comments"] if "idiots" in c["html"]]
+    with app.app_context():
+        (revision,) = db.session.scalars(sa.select(CommentRevision))
+        assert revision.signals["held"]["likely_rejected"] >= 0.8
