@@ -36,6 +36,8 @@ def _scored(app) -> dict[str, int]:
         site = db.session.scalar(sa.select(Site).where(Site.slug == "news"))
         for body, probability in SCORED:
             comment = make_comment(site, body=body, status=CommentStatus.PENDING)
+            # Posted before the model existed: no score at all.
+            comment.signals = {}
             if probability is not None:
                 comment.signals = {
                     "likely_rejected": {

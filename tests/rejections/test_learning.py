@@ -2,6 +2,10 @@
 from spam decisions), retrained by the spam filter's own worker process, and
 reaches the next post at once."""
 
+import math
+
+import numpy as np
+import pytest
 import sqlalchemy as sa
 from factories import make_site
 from learning.conftest import REAL_TEXTS, admin, decide, flask_command, spam_worker
@@ -12,6 +16,7 @@ from commentsvc.extensions import db
 from commentsvc.learning import features
 from commentsvc.learning.model import LinearModel
 from commentsvc.models import RejectModel, Site
+from commentsvc.rejections.trainer import calibrated
 
 __all__ = ["admin", "spam_worker"]  # fixtures used here
 
@@ -93,3 +98,15 @@ def test_spam_retrain_also_rebuilds_the_reject_model(app, client, admin):
     # a comment like nothing it learned scores about that share, or less.
     plain = _likely(app, accepted(post(client, body="The bus was late again.")))
     assert plain["probability"] < 0.5
+
+
+def test_a_trained_model_speaks_of_the_sites_own_share_of_rejects():
+    # Balanced classes in training; the stored intercept is moved back to
+    # the site's share (here 10 of 40): log(10 / 30) lower.
+    trained = LinearModel(
+        np.array([1, 2], dtype=np.int64), np.array([0.5, -0.5]), 0.25, 40, 10
+    )
+    stored_model = calibrated(trained)
+    assert stored_model.intercept == pytest.approx(0.25 + math.log(10 / 30))
+    assert (stored_model.examples, stored_model.spam_examples) == (40, 10)
+    assert stored_model.weights.tolist() == [0.5, -0.5]

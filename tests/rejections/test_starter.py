@@ -58,3 +58,11 @@ def test_the_starter_names_its_sources_with_their_licences(model):
     readme = (starter.HERE.parent.parent / "data/rejections/README.md").read_text()
     for licence in ("MIT", "CC BY 4.0", "Davidson"):
         assert licence in readme
+
+
+def test_a_repeated_word_counts_once_with_its_sublinear_value(model):
+    row = features.extract("", "idiots idiots idiots")
+    (at,) = [i for i, w in enumerate(row.indices) if model.contributions(row)[i]]
+    assert model.contributions(row).sum() == pytest.approx(
+        model.weights["idiots"] * row.values[at]
+    )
