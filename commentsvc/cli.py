@@ -69,6 +69,21 @@ def _site_options(command):
             "or 'auto' (the default: 0.35; 0.5 while only the starter model judges).",
         ),
         click.option(
+            "--reject-threshold",
+            help="Probability at which a comment is likely to be rejected "
+            "(0.05 to 1; default 0.7).",
+        ),
+        click.option(
+            "--reject-hold-trusted/--no-reject-hold-trusted",
+            default=None,
+            help="Hold trusted authors' comments that are likely to be rejected.",
+        ),
+        click.option(
+            "--reject-nudge/--no-reject-nudge",
+            default=None,
+            help="Ask readers to reconsider a comment likely to be rejected.",
+        ),
+        click.option(
             "--report-threshold",
             type=int,
             help="Reports from different readers that send a comment back to "

@@ -179,6 +179,8 @@ DEFAULTS = {
     "SPAM_POLL_INTERVAL": 5.0,
     "SPAM_TRAIN_SETTLE": 0.5,
     "SPAM_STARTER_MODEL": None,
+    # The same for the reject model's starter (commentsvc.rejections).
+    "REJECT_STARTER_MODEL": None,
     # Mail (see docs/email.md): the SMTP server as a URL (None: no mail), the
     # From address, and the service's public address that links in mail point
     # to; the SMTP timeout; the worker's lease, batch and poll interval; the
@@ -273,6 +275,7 @@ PARSERS = {
     "SPAM_POLL_INTERVAL": _parse_number(float, positive=True),
     "SPAM_TRAIN_SETTLE": _parse_number(float),
     "SPAM_STARTER_MODEL": _parse_str,
+    "REJECT_STARTER_MODEL": _parse_str,
     "MAIL_URL": _parse_mail_url,
     "MAIL_FROM": _parse_str,
     "PUBLIC_URL": _parse_str,

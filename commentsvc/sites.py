@@ -10,7 +10,7 @@ from . import audit
 from .comments.cache import invalidate, read_cache, settings_key
 from .comments.errors import SiteNotFound, ValidationFailed
 from .extensions import db
-from .models import CaptchaProvider, ModerationPolicy, Site
+from .models import REJECT_THRESHOLD, CaptchaProvider, ModerationPolicy, Site
 from .origins import normalize_origin
 from .ratelimit import validate_limits
 
@@ -71,6 +71,25 @@ def close_after_days(value) -> int | None:
     return days
 
 
+def reject_threshold(value) -> float:
+    """A reject_threshold setting: a probability from 0.05 to 1 (under 0.05
+    nearly every comment would count as likely to be rejected); empty (or
+    None) is the default, REJECT_THRESHOLD.
+
+    Raises:
+        ValueError: anything else (with the sentence to show).
+    """
+    if value is None or str(value).strip() == "":
+        return REJECT_THRESHOLD
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 0.05 <= number <= 1.0:  # NaN fails too
+        raise ValueError("A probability from 0.05 to 1 (like 0.7), or empty for 0.7.")
+    return number
+
+
 def _apply(site: Site, changes: dict) -> None:
     errors = {}
     for name, value in changes.items():
@@ -113,6 +132,8 @@ def _apply(site: Site, changes: dict) -> None:
                 "spam_filter_enabled",
                 "mail_own_approval",
                 "share_spam_signals",
+                "reject_hold_trusted",
+                "reject_nudge",
             ):
                 value = bool(value)
             elif name in ("spam_threshold", "spam_hold_threshold"):
@@ -131,6 +152,8 @@ def _apply(site: Site, changes: dict) -> None:
                             "A probability above 0 and at most 1 (like 0.8), "
                             "or empty for automatic."
                         )
+            elif name == "reject_threshold":
+                value = reject_threshold(value)
             elif name == "close_after_days":
                 value = close_after_days(value)
             elif name in ("max_length", "trusted_author_min_approved"):

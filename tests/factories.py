@@ -60,6 +60,8 @@ def comment_payload(**fields) -> dict:
 
 
 def rule_signals(comment) -> dict:
-    """A comment's signals without the learning filter's score (which every
-    scored comment carries): what the rules said."""
-    return {k: v for k, v in comment.signals.items() if k != "spam_filter"}
+    """A comment's signals without the learning filter's scores (which every
+    scored comment carries: spam, and likely to be rejected): what the rules
+    said."""
+    learned = ("spam_filter", "likely_rejected")
+    return {k: v for k, v in comment.signals.items() if k not in learned}

@@ -156,6 +156,7 @@ class CommentForm(FlaskForm):
     website = StringField(filters=[_strip])
     form_token = StringField(validators=[PlainText(), Optional(), Length(max=500)])
     notify = BooleanField()
+    post_anyway = BooleanField()
 
     def __init__(self, site: Site, **kwargs):
         super().__init__(**kwargs)
@@ -191,6 +192,7 @@ class CommentForm(FlaskForm):
             form_token=self.form_token.data or None,
             # Only with an address to confirm: ignored without one.
             notify=bool(self.notify.data and self.email.data),
+            post_anyway=bool(self.post_anyway.data),
         )
 
 
@@ -223,12 +225,14 @@ def _form_data(data: dict) -> tuple[MultiDict, dict[str, str]]:
             values[name] = value
         else:
             errors[name] = "Must be a string."
-    notify = data.get("notify")
-    if notify is not None:
-        if isinstance(notify, bool):
-            values["notify"] = "1" if notify else ""
+    for name in ("notify", "post_anyway"):
+        flag = data.get(name)
+        if flag is None:
+            continue
+        if isinstance(flag, bool):
+            values[name] = "1" if flag else ""
         else:
-            errors["notify"] = "Must be true or false."
+            errors[name] = "Must be true or false."
     parent = data.get("parent_id")
     if parent is not None:
         if isinstance(parent, int) and not isinstance(parent, bool):

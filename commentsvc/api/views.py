@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from flask import Response, current_app, g, request
 
+from .. import rejections
 from ..captcha import CaptchaRefused, dev
 from ..comments import service
-from ..comments.errors import ThreadClosed, ValidationFailed
+from ..comments.errors import MayBreakRules, ThreadClosed, ValidationFailed
 from ..comments.listing import BadCursor
 from ..errors import ApiError
 from ..models import CommentStatus, iso8601
@@ -162,6 +163,14 @@ def post_comment(site_slug: str):
         comment = service.submit_comment(site, submission, _client_info())
     except ThreadClosed:
         raise ApiError(403, "thread_closed", THREAD_CLOSED_MESSAGE) from None
+    except MayBreakRules as error:
+        # Nothing stored or spent: the same post with "post_anyway" is stored.
+        raise ApiError(
+            409,
+            "may_break_rules",
+            rejections.NUDGE_MESSAGE,
+            extra={"words": error.words},
+        ) from None
     except CaptchaRefused as error:
         raise ApiError(403, error.code, _CAPTCHA_MESSAGES[error.code]) from None
     except ValidationFailed as error:

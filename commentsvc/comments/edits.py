@@ -81,13 +81,16 @@ class Edited:
 
 
 def _verdict(site: Site, comment: Comment, body: str, ip: str | None) -> Verdict:
-    """The spam rules that read the text, the learning filter and bans."""
+    """The spam rules that read the text, the learned models and bans (an
+    edit is never nudged: likely to be rejected, it is held where the site
+    holds or nudges)."""
     verdict = Verdict()
     rules.check_links(site, body, comment.author, verdict)
     rules.check_words(
         site, comment.author, comment.email, body, comment.thread.url, verdict
     )
     spam.check_learned(site, comment.author, body, verdict)
+    spam.check_rejected(site, comment.author, body, verdict)
     ban = active_ban(site, comment.email, ip)
     if ban is not None:
         verdict.spam("banned", {"kind": ban.kind.value, "value": ban.value})

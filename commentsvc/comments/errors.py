@@ -20,3 +20,13 @@ class ThreadNotFound(LookupError):
 class ThreadClosed(PermissionError):
     """The thread takes no new comments (a moderator closed it, or its site
     closes threads some days after their first comment)."""
+
+
+class MayBreakRules(Exception):
+    """The site asks the reader to reconsider a comment that is likely to be
+    rejected (reject_nudge), before anything is stored or spent; ``words`` are
+    the words that pushed it. Sent again with ``post_anyway``, it is stored."""
+
+    def __init__(self, words: list[str]):
+        super().__init__("the comment may break the site's rules")
+        self.words = words

@@ -19,6 +19,11 @@ from .cursors import BadCursor, bounded_id, pack, unpack, utc_time
 PAGE_SIZE = 25
 # Pending is a queue: oldest first. The other tabs are archives: newest first.
 OLDEST_FIRST = {CommentStatus.PENDING}
+# The other order a tab can take: most likely to be rejected first (then
+# newest), comments never scored last.
+LIKELY_REJECTED = "likely_rejected"
+SORTS = ("", LIKELY_REJECTED)
+_UNSCORED = -1.0
 
 
 @dataclass
@@ -45,8 +50,47 @@ class QueuePage:
     revisions: dict = field(default_factory=dict)
 
 
-def encode_cursor(comment: Comment) -> str:
+def encode_cursor(comment: Comment, sort: str = "") -> str:
+    if sort == LIKELY_REJECTED:
+        return pack(
+            "r",
+            repr(reject_score(comment)),
+            as_utc(comment.created_at).isoformat(),
+            str(comment.id),
+        )
     return pack(as_utc(comment.created_at).isoformat(), str(comment.id))
+
+
+def reject_score(comment: Comment) -> float:
+    """The probability the queue sorts *comment* by (_UNSCORED: none)."""
+    signals = comment.signals if isinstance(comment.signals, dict) else {}
+    found = signals.get("likely_rejected")
+    value = found.get("probability") if isinstance(found, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _UNSCORED
+    return float(value)
+
+
+def _reject_score_sql():
+    # The same number in SQL (SQLite's JSON_EXTRACT, PostgreSQL's #>>).
+    probability = Comment.signals[("likely_rejected", "probability")].as_float()
+    return sa.func.coalesce(probability, _UNSCORED)
+
+
+def decode_sorted_cursor(cursor: str) -> tuple[float, datetime, int]:
+    """The (score, created_at, id) a likely_rejected cursor points after.
+
+    Raises:
+        BadCursor: not such a cursor.
+    """
+    try:
+        mark, score, when, ident = unpack(cursor)
+        value = float(score)
+    except ValueError:  # BadCursor, wrong field count, not a number
+        raise BadCursor(cursor) from None
+    if mark != "r" or not _UNSCORED <= value <= 1.0:  # NaN fails too
+        raise BadCursor(cursor)
+    return value, utc_time(when), bounded_id(ident)
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
@@ -117,25 +161,28 @@ def queue_page(
     filters: QueueFilters | None = None,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
+    sort: str = "",
 ) -> QueuePage:
     """One page of the queue tab *status* for *moderator*, after *cursor*;
     status None is the Reported tab (comments with open reports, any status,
-    newest first).
+    newest first). *sort* LIKELY_REJECTED orders any tab by the likelihood
+    that the site rejects the comment, highest first (then newest), comments
+    never scored last.
 
     Raises:
-        BadCursor: *cursor* is not one this page wrote.
+        BadCursor: *cursor* is not one this page wrote (for this order).
     """
     filters = filters or QueueFilters()
     query = sa.select(Comment).where(_tab_filter(status))
     query = visible_to(moderator, query, Comment.site_id)
     query = _apply_filters(query, filters)
-    position = decode_cursor(cursor)
-    oldest_first = status in OLDEST_FIRST
-    if position is not None:
-        key = sa.tuple_(Comment.created_at, Comment.id)
-        query = query.where(key > position if oldest_first else key < position)
-    order = (Comment.created_at, Comment.id)
-    query = query.order_by(*(o if oldest_first else o.desc() for o in order))
+    if sort == LIKELY_REJECTED:
+        order = (_reject_score_sql(), Comment.created_at, Comment.id)
+        if cursor:
+            query = query.where(sa.tuple_(*order) < decode_sorted_cursor(cursor))
+        query = query.order_by(*(o.desc() for o in order))
+    else:
+        query = _in_time_order(query, status, cursor)
     query = query.options(
         sa.orm.joinedload(Comment.thread),
         sa.orm.joinedload(Comment.site),
@@ -143,13 +190,23 @@ def queue_page(
         sa.orm.joinedload(Comment.moderated_by),
     ).limit(limit + 1)
     rows = list(db.session.scalars(query).unique())
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1], sort) if len(rows) > limit else None
     comments = rows[:limit]
     page = QueuePage(comments, next_cursor, author_history(moderator, comments))
     if status is None:
         page.reports = reports.summaries([c.id for c in comments])
     page.revisions = awaiting_revisions(comments)
     return page
+
+
+def _in_time_order(query, status: CommentStatus | None, cursor: str | None):
+    position = decode_cursor(cursor)
+    oldest_first = status in OLDEST_FIRST
+    if position is not None:
+        key = sa.tuple_(Comment.created_at, Comment.id)
+        query = query.where(key > position if oldest_first else key < position)
+    order = (Comment.created_at, Comment.id)
+    return query.order_by(*(o if oldest_first else o.desc() for o in order))
 
 
 def _tab_filter(status: CommentStatus | None):

@@ -138,6 +138,13 @@ def _spam_filter_hold(value, site) -> str:
     return "The spam filter says it looks like spam"
 
 
+def _likely_rejected(value, site) -> str | None:
+    # Held for it: a sentence. The score itself has its own line on the card.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"Likely to be rejected ({value * 100:.0f} %)"
+    return None
+
+
 def _banned(value, site) -> str:
     if isinstance(value, Mapping):
         kind = {"email": "Email", "ip": "IP address", "network": "Network"}.get(
@@ -178,6 +185,7 @@ SENTENCES = {
     "captcha_unverified": _captcha_unverified,
     "captcha_low_score": lambda v, s: f"Captcha score too low ({_readable(v)})",
     "looks_like_spam": _spam_filter_hold,
+    "likely_rejected": _likely_rejected,
     "spam_filter_unavailable": lambda v, s: (
         "The spam filter could not judge it"
         + (f" ({v})" if isinstance(v, str) and v else "")

@@ -57,6 +57,8 @@ class Submission:
     form_token: str | None = None
     # "Notify me of replies" (with an email): a subscription to the thread.
     notify: bool = False
+    # Sent again after the site asked to reconsider it (MayBreakRules).
+    post_anyway: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,10 +153,13 @@ def submit_comment(
     event (see commentsvc.spam). Spam is stored as such, never discarded.
 
     A closed thread (see closing) is refused first, before the captcha token
-    or the form token is spent: the reader may keep the text for elsewhere.
+    or the form token is spent: the reader may keep the text for elsewhere;
+    so is a comment the site asks its reader to reconsider.
 
     Raises:
         ThreadClosed: the thread takes no new comments; nothing stored or spent.
+        MayBreakRules: likely to be rejected on a site that asks the reader
+            first, and not sent with post_anyway; nothing stored or spent.
         ValidationFailed: the parent is unknown, unpublished or on another page,
             or the formatted body is over MAX_HTML_BYTES.
         captcha.CaptchaExpired: the token expired or was used; nothing stored.

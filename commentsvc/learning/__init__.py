@@ -74,14 +74,15 @@ def thresholds(site) -> tuple[float, float]:
     return pick(site, starter.model(), store.site_model(site.id, site.slug))
 
 
-def judge(site, author: str, body: str) -> Judgement:
+def judge(site, author: str, body: str, row=None) -> Judgement:
     """The filter's verdict on a new comment of *site* (a Site or its
-    settings snapshot). Never raises: a broken model, an unreadable starter or
-    a failed read is the outcome ``unavailable``, with the reason."""
+    settings snapshot); *row*: its features, if the caller has them. Never
+    raises: a broken model, an unreadable starter or a failed read is the
+    outcome ``unavailable``, with the reason."""
     if not site.spam_filter_enabled:
         return Judgement("off")
     try:
-        row = features.extract(author, body)
+        row = row if row is not None else features.extract(author, body)
         base = starter.model()
         own = store.site_model(site.id, site.slug)
         decision = decide(site, base, own, row)

@@ -18,14 +18,17 @@ __all__ = ["NO_MODEL", "SiteModel", "STARTER_WEIGHT", "probability", "combine"]
 STARTER_WEIGHT = 100
 
 
-def combine(base: LinearModel, own: SiteModel, row: features.Features):
-    """The blended log-odds, each column's push, and the model's name."""
+def combine(base: LinearModel, own, row: features.Features, weight=STARTER_WEIGHT):
+    """The blended log-odds, each column's push, and the model's name: the
+    starter *base* and the site's own model *own* (anything with ``version``
+    and ``model``), the site's share ``a = n / (n + weight)`` for its ``n``
+    decisions."""
     contributions = base.contributions(row)
     logit = base.intercept
     if own.model is None:
         return logit + contributions.sum(), contributions, "starter"
     n = own.model.examples
-    a = n / (n + STARTER_WEIGHT)
+    a = n / (n + weight)
     contributions = (1 - a) * contributions + a * own.model.contributions(row)
     logit = (1 - a) * base.intercept + a * own.model.intercept
     name = f"site v{own.version} ({n} decisions, weight {a:.2f}) + starter"

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..comments.cache import invalidate_key, spam_model_key
 from ..extensions import db
+from ..rejections.trainer import retrain_quietly as retrain_rejections
 from ..wakeup import Wakeup
 from . import channel, store
 from .training import train
@@ -88,6 +89,8 @@ def retrain(site_id: int, through: int | None = None) -> Trained:
     started = time.monotonic()
     if through is None:
         through = store.latest_decision(site_id).get(site_id, 0)
+    # The same decisions teach the reject model (commentsvc.rejections).
+    retrain_rejections(site_id, through)
     examples = store.examples(site_id)
     db.session.commit()  # no transaction held while training
     labels = np.array([e.is_spam for e in examples], dtype=bool)

@@ -1,7 +1,7 @@
 """SQLAlchemy models: sites, threads, comments, moderators and the decisions
 (content.py), authors' edits awaiting a moderator (revisions.py), the rest of
 the audit trail (audit.py), webhooks (webhooks.py), near-duplicate
-signatures (neardup.py),
+signatures (neardup.py), reject models (rejections.py),
 and what they share (base.py).
 
 The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``.
@@ -9,6 +9,7 @@ The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``
 
 from .audit import AuditEntry
 from .base import (
+    REJECT_THRESHOLD,
     SPAM_HOLD_THRESHOLD,
     SPAM_THRESHOLD,
     BanKind,
@@ -41,11 +42,13 @@ from .mail import (
     ModeratorMailSetting,
 )
 from .neardup import CommentBand
+from .rejections import RejectModel
 from .revisions import CommentRevision, RevisionStatus
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "AuditEntry",
+    "REJECT_THRESHOLD",
     "SPAM_HOLD_THRESHOLD",
     "SPAM_THRESHOLD",
     "Ban",
@@ -66,6 +69,7 @@ __all__ = [
     "ModerationPolicy",
     "ModeratorMailSetting",
     "Moderator",
+    "RejectModel",
     "RevisionStatus",
     "Role",
     "Site",

@@ -35,6 +35,8 @@ def iso8601(value: datetime | None) -> str | None:
 # chosen).
 SPAM_THRESHOLD = 0.6
 SPAM_HOLD_THRESHOLD = 0.35
+# A site's default "likely to be rejected" probability (docs/spam.md).
+REJECT_THRESHOLD = 0.7
 
 
 class CommentStatus(enum.StrEnum):

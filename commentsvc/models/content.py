@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import (
+    REJECT_THRESHOLD,
     BanKind,
     CaptchaProvider,
     CommentStatus,
@@ -72,6 +73,14 @@ class Site(db.Model):
     )
     spam_threshold: Mapped[float | None] = mapped_column()
     spam_hold_threshold: Mapped[float | None] = mapped_column()
+    # "Likely to be rejected" at or above reject_threshold: commentsvc.rejections.
+    reject_threshold: Mapped[float] = mapped_column(
+        default=REJECT_THRESHOLD, server_default=str(REJECT_THRESHOLD)
+    )
+    reject_hold_trusted: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
+    reject_nudge: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Threads stop taking comments this many days after their first comment
     # (a thread's created_at); None: never by age.
     close_after_days: Mapped[int | None] = mapped_column()

@@ -164,6 +164,18 @@ class SiteSettingsForm(Form):
         "Hold as “looks like spam” at probability (empty: automatic)",
         validators=[Length(max=20)],
     )
+    reject_threshold = StringField(
+        "“Likely to be rejected” at probability (empty: 0.7)",
+        validators=[Length(max=20)],
+        # The site's number shown as text (sites.reject_threshold validates it).
+        filters=[lambda value: "" if value is None else str(value)],
+    )
+    reject_hold_trusted = BooleanField(
+        "Hold trusted authors' comments that are likely to be rejected"
+    )
+    reject_nudge = BooleanField(
+        "Ask readers to reconsider a comment that is likely to be rejected"
+    )
     report_threshold = IntegerField(
         "Reports (from different readers) that send a comment back to Pending",
         validators=[NumberRange(1, 1000)],

@@ -29,6 +29,7 @@ from ..comments.cursors import BadCursor
 from ..comments.errors import ThreadNotFound, ValidationFailed
 from ..comments.moderation import ACTIONS, Target, describe, moderate
 from ..comments.queue import (
+    SORTS,
     QueueFilters,
     QueuePage,
     author_history,
@@ -95,9 +96,14 @@ def queue():
     """One tab of the queue, filtered, one keyset page at a time."""
     status = _status_arg()
     filters = _filters()
+    # An order this page does not offer is the tab's own (time) order.
+    sort = request.args.get("sort", "")
+    sort = sort if sort in SORTS else ""
     code = 200
     try:
-        page = queue_page(current_user, status, filters, request.args.get("after"))
+        page = queue_page(
+            current_user, status, filters, request.args.get("after"), sort=sort
+        )
     except BadCursor:
         # A page link no page made (edited, or forged): say so, show nothing.
         flash("That page link is not valid: start from the tab's first page.", "error")
@@ -106,6 +112,7 @@ def queue():
         "moderation/queue.html",
         **_cards_context(status, filters, page),
         sites=visible_sites(),
+        sort=sort,
         form=DecisionForm(),
         ban_form=BanForm(),
         logout_form=EmptyForm(),

@@ -2,7 +2,9 @@
 
 Rules that need nothing but the submission run before the captcha
 (:func:`assess`), the learning filter last among them (a cached model, no
-training: see commentsvc.learning). After it, in the transaction that stores
+training: see commentsvc.learning), then the likelihood that the site rejects
+it (commentsvc.rejections) on the same features, which may ask the reader to
+reconsider before anything is spent. After it, in the transaction that stores
 the comment, the rules that read earlier comments (:func:`check_history`:
 the same body, or nearly the same, see neardup.py); after the insert, in that
 transaction, the comment's near-duplicate signature (:func:`remember`);
@@ -11,7 +13,9 @@ form token's single use (:func:`after_captcha`), so that a captcha refusal
 (which stores nothing) spends neither.
 """
 
-from .. import learning
+from .. import learning, rejections
+from ..comments.errors import MayBreakRules
+from ..learning import features
 from ..models import CommentStatus, Site
 from . import akismet_check, formtoken, neardup, rules
 from .verdict import Verdict
@@ -31,7 +35,11 @@ __all__ = [
 
 def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
     """Run the rules that need nothing but the submission; return the form
-    token's data (to be marked used once the comment is stored), or None."""
+    token's data (to be marked used once the comment is stored), or None.
+
+    Raises:
+        MayBreakRules: see :func:`check_rejected`.
+    """
     if submission.honeypot:
         verdict.spam("honeypot")
     token = None
@@ -51,15 +59,29 @@ def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
         submission.url,
         verdict,
     )
-    check_learned(site, submission.author, submission.body, verdict)
+    row = None
+    if site.spam_filter_enabled:
+        # One features row for both models (about 0.1 ms).
+        row = features.extract(submission.author, submission.body)
+    check_learned(site, submission.author, submission.body, verdict, row)
+    check_rejected(
+        site,
+        submission.author,
+        submission.body,
+        verdict,
+        row,
+        may_nudge=not submission.post_anyway,
+    )
     return token
 
 
-def check_learned(site: Site, author: str, body: str, verdict: Verdict) -> None:
+def check_learned(
+    site: Site, author: str, body: str, verdict: Verdict, row=None
+) -> None:
     """The learning filter's spam probability, in the signals; at or above the
     site's spam threshold the comment is spam, at or above its hold threshold
     it is held ("looks like spam"). A failed filter holds the comment."""
-    judgement = learning.judge(site, author, body)
+    judgement = learning.judge(site, author, body, row)
     if judgement.outcome == "off":
         return
     if judgement.outcome == "unavailable":
@@ -71,6 +93,36 @@ def check_learned(site: Site, author: str, body: str, verdict: Verdict) -> None:
         verdict.spam("spam_filter", signal)
     elif judgement.outcome == "hold":
         verdict.hold("looks_like_spam", signal["probability"])
+
+
+def check_rejected(
+    site: Site, author: str, body: str, verdict: Verdict, row=None, may_nudge=False
+) -> None:
+    """The likelihood that the site rejects the comment, in the signals
+    (``likely_rejected``). At or above the site's reject_threshold, on a site
+    that asks readers to reconsider, a first submission (*may_nudge*) is
+    refused with MayBreakRules (before the captcha and the form token are
+    spent); sent again with post_anyway, an author's edit, or on a site that
+    holds trusted authors' likely rejects, it is held (never published at
+    once). Spam is never nudged: it
+    is stored as spam without a word to its sender. The learning filter's
+    switch (spam_filter_enabled) turns both learned models off.
+
+    Raises:
+        MayBreakRules: the site asks the reader to reconsider first.
+    """
+    if not site.spam_filter_enabled:
+        return
+    likely = rejections.judge(site, author, body, row)
+    if likely is None:
+        return
+    verdict.signals["likely_rejected"] = likely.as_signal()
+    if not likely.likely or verdict.is_spam:
+        return
+    if site.reject_nudge and may_nudge:
+        raise MayBreakRules([word for word, _ in likely.pushed])
+    if site.reject_nudge or site.reject_hold_trusted:
+        verdict.hold("likely_rejected", round(likely.probability, 3))
 
 
 def check_history(site: Site, submission, client, verdict: Verdict):

@@ -1,4 +1,5 @@
-/*! commentsvc embed, reader features: report, edit, delete, find a linked comment.
+/*! commentsvc embed, reader features: report, edit, delete, find a linked comment,
+ * and the nudge to reconsider a comment likely to be rejected.
  * Loaded by embed.js on first use, never with the page. Documented in docs/embed.md. */
 (() => {
   "use strict";
@@ -28,6 +29,11 @@
     editRefused: "This browser can no longer change this comment.",
     confirmDelete: "Delete your comment? This cannot be undone.",
     unreachable: "The comment service could not be reached. Please try again.",
+    mayBreakRules:
+      "Your comment may break this site's rules. Edit it, or post it anyway for a moderator to decide.",
+    nudgeWords: "Words that count against it:",
+    postAnyway: "Post anyway",
+    edit: "Edit",
   };
   const CSS =
     ".hl>article{outline:2px solid var(--a);outline-offset:4px}" +
@@ -298,5 +304,37 @@
     c.el.scrollIntoView({ block: "center" });
   }
 
-  window.commentsvcExtra = { report, edit, remove, find };
+  // The site asks the reader to reconsider a comment likely to be rejected
+  // (409 may_break_rules: nothing was stored or spent). "Edit" keeps the text
+  // and puts the reader back in it; "Post anyway" sends it with post_anyway.
+  function nudge(ctx, line, error, body, anyway) {
+    const S = setup(ctx);
+    const h = ctx.h;
+    const form = line.parentNode;
+    for (const old of form.querySelectorAll(".nudge")) old.remove();
+    const words = (error.words || []).slice(0, 6).map((w) => `“${w}”`).join(", ");
+    const editButton = h("button", { type: "button", part: "button" }, S.edit);
+    const anywayButton = h("button", { type: "button", class: "link" }, S.postAnyway);
+    const panel = h(
+      "div",
+      { class: "panel nudge", role: "alert" },
+      h("p", {}, S.mayBreakRules),
+      words && h("p", { class: "note" }, `${S.nudgeWords} ${words}`),
+      h("p", {}, editButton, " ", anywayButton)
+    );
+    editButton.addEventListener("click", () => {
+      panel.remove();
+      body.focus();
+    });
+    anywayButton.addEventListener("click", () => {
+      panel.remove();
+      anyway();
+    });
+    // Gone once the reader changes the text: the next post is judged afresh.
+    body.addEventListener("input", () => panel.remove(), { once: true });
+    line.after(panel);
+    editButton.focus();
+  }
+
+  window.commentsvcExtra = { report, edit, remove, find, nudge };
 })();

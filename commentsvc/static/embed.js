@@ -517,19 +517,19 @@
       }
 
       let busy = false;
-      async function submit() {
+      async function submit(anyway) {
         if (busy || !check()) return;
         busy = send.disabled = true;
         again.hidden = true;
         status(S.posting);
         try {
-          await post(false);
+          await post(false, anyway);
         } finally {
           busy = send.disabled = false;
         }
       }
 
-      async function post(resent) {
+      async function post(resent, anyway) {
         let token;
         if (captcha) {
           try {
@@ -550,6 +550,7 @@
           website: website.value || undefined,
           form_token: (await getFormToken()) || undefined,
           notify: (!nbox.hidden && notify.checked) || undefined,
+          post_anyway: anyway || undefined,
         };
         let res;
         let error = {};
@@ -567,9 +568,15 @@
           res = { status: 0 };
         }
         // A token is good once: anything but a refusal before verification spends it.
-        if (captcha && res.status !== 422 && res.status !== 429) captcha.reset();
+        if (captcha && ![409, 422, 429].includes(res.status)) captcha.reset();
         // Closed meanwhile: nothing was spent or stored; the draft stays.
         if (error.code === "thread_closed") return close(), render();
+        // Asked to reconsider (nothing stored or spent): Edit, or Post anyway.
+        if (error.code === "may_break_rules") {
+          status("");
+          return useExtra().then((x) => x.nudge(ctx, line, error, body, () => submit(true)),
+            () => status(error.message, true));
+        }
         if (res.status === 202) {
           formToken = ft = null; // good for one comment
           return posted(payload, answer);
