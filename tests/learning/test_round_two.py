@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 
-from commentsvc.learning import blend, cutoffs, features, starter, store
+from commentsvc.learning import blend, cutoffs, features, starter, store, trainer
 from commentsvc.learning.model import BrokenModel, LinearModel
 from commentsvc.learning.trainer import floors
 from commentsvc.learning.training import Example, train
@@ -90,9 +90,10 @@ def test_floors_read_the_out_of_fold_scores():
     examples = [Example("", "", False)] * 200 + [Example("", "", True)] * 50
     store_floor, hold_floor = floors(oof, examples)
     # At most 0.5 % (one) of the real comments at or above the store floor,
-    # at most 2 % (four) at or above the hold floor.
+    # at most 2.5 % (five) at or above the hold floor.
+    assert trainer.REAL_ABOVE_FLOOR == 0.005 and trainer.REAL_HELD == 0.025
     assert (real >= store_floor).sum() == 1
-    assert (real >= hold_floor).sum() == 4
+    assert (real >= hold_floor).sum() == 5
     assert hold_floor < store_floor
 
 
