@@ -76,7 +76,7 @@ def test_the_spam_filter_settings_are_explained_and_kept(app, admin_client):
     page = admin_client.get(SETTINGS).get_data(as_text=True)
     # A new site: the starter model's own thresholds are in force.
     assert "In force now: stored as spam at <strong>0.95</strong>" in page
-    assert "held at <strong>0.50</strong>" in page
+    assert "held at <strong>0.40</strong>" in page
     response = _form(admin_client, spam_threshold="abc", spam_hold_threshold="2")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
