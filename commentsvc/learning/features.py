@@ -66,6 +66,12 @@ class Features:
     text: str
     words: tuple[str, ...]
     split: int  # where the word columns start in indices
+    # For the explanation (by_word): each occurrence's place in indices (the
+    # character n-grams of each n in turn, then the words), how many times
+    # each column occurs, and how many n-grams there are of each n.
+    inverse: np.ndarray
+    counts: np.ndarray
+    lengths: tuple[int, ...]
 
     @cached_property
     def values(self) -> np.ndarray:
@@ -129,27 +135,19 @@ def _char_columns(padded: str) -> tuple[np.ndarray, list[int]]:
     return columns, [len(g) for g in grams]
 
 
-def _char_hashes(padded: str) -> list[np.ndarray]:
-    """:func:`_char_columns`, one array per n."""
-    columns, lengths = _char_columns(padded)
-    return np.split(columns, np.cumsum(lengths)[:-1])
-
-
-def _columns(text: str, words: tuple[str, ...]) -> np.ndarray:
-    chars, _ = _char_columns(f" {text} ")
-    hashed = np.fromiter((_hash_word(w) for w in words), np.int64, len(words))
-    return np.concatenate((chars, hashed))
-
-
 def extract(author: str, body: str) -> Features:
     """The features of one comment (never raises on any str input)."""
     name, text = normalise(author, body)
     words = _word_features(name, text)
-    indices, counts = np.unique(_columns(text, words), return_counts=True)
+    chars, lengths = _char_columns(f" {text} ")
+    hashed = np.fromiter((_hash_word(w) for w in words), np.int64, len(words))
+    indices, inverse, counts = np.unique(
+        np.concatenate((chars, hashed)), return_inverse=True, return_counts=True
+    )
     # Sublinear counts: a word said five times is not five times the evidence.
     tf = 1.0 + np.log(counts)
     split = int(np.searchsorted(indices, N_CHAR))
-    return Features(indices, tf, text, words, split)
+    return Features(indices, tf, text, words, split, inverse, counts, tuple(lengths))
 
 
 def block_normalised(split: int, values: np.ndarray) -> np.ndarray:
@@ -171,29 +169,27 @@ def by_word(features: Features, contributions: np.ndarray) -> dict[str, float]:
     characters belong to; the name's words and the shape marks count as
     themselves. Returns the total per word (lowercased)."""
     text = features.text
-    grams = _char_hashes(f" {text} ")
-    hashed = np.fromiter(
-        (_hash_word(w) for w in features.words), np.int64, len(features.words)
-    )
-    every = np.concatenate([*grams, hashed])
     # A column's push, shared by its occurrences in this comment.
-    at = np.searchsorted(features.indices, every).clip(0, len(features.indices) - 1)
-    found = features.indices[at] == every
-    per_column = np.where(found, contributions[at], 0.0)
-    _, where, occurrences = np.unique(every, return_inverse=True, return_counts=True)
-    share = per_column / occurrences[where]
+    share = (contributions / features.counts)[features.inverse]
 
     spans = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
-    owner = np.full(len(text) + 2, -1)  # over the padded text
-    for number, (start, end, _) in enumerate(spans):
-        owner[start + 1 : end + 1] = number
-    pushed = np.zeros(len(spans) + 1)  # the last slot takes spaces and marks
-    offset = 0
-    for n, gram in zip(CHAR_NGRAMS, grams, strict=True):
-        starts = np.arange(len(gram))
-        for k in range(n):  # each of an n-gram's characters gets 1/n of it
-            np.add.at(pushed, owner[starts + k], share[offset : offset + len(gram)] / n)
-        offset += len(gram)
+    owner = np.zeros(len(text) + 2, dtype=np.int64)  # over the padded text
+    for number, (start, end, _) in enumerate(spans, start=1):
+        owner[start + 1 : end + 1] = number  # 0: spaces and punctuation
+    # Each of an n-gram's characters gets 1/n of its share: one bincount.
+    places, weights, offset = [], [], 0
+    for n, count in zip(CHAR_NGRAMS, features.lengths, strict=True):
+        starts = np.arange(count)
+        part = share[offset : offset + count] / n
+        for k in range(n):
+            places.append(owner[starts + k])
+            weights.append(part)
+        offset += count
+    pushed = np.bincount(
+        np.concatenate(places) if places else np.zeros(0, np.int64),
+        weights=np.concatenate(weights) if weights else None,
+        minlength=len(spans) + 1,
+    )[1:]
     totals: dict[str, float] = {}
     for number, (_, _, word) in enumerate(spans):
         totals[word] = totals.get(word, 0.0) + float(pushed[number])
