@@ -28,6 +28,8 @@ WARNING = {
     "looks_like_spam",
     "duplicate",
     "same_body_on_many_threads",
+    "near_duplicate_of_spam",
+    "near_duplicate_campaign",
     "captcha_low_score",
     "honeypot",
     "form_token_reused",
@@ -176,6 +178,20 @@ def _imported(value, site) -> str:
     return "Imported"
 
 
+def _near(value, where: str) -> str:
+    """A near-duplicate rule's sentence: how alike, and with what."""
+    value = value if isinstance(value, Mapping) else {}
+    similarity = value.get("similarity")
+    alike = ""
+    if isinstance(similarity, int | float) and not isinstance(similarity, bool):
+        alike = f" ({round(similarity * 100)} % alike)"
+    if isinstance(value.get("threads"), int):
+        where = f"{_number(value['threads'])} pages in the last day"
+    elif isinstance(value.get("comment"), int):
+        where = f"{where}, #{value['comment']}"
+    return f"Nearly the same text as {where}{alike}"
+
+
 SENTENCES = {
     "too_many_links": _too_many_links,
     "url_shortener": lambda v, s: f"A link through a URL shortener: {_words(v)}",
@@ -194,6 +210,8 @@ SENTENCES = {
         "The same text was posted before by the same author (in the last 24 hours)"
     ),
     "same_body_on_many_threads": lambda v, s: f"The same text on {_number(v)} pages",
+    "near_duplicate_of_spam": lambda v, s: _near(v, "a comment marked as spam"),
+    "near_duplicate_campaign": lambda v, s: _near(v, "other pages in the last day"),
     "honeypot": lambda v, s: "A hidden field was filled in (robots fill it)",
     "form_token_reused": lambda v, s: "The same form was sent twice",
     "no_form_token": lambda v, s: (

@@ -380,7 +380,7 @@
             c.mine && h("p", { class: "note" }, c.status === "approved" ? S.published : S.pending),
             // Until a moderator approves it, readers (and so the listing) keep
             // the published text: p is that text, as the edit's answer gave it.
-            own && edits[c.id].p === c.html && h("p", { class: "note" }, S.editPending),
+            own && edits[c.id].p !== undefined && edits[c.id].p === c.html && h("p", { class: "note" }, S.editPending),
             !c.mine && !c.deleted && !closed &&
               h("button", { type: "button", class: "link", "aria-label": label,
                 onclick: () => form.open(c) }, S.reply),

@@ -112,6 +112,9 @@ def test_an_author_edits_and_deletes_their_comment_within_the_window(
     root.get_by_role("button", name="Post Comment").click()
     mine = root.locator("li.mine")
     expect(mine).to_contain_text("Your comment is awaiting moderation.")
+    # A new comment has no edit waiting (it once said so: no edit's words,
+    # undefined, equal to no published words, undefined).
+    expect(mine).not_to_contain_text("Your edit awaits moderation.")
     # Said once, and the empty thread's heading is gone.
     expect(root.get_by_text("Your comment is awaiting moderation.")).to_have_count(1)
     expect(root.get_by_text("No comments yet")).to_have_count(0)

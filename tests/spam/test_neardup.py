@@ -300,3 +300,17 @@ def test_comments_stored_before_are_signed_by_the_command(
     assert "signed 0 comments" in again.output
     caught = stored(app, accepted(post(client, body=CAMPAIGN[2], **_reader(3))))
     assert caught.signals["near_duplicate_of_spam"]["comment"] == old
+
+
+def test_moderators_read_the_near_duplicate_reasons_as_sentences():
+    from commentsvc.comments import reasons
+
+    of_spam = {"near_duplicate_of_spam": {"comment": 35, "similarity": 0.9375}}
+    campaign = {"near_duplicate_campaign": {"threads": 3, "similarity": 0.953125}}
+    assert reasons.held_reasons(of_spam) == [
+        "Nearly the same text as a comment marked as spam, #35 (94 % alike)"
+    ]
+    assert reasons.held_reasons(campaign) == [
+        "Nearly the same text as 3 pages in the last day (95 % alike)"
+    ]
+    assert reasons.is_warning(of_spam) and reasons.is_warning(campaign)
