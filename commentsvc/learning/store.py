@@ -160,22 +160,34 @@ def save(
         "figures": figures,
         "trained_at": utcnow(),
     }
+    return save_over_older(_models, site_id, through, values)
+
+
+def save_over_older(table: sa.Table, site_id: int, through: int, values: dict):
+    """Write a site's model *values* into *table* (spam or reject models)
+    with a new version, unless the row there covers newer decisions (two
+    trainers at once); commits. Returns the new version, or None if the model
+    was not stored.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the database failed (rolled back).
+    """
     try:
         updated = db.session.execute(
-            sa.update(_models)
-            .where(_models.c.site_id == site_id, _models.c.trained_through <= through)
-            .values(version=_models.c.version + 1, **values)
-            .returning(_models.c.version)
+            sa.update(table)
+            .where(table.c.site_id == site_id, table.c.trained_through <= through)
+            .values(version=table.c.version + 1, **values)
+            .returning(table.c.version)
         ).scalar()
         if updated is None:
             exists = db.session.scalar(
-                sa.select(_models.c.site_id).where(_models.c.site_id == site_id)
+                sa.select(table.c.site_id).where(table.c.site_id == site_id)
             )
             if exists is not None:
                 db.session.rollback()
                 return None
             db.session.execute(
-                sa.insert(_models).values(site_id=site_id, version=1, **values)
+                sa.insert(table).values(site_id=site_id, version=1, **values)
             )
             updated = 1
         db.session.commit()

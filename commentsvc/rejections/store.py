@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from ..comments.cache import read_cache
 from ..extensions import db
 from ..learning.model import LinearModel
+from ..learning.store import save_over_older
 from ..learning.training import Example
 from ..models import Comment, CommentStatus, RejectModel, utcnow
 
@@ -95,29 +96,4 @@ def save(site_id: int, model: LinearModel, through: int) -> int | None:
         "rejected_examples": model.spam_examples,
         "trained_at": utcnow(),
     }
-    try:
-        updated = db.session.execute(
-            sa.update(_models)
-            .where(_models.c.site_id == site_id, _models.c.trained_through <= through)
-            .values(version=_models.c.version + 1, **values)
-            .returning(_models.c.version)
-        ).scalar()
-        if updated is None:
-            exists = db.session.scalar(
-                sa.select(_models.c.site_id).where(_models.c.site_id == site_id)
-            )
-            if exists is not None:
-                db.session.rollback()
-                return None
-            db.session.execute(
-                sa.insert(_models).values(site_id=site_id, version=1, **values)
-            )
-            updated = 1
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()
-        return None
-    except BaseException:
-        db.session.rollback()
-        raise
-    return updated
+    return save_over_older(_models, site_id, through, values)

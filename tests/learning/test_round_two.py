@@ -186,3 +186,28 @@ def test_an_outdated_model_is_left_to_the_starter_and_retrained(app):
         assert store.site_model(site.id, site.slug) is store.NO_MODEL
         assert store.trained_through()[site.id] == 0
         assert db.session.scalar(sa.select(SpamModel.version)) == 3
+
+
+def test_a_header_of_the_wrong_length_is_broken_not_outdated():
+    from commentsvc.learning.features import VERSION
+    from commentsvc.learning.model import FORMAT
+
+    model, _ = train(_examples(2, 2))
+    short = io.BytesIO()
+    np.save(short, np.array([FORMAT, VERSION, 0.0, 4.0, 2.0]), allow_pickle=False)
+    for array in (model.columns, model.weights, model.idf):
+        np.save(short, array, allow_pickle=False)
+    with pytest.raises(BrokenModel) as raised:
+        LinearModel.from_bytes(short.getvalue())
+    assert raised.type is BrokenModel
+
+
+def test_the_words_share_out_exactly_what_the_columns_pushed():
+    """A column's push goes to the words once in all, however often the
+    comment repeats it: the word "free" said four times, its column pushing
+    1.0, is 1.0 to the moderator, not 4.0."""
+    row = features.extract("", "free free free free")
+    at = int(np.searchsorted(row.indices, features._hash_word("free")))
+    contributions = np.zeros(len(row.indices))
+    contributions[at] = 1.0
+    assert features.by_word(row, contributions) == pytest.approx({"free": 1.0})
