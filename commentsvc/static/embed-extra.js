@@ -313,7 +313,7 @@
     const form = line.parentNode;
     for (const old of form.querySelectorAll(".nudge")) old.remove();
     const words = (error.words || []).slice(0, 6).map((w) => `“${w}”`).join(", ");
-    const editButton = h("button", { type: "button", part: "button" }, S.edit);
+    const editButton = h("button", { type: "button", class: "send", part: "button" }, S.edit);
     const anywayButton = h("button", { type: "button", class: "link" }, S.postAnyway);
     const panel = h(
       "div",
