@@ -211,3 +211,12 @@ def test_the_words_share_out_exactly_what_the_columns_pushed():
     contributions = np.zeros(len(row.indices))
     contributions[at] = 1.0
     assert features.by_word(row, contributions) == pytest.approx({"free": 1.0})
+
+
+def test_a_large_site_scores_out_of_fold_in_three_folds():
+    from commentsvc.learning import training
+
+    assert training.folds_for(40) == 5
+    assert training.folds_for(4999) == 5
+    assert training.folds_for(5000) == 3
+    assert training.folds_for(20_000) == 3
