@@ -14,7 +14,7 @@ from .model import LinearModel
 
 # Out-of-fold scores need a few examples of each kind per fold. A large site
 # has plenty in three folds, and each fold of five costs it seconds (12,000
-# decisions: 8.5 s a fit at C = 30, 50 s a training in five folds, 24 s in three).
+# decisions: 8.5 s a fit at C = 30, 50 s a training in five folds, 35 s in three).
 FOLDS = 5
 FEWER_FOLDS, FEWER_FROM = 3, 5000
 MIN_PER_CLASS_FOR_FOLDS = 10
