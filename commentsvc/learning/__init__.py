@@ -3,7 +3,7 @@
 When each phase runs, and why there:
 - **Posting** (:func:`judge`, called by commentsvc.spam after the cheap rules):
   the comment's hashed features against the site's model blended with the
-  starter model; about 0.2 ms, no training, never an exception that loses a
+  starter model; about 0.35 ms, no training, never an exception that loses a
   comment (trouble is the outcome ``unavailable``, which holds it).
 - **Deciding** (:func:`decisions_made`, called by comments.moderation after
   the commit): one Redis PUBLISH that wakes the trainers; nothing else.
