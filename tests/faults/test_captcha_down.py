@@ -8,6 +8,7 @@ from captcha_standin import PATHS, SECRET, CaptchaStandIn
 from factories import make_site
 from servers import Gunicorn
 from tcpproxy import free_port
+from timing import within
 
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus
@@ -15,8 +16,10 @@ from commentsvc.models import Comment, CommentStatus
 from .conftest import post_together, process_env, stored
 
 POSTS = 16
-# The provider's read timeout is 5 s (connect 2 s): the bound a reader waits.
-BOUND = 6.5
+# The provider's read timeout is 5 s (connect 2 s): the bound a reader waits,
+# 6.5 s on an idle machine, the work around the 5 s wait stretched on a busy
+# one (tests/timing.py: a full suite once took 6.66 s here).
+BOUND = within(6.5, waits=5.0)
 
 
 @pytest.mark.parametrize("fault", ["hangs", "is down"])
