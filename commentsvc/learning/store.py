@@ -7,6 +7,7 @@ that key everywhere through Redis after it stores a new model, and the cache's
 TTL bounds a lost message.
 """
 
+import contextlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -58,22 +59,35 @@ def site_model(site_id: int, slug: str) -> SiteModel:
         BrokenModel: the stored state is not a model.
         sqlalchemy.exc.SQLAlchemyError: the database failed.
     """
+
+    def build(row):
+        hold_floor = (row.figures or {}).get("hold_floor")
+        model = LinearModel.from_bytes(row.state)
+        return SiteModel(row.version, model, row.spam_floor, hold_floor)
+
+    return cached_model(spam_model_key(slug), _READ, site_id, build, NO_MODEL)
+
+
+def cached_model(key: tuple, query, site_id: int, build, missing):
+    """A site's model (spam or reject) from the process's read cache, or read
+    with *query* and made by *build* from its row; *missing* when the site has
+    none, or only a model of an older version (the starter judges alone until
+    the worker retrains it).
+
+    Raises:
+        BrokenModel: the stored state is not a model.
+        sqlalchemy.exc.SQLAlchemyError: the database failed.
+    """
     cache = read_cache()
-    key = spam_model_key(slug)
     found = cache.get(key)
     if found is not None:
         return found
     generation = cache.generation
-    row = db.session.connection().execute(_READ, {"site_id": site_id}).first()
-    found = NO_MODEL
+    row = db.session.connection().execute(query, {"site_id": site_id}).first()
+    found = missing
     if row is not None:
-        try:
-            model = LinearModel.from_bytes(row.state)
-        except OutdatedModel:
-            pass  # the starter judges alone until the worker retrains it
-        else:
-            hold_floor = (row.figures or {}).get("hold_floor")
-            found = SiteModel(row.version, model, row.spam_floor, hold_floor)
+        with contextlib.suppress(OutdatedModel):
+            found = build(row)
     cache.put(key, found, generation)
     return found
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..comments.cache import read_cache
 from ..extensions import db
 from ..learning.model import LinearModel
-from ..learning.store import save_over_older
+from ..learning.store import cached_model, save_over_older
 from ..learning.training import Example
 from ..models import Comment, CommentStatus, RejectModel, utcnow
 
@@ -50,20 +49,13 @@ def site_model(site_id: int, slug: str) -> SiteModel:
         BrokenModel: the stored state is not a model.
         sqlalchemy.exc.SQLAlchemyError: the database failed.
     """
-    cache = read_cache()
-    key = model_key(slug)
-    found = cache.get(key)
-    if found is not None:
-        return found
-    generation = cache.generation
-    row = db.session.connection().execute(_READ, {"site_id": site_id}).first()
-    found = (
-        NO_MODEL
-        if row is None
-        else SiteModel(row.version, LinearModel.from_bytes(row.state))
+    return cached_model(
+        model_key(slug),
+        _READ,
+        site_id,
+        lambda row: SiteModel(row.version, LinearModel.from_bytes(row.state)),
+        NO_MODEL,
     )
-    cache.put(key, found, generation)
-    return found
 
 
 def examples(site_id: int, limit: int = MAX_EXAMPLES) -> list[Example]:

@@ -220,3 +220,34 @@ def test_a_large_site_scores_out_of_fold_in_three_folds():
     assert training.folds_for(4999) == 5
     assert training.folds_for(5000) == 3
     assert training.folds_for(20_000) == 3
+
+
+def test_an_outdated_reject_model_is_left_to_its_starter(app):
+    """The reject model reads its state through the same door as the spam
+    model: one of an older version is no model, not an error."""
+    from factories import make_site
+
+    from commentsvc.extensions import db
+    from commentsvc.models import RejectModel, utcnow
+    from commentsvc.rejections import store as reject_store
+
+    old = io.BytesIO()
+    for array in (np.array([1.0, 2.0, 0.0, 4.0, 2.0]), np.zeros(0, np.int64)):
+        np.save(old, array, allow_pickle=False)
+    np.save(old, np.zeros(0), allow_pickle=False)
+    with app.app_context():
+        site = make_site(slug="upgraded-rejects")
+        db.session.add(
+            RejectModel(
+                site_id=site.id,
+                version=2,
+                state=old.getvalue(),
+                trained_through=5,
+                examples=4,
+                rejected_examples=2,
+                trained_at=utcnow(),
+            )
+        )
+        db.session.commit()
+        found = reject_store.site_model(site.id, site.slug)
+        assert found is reject_store.NO_MODEL
