@@ -1,5 +1,6 @@
 """Validation of a posted comment: one JSON object, allow-listed, then a form."""
 
+import dataclasses
 import json
 
 from flask_wtf import FlaskForm
@@ -158,7 +159,7 @@ class CommentForm(FlaskForm):
     notify = BooleanField()
     post_anyway = BooleanField()
 
-    def __init__(self, site: Site, **kwargs):
+    def __init__(self, site: Site, signed_in: bool = False, **kwargs):
         super().__init__(**kwargs)
         if site.allowed_origins:
             self.url.validators = [*self.url.validators, _on_origins(site)]
@@ -169,7 +170,8 @@ class CommentForm(FlaskForm):
                 message=f"Please keep your comment under {site.max_length} characters.",
             ),
         ]
-        if site.require_email:
+        # A signed-in reader is known: the address is what their provider gave.
+        if site.require_email and not signed_in:
             self.email.validators = [
                 PlainText(),
                 DataRequired("Please enter your email address."),
@@ -244,16 +246,19 @@ def _form_data(data: dict) -> tuple[MultiDict, dict[str, str]]:
     return values, errors
 
 
-def validate_submission(site: Site, raw: bytes) -> Submission:
-    """Parse and validate a posted comment for *site*.
+def validate_submission(site: Site, data: dict, reader=None) -> Submission:
+    """Validate a posted comment for *site* (the JSON object of the request,
+    see :func:`parse_json_object`). A signed-in *reader* (accounts.Reader)
+    is its author: the name and address typed, if any, are ignored.
 
     Raises:
-        ApiError: 400 ``malformed_json`` or 422 ``validation_failed`` with a
-            message per field.
+        ApiError: 422 ``validation_failed`` with a message per field.
     """
-    data = parse_json_object(raw)
     values, type_errors = _form_data(data)
-    form = CommentForm(site, formdata=values)
+    if reader is not None:
+        values["author"] = reader.name
+        values["email"] = reader.email or ""
+    form = CommentForm(site, signed_in=reader is not None, formdata=values)
     form.validate()
     errors = {name: messages[0] for name, messages in form.errors.items()}
     errors.update(type_errors)
@@ -264,4 +269,7 @@ def validate_submission(site: Site, raw: bytes) -> Submission:
             "Please correct the highlighted fields.",
             fields=errors,
         )
-    return form.submission()
+    submission = form.submission()
+    if reader is not None:
+        submission = dataclasses.replace(submission, reader=reader)
+    return submission

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Response, current_app, g, request
 
-from .. import rejections
+from .. import accounts, rejections
 from ..captcha import CaptchaRefused, dev
 from ..comments import service
 from ..comments.errors import MayBreakRules, ThreadClosed, ValidationFailed
@@ -18,7 +18,7 @@ from ..sites import SLUG, SORTS, SiteSettings
 from ..spam import formtoken
 from . import bp
 from .cors import check_origin, preflight_response
-from .forms import thread_key_problem, validate_submission
+from .forms import parse_json_object, thread_key_problem, validate_submission
 from .lookup import request_site
 
 _CAPTCHA_MESSAGES = {
@@ -68,7 +68,8 @@ def comments_preflight(site_slug: str):
     """Answer a CORS preflight for the site's endpoints."""
     site = _site_or_404(site_slug)
     check_origin(site)
-    return preflight_response()
+    # Signed-in readers send their session as a bearer token (never a cookie).
+    return preflight_response(headers="Authorization")
 
 
 @bp.get("/sites/<site_slug>/comments")
@@ -149,6 +150,38 @@ def thread_counts(site_slug: str):
     return response.make_conditional(request)
 
 
+def bearer_token() -> str | None:
+    """The reader's session from ``Authorization: Bearer …``, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def sign_in_refused(error: accounts.SignInRefused) -> ApiError:
+    return ApiError(error.status, error.code, error.message, extra=error.extra())
+
+
+def _reader(site, data: dict):
+    """The signed-in reader of a post (None: a guest).
+
+    Raises:
+        ApiError: 403 ``sso_invalid``, ``sso_expired``, ``sign_in_required``,
+            ``account_suspended`` or ``account_banned``; 401 ``session_invalid``;
+            422 when ``sso_token`` is not a string.
+    """
+    token = data.get("sso_token")
+    if token is not None and not isinstance(token, str):
+        raise ApiError(
+            422,
+            "validation_failed",
+            "Please correct the highlighted fields.",
+            fields={"sso_token": "Must be a string."},
+        )
+    try:
+        return accounts.reader_for_post(site, token or None, bearer_token())
+    except accounts.SignInRefused as error:
+        raise sign_in_refused(error) from None
+
+
 @bp.post("/sites/<site_slug>/comments")
 def post_comment(site_slug: str):
     """Post a new comment; it waits for moderation (202)."""
@@ -158,7 +191,8 @@ def post_comment(site_slug: str):
         raise ApiError(
             415, "unsupported_media_type", "Send the comment as application/json."
         )
-    submission = validate_submission(site, request.get_data(cache=False))
+    data = parse_json_object(request.get_data(cache=False))
+    submission = validate_submission(site, data, _reader(site, data))
     try:
         comment = service.submit_comment(site, submission, _client_info())
     except ThreadClosed:

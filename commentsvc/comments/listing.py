@@ -52,6 +52,7 @@ _COLUMNS = (
     Comment.created_at,
     Comment.edited_at,
     Comment.status,
+    Comment.badge,
 )
 
 
@@ -112,7 +113,7 @@ def _public(row) -> dict:
             "edited_at": None,
             "deleted": True,
         }
-    return {
+    shown = {
         "id": row.id,
         "parent_id": row.parent_id,
         "author": row.author,
@@ -120,6 +121,10 @@ def _public(row) -> dict:
         "created_at": iso8601(row.created_at),
         "edited_at": iso8601(row.edited_at),
     }
+    if row.badge:
+        # "staff": written by the site's staff (accounts); absent otherwise.
+        shown["badge"] = row.badge
+    return shown
 
 
 def serialized_size(item: dict) -> int:

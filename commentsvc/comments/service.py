@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import captcha, mail, spam
+from .. import accounts, captcha, mail, spam
 from ..extensions import db
 from ..mail.wake import wake_mail_workers
 from ..models import Comment, CommentStatus, Site, utcnow
@@ -59,6 +59,8 @@ class Submission:
     notify: bool = False
     # Sent again after the site asked to reconsider it (MayBreakRules).
     post_anyway: bool = False
+    # A signed-in reader (accounts.Reader): the author and address are theirs.
+    reader: accounts.Reader | None = None
 
 
 @dataclass(frozen=True)
@@ -184,9 +186,13 @@ def submit_comment(
     # End any read transaction: no database connection is held while the
     # captcha provider (or Akismet) answers.
     db.session.commit()
-    result = captcha.check(site, submission.captcha_token, client.ip)
-    if result.outcome != captcha.Outcome.NOT_REQUIRED:
-        add_captcha(verdict, result)
+    reader = submission.reader
+    if reader is not None and reader.skip_captcha:
+        verdict.signals["captcha"] = "signed_in"
+    else:
+        result = captcha.check(site, submission.captcha_token, client.ip)
+        if result.outcome != captcha.Outcome.NOT_REQUIRED:
+            add_captcha(verdict, result)
     spent = None
     try:
         # One transaction from here on (one connection checkout, one commit),
@@ -198,7 +204,10 @@ def submit_comment(
         if spam.asks_akismet(site, verdict):
             db.session.commit()
         spent = spam.after_captcha(site, submission, client, verdict, token)
-        spam.publish_if_trusted(site, submission.email, verdict)
+        if reader is not None:
+            accounts.judge(site, reader, verdict)
+        else:
+            spam.publish_if_trusted(site, submission.email, verdict)
         thread = get_or_create_thread(site, submission.thread, submission.url)
         retitled = False
         if verdict.status == CommentStatus.APPROVED and submission.title:
@@ -231,6 +240,8 @@ def submit_comment(
                     "page_title": submission.title or None,
                     "ip": client.ip,
                     "user_agent": client.user_agent,
+                    "account_id": reader and reader.account_id,
+                    "badge": "staff" if reader and reader.staff else None,
                     "edit_token_hash": edit_token and edit_token_hash(edit_token),
                 },
             )
@@ -279,6 +290,19 @@ def public_site_config(site: Site) -> dict:
         "notify_replies": mail.enabled(),
         "default_sort": site.default_sort,
         "max_reply_depth": site.max_reply_depth,
+        "sign_in": sign_in_config(site),
+    }
+
+
+def sign_in_config(site: Site) -> dict:
+    """How the site's readers may sign in, as the embed offers it."""
+    settings = accounts.sign_in_settings(site.id, site.slug)
+    oidc = settings.oidc_issuer and settings.oidc_client_id
+    return {
+        "guests": settings.guests_allowed,
+        "sso": bool(settings.sso_secret or settings.sso_public_key),
+        "email": bool(settings.email_sign_in and mail.enabled()),
+        "oidc": (settings.oidc_label or "OpenID Connect") if oidc else None,
     }
 
 

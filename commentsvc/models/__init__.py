@@ -1,12 +1,14 @@
 """SQLAlchemy models: sites, threads, comments, moderators and the decisions
 (content.py), authors' edits awaiting a moderator (revisions.py), the rest of
 the audit trail (audit.py), webhooks (webhooks.py), near-duplicate
-signatures (neardup.py), reject models (rejections.py),
+signatures (neardup.py), reject models (rejections.py), readers who sign
+in (accounts.py),
 and what they share (base.py).
 
 The same models run on SQLite and PostgreSQL; migrations live in ``migrations/``.
 """
 
+from .accounts import Account, ReaderSession, SignInLink, SiteSignIn
 from .audit import AuditEntry
 from .base import (
     REJECT_THRESHOLD,
@@ -47,6 +49,10 @@ from .revisions import CommentRevision, RevisionStatus
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "Account",
+    "ReaderSession",
+    "SignInLink",
+    "SiteSignIn",
     "AuditEntry",
     "REJECT_THRESHOLD",
     "SPAM_HOLD_THRESHOLD",

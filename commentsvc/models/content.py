@@ -224,6 +224,12 @@ class Comment(db.Model):
     decided_body: Mapped[str | None] = mapped_column(sa.Text)
     # Bumped on every status change; conditional updates compare it.
     version: Mapped[int] = mapped_column(default=1)
+    # The signed-in reader who wrote it (None: a guest, or an erased account),
+    # and "staff" on a staff account's comments, denormalised for the listing.
+    # No foreign key (as root_id, migration 0016): SQLite cannot add one in
+    # place; erasing an account clears it (accounts.erase).
+    account_id: Mapped[int | None] = mapped_column(index=True)
+    badge: Mapped[str | None] = mapped_column(sa.String(16))
 
     thread: Mapped[Thread] = relationship()
     site: Mapped[Site] = relationship()

@@ -1,0 +1,36 @@
+"""Readers who sign in: the site's own accounts (SSO tokens), e-mail links and
+OpenID Connect, their sessions, and the trust their accounts earn.
+
+The one door: the API, the pages and the moderation UI import from here.
+"""
+
+from .errors import (
+    AccountBanned,
+    AccountSuspended,
+    SessionInvalid,
+    SignInRefused,
+    SignInRequired,
+    SsoExpired,
+    SsoInvalid,
+)
+from .readers import Reader, check_standing, find_or_create, reader_for_post
+from .settings import change as change_settings
+from .settings import sign_in_settings
+from .trust import judge
+
+__all__ = [
+    "AccountBanned",
+    "AccountSuspended",
+    "Reader",
+    "SessionInvalid",
+    "SignInRefused",
+    "SignInRequired",
+    "SsoExpired",
+    "SsoInvalid",
+    "change_settings",
+    "check_standing",
+    "find_or_create",
+    "judge",
+    "reader_for_post",
+    "sign_in_settings",
+]

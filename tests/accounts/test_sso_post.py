@@ -1,0 +1,191 @@
+"""Posting as the site's own user: a JWT the site signs (sso_token), checked
+and refused with 403 sso_invalid / sso_expired, and trust per account."""
+
+import time
+
+import jwt
+import pytest
+import sqlalchemy as sa
+from factories import comment_payload, make_site
+
+from commentsvc import accounts
+from commentsvc.extensions import db
+from commentsvc.models import Account, Comment, CommentStatus, ModerationPolicy
+
+API = "/api/v1/sites/news/comments"
+SECRET = "a-test-secret-of-the-site-32-bytes-long!"
+
+
+@pytest.fixture
+def site(app):
+    with app.app_context():
+        site = make_site(captcha_provider="dev")
+        accounts.change_settings(site.id, site.slug, sso_secret=SECRET)
+
+
+def token(secret=SECRET, **claims):
+    now = int(time.time())
+    body = {"sub": "u-42", "name": "Sam Subscriber", "aud": "news", "iat": now}
+    body["exp"] = now + 600
+    body.update(claims)
+    return jwt.encode({k: v for k, v in body.items() if v is not None}, secret)
+
+
+def post(client, sso, **fields):
+    payload = comment_payload(author=None, email=None, **fields)
+    return client.post(API, json={**payload, "sso_token": sso})
+
+
+def post_with_form_token(client, sso, **fields):
+    """As the embed posts: with the form's time-trap token (else it is held)."""
+    form_token = client.post("/api/v1/sites/news/form-token").json["token"]
+    return post(client, sso, form_token=form_token, **fields)
+
+
+def test_a_signed_in_user_posts_without_name_email_or_captcha(app, client, site):
+    response = post(client, token(email="Sam@Example.org"))
+
+    assert response.status_code == 202, response.json
+    with app.app_context():
+        comment = db.session.scalars(sa.select(Comment)).one()
+        account = db.session.get(Account, comment.account_id)
+        assert (comment.author, comment.email) == ("Sam Subscriber", "sam@example.org")
+        assert (account.provider, account.subject) == ("sso", "u-42")
+        assert comment.signals["captcha"] == "signed_in"
+        assert comment.signals["held"]["new_account"] == {"approved": 0, "needed": 2}
+
+
+def test_the_token_s_name_wins_over_typed_fields(app, client, site):
+    payload = comment_payload(author="Someone Else", email="else@example.org")
+    response = client.post(API, json={**payload, "sso_token": token()})
+
+    assert response.status_code == 202
+    with app.app_context():
+        comment = db.session.scalars(sa.select(Comment)).one()
+        assert (comment.author, comment.email) == ("Sam Subscriber", None)
+
+
+@pytest.mark.parametrize(
+    "sso",
+    [
+        token(secret="another-secret-entirely-of-32-bytes!!"),
+        token(aud="other-site"),
+        token(sub=None),
+        token(exp=None),
+        token(name=""),
+        "not.a.jwt",
+        jwt.encode({"sub": "x", "name": "X", "aud": "news", "exp": 9e9}, None, "none"),
+    ],
+    ids=["forged", "other-site", "no-sub", "no-exp", "no-name", "garbage", "alg-none"],
+)
+def test_a_bad_token_is_refused_sso_invalid_and_nothing_is_stored(
+    app, client, site, sso
+):
+    response = post(client, sso)
+
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "sso_invalid"
+    assert "Your comment is kept" in response.json["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 0
+
+
+def test_an_expired_token_is_refused_sso_expired(client, site):
+    response = post(client, token(exp=int(time.time()) - 120))
+
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "sso_expired"
+
+
+def test_a_site_without_a_secret_refuses_tokens(app, client):
+    with app.app_context():
+        make_site(captcha_provider="dev")
+
+    response = post(client, token())
+
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "sso_invalid"
+
+
+def test_a_suspended_account_is_told_until_when_and_why(app, client, site):
+    assert post(client, token()).status_code == 202
+    with app.app_context():
+        account = db.session.scalars(sa.select(Account)).one()
+        account.suspended_until = accounts.readers.utcnow().replace(year=2099)
+        account.suspension_reason = "Personal attacks"
+        db.session.commit()
+
+    response = post(client, token())
+
+    assert response.status_code == 403
+    error = response.json["error"]
+    assert error["code"] == "account_suspended"
+    assert error["reason"] == "Personal attacks"
+    assert error["until"].startswith("2099-")
+
+
+def test_a_new_account_is_held_until_two_approved_then_trusted(app, client):
+    with app.app_context():
+        site = make_site(
+            captcha_provider="dev",
+            moderation_policy=ModerationPolicy.TRUST_APPROVED_AUTHORS,
+            min_submit_seconds=0,
+        )
+        accounts.change_settings(site.id, site.slug, sso_secret=SECRET)
+    statuses = []
+    for n in range(3):
+        response = post_with_form_token(
+            client, token(), body=f"Comment {n} from a subscriber."
+        )
+        statuses.append(response.json["status"])
+        with app.app_context():
+            db.session.execute(
+                sa.update(Comment)
+                .where(Comment.id == response.json["id"])
+                .values(status=CommentStatus.APPROVED)
+            )
+            db.session.commit()
+
+    assert statuses == ["pending", "pending", "approved"]
+
+
+def test_mostly_rejected_accounts_are_held_again(app, client):
+    with app.app_context():
+        site = make_site(
+            captcha_provider="dev",
+            moderation_policy=ModerationPolicy.TRUST_APPROVED_AUTHORS,
+            min_submit_seconds=0,
+        )
+        accounts.change_settings(
+            site.id, site.slug, sso_secret=SECRET, new_account_min_approved=0
+        )
+    decided = [CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.REJECTED]
+    for n, status in enumerate(decided):
+        response = post_with_form_token(
+            client, token(), body=f"Comment {n} from a subscriber."
+        )
+        with app.app_context():
+            db.session.execute(
+                sa.update(Comment)
+                .where(Comment.id == response.json["id"])
+                .values(status=status)
+            )
+            db.session.commit()
+
+    response = post_with_form_token(client, token(), body="And one more.")
+
+    assert response.json["status"] == "pending"
+    with app.app_context():
+        comment = db.session.get(Comment, response.json["id"])
+        assert comment.signals["held"]["mostly_rejected"] == {"rejected": 2, "of": 3}
+
+
+def test_a_site_without_guests_asks_to_sign_in(app, client):
+    with app.app_context():
+        site = make_site(captcha_provider="dev")
+        accounts.change_settings(site.id, site.slug, guests_allowed=False)
+
+    response = client.post(API, json=comment_payload())
+
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "sign_in_required"
