@@ -13,12 +13,16 @@ from .errors import (
     SsoExpired,
     SsoInvalid,
 )
+from .links import FRAGMENT, back_to, safe_return
 from .readers import Reader, check_standing, find_or_create, reader_for_post
 from .settings import change as change_settings
 from .settings import sign_in_settings
 from .trust import judge
 
 __all__ = [
+    "FRAGMENT",
+    "back_to",
+    "safe_return",
     "AccountBanned",
     "AccountSuspended",
     "Reader",

@@ -303,6 +303,8 @@ def sign_in_config(site: Site) -> dict:
         "sso": bool(settings.sso_secret or settings.sso_public_key),
         "email": bool(settings.email_sign_in and mail.enabled()),
         "oidc": (settings.oidc_label or "OpenID Connect") if oidc else None,
+        # Signed-in readers post without a captcha.
+        "skip_captcha": settings.sso_skip_captcha,
     }
 
 

@@ -117,7 +117,13 @@ def test_config_block_shows_the_captcha_site_key_never_the_secret(app, client):
         "notify_replies": False,  # this app sends no mail
         "default_sort": "oldest",
         "max_reply_depth": 4,
-        "sign_in": {"guests": True, "sso": False, "email": False, "oidc": None},
+        "sign_in": {
+            "guests": True,
+            "sso": False,
+            "email": False,
+            "oidc": None,
+            "skip_captcha": True,
+        },
     }
     assert b"very-private-secret" not in response.get_data()
 
@@ -130,7 +136,13 @@ def test_default_config_block(client, site):
         "notify_replies": False,
         "default_sort": "oldest",
         "max_reply_depth": 4,
-        "sign_in": {"guests": True, "sso": False, "email": False, "oidc": None},
+        "sign_in": {
+            "guests": True,
+            "sso": False,
+            "email": False,
+            "oidc": None,
+            "skip_captcha": True,
+        },
     }
 
 
