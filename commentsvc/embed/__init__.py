@@ -1,6 +1,7 @@
-"""The scripts a site's pages load, at stable addresses: ``/embed.js``,
-``/count.js`` (counts for lists of articles) and the dev captcha's widget,
-``/captcha-dev.js``."""
+"""The scripts a site's pages load, at stable addresses: ``/embed.js``, the
+parts it loads on first use (``/embed-extra.js``, ``/embed-captcha.js``,
+``/embed-auth.js``), ``/count.js`` (counts for lists of articles) and the dev
+captcha's widget, ``/captcha-dev.js``."""
 
 from flask import Blueprint
 

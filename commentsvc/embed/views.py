@@ -1,6 +1,6 @@
-"""Serve the embed's JavaScript (embed.js, count.js): minified, a stable URL,
-a content-hash ETag, cacheable, gzipped for every browser that accepts it
-(gunicorn compresses nothing)."""
+"""Serve the embed's JavaScript (embed.js, the parts it loads on first use,
+count.js): minified, a stable URL, a content-hash ETag, cacheable, gzipped for
+every browser that accepts it (gunicorn compresses nothing)."""
 
 import gzip
 import hashlib
@@ -81,6 +81,20 @@ def embed_extra_js():
     """The embed's reader features (report, edit, delete, permalinks to later
     pages), loaded by embed.js on first use."""
     return _script("embed-extra.js")
+
+
+@bp.get("/embed-captcha.js")
+def embed_captcha_js():
+    """The embed's captcha widget (the site's provider's), loaded by embed.js
+    when a reader first touches a form of a site with a captcha."""
+    return _script("embed-captcha.js")
+
+
+@bp.get("/embed-auth.js")
+def embed_auth_js():
+    """The embed's sign-in chooser and the reader's account panel, loaded by
+    embed.js on first use (or on coming back from a sign-in)."""
+    return _script("embed-auth.js")
 
 
 @bp.get("/count.js")

@@ -138,10 +138,11 @@
     const say = (text) => (p.line.textContent = text || "");
     const forget = () => light && light.remove();
     p.form.querySelector("button.link").addEventListener("click", forget);
-    function showCaptcha() {
+    async function showCaptcha() {
       const slot = `report-captcha-${c.id}`;
       light = h("div", { slot });
-      captcha = ctx.captcha(light, say, () => send(true));
+      // embed-captcha.js, loaded now if the post form has not yet.
+      captcha = await ctx.captcha(light, say, () => send(true)).catch(() => null);
       if (!captcha) return false;
       ctx.host.append(light);
       p.send.parentNode.before(h("slot", { name: slot }));
@@ -181,7 +182,7 @@
       }
       const error = answer.error || {};
       if (code === 403 && (error.code || "").startsWith("captcha")) {
-        if (!captcha && !showCaptcha()) return say(error.message);
+        if (!captcha && !(await showCaptcha())) return say(error.message);
         if (captcha.box) {
           captcha.sendOnTick();
           return say(error.code === "captcha_required" ? S.reportCaptcha : S.reportCaptchaFailed);

@@ -61,15 +61,6 @@
     closed: "Comments are closed.",
   };
 
-  // Captcha providers: the script to load on the reader's first interaction.
-  const PROVIDERS = {
-    recaptcha_v2: ["grecaptcha", "https://www.google.com/recaptcha/api.js?render=explicit"],
-    recaptcha_v3: ["grecaptcha", "https://www.google.com/recaptcha/api.js?render="],
-    hcaptcha: ["hcaptcha", "https://js.hcaptcha.com/1/api.js?render=explicit"],
-    turnstile: ["turnstile", "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit"],
-    dev: ["commentsvcDevCaptcha", new URL("captcha-dev.js?render=explicit", BASE).href],
-  };
-
   const DARK =
     "--a:var(--commentsvc-accent,#72aee6);--at:var(--commentsvc-accent-text,#101517);" +
     "--mu:var(--commentsvc-muted,#a7aaad);--fb:var(--commentsvc-field-bg,#2c3338);" +
@@ -163,19 +154,21 @@
     },
   };
 
-  let callbacks = 0;
-
-  // The reader features used now and then (report, edit, delete, finding a
-  // linked comment on a later page) load on first use: embed-extra.js.
-  let extra;
-  const useExtra = () =>
-    (extra ||= new Promise((ok, fail) => {
+  // What is used now and then loads on first use, once per page:
+  // embed-extra.js (report, edit, delete, finding a linked comment on a later
+  // page, the nudge), embed-captcha.js (the site's captcha widget) and
+  // embed-auth.js (signing in, the reader's account). use("extra") -> the
+  // script's window.commentsvcExtra.
+  const lazy = {};
+  const use = (name) =>
+    (lazy[name] ||= new Promise((ok, fail) => {
       const script = h("script", { async: true });
-      script.src = scriptUrl(new URL("embed-extra.js", BASE).href);
-      script.onload = () => ok(window.commentsvcExtra);
-      script.onerror = () => fail((extra = null));
+      script.src = scriptUrl(new URL(`embed-${name}.js`, BASE).href);
+      script.onload = () => ok(window[`commentsvc${name[0].toUpperCase()}${name.slice(1)}`]);
+      script.onerror = () => fail((lazy[name] = null));
       document.head.append(script);
     }));
+  const useExtra = () => use("extra");
 
   function mount(host) {
     const data = host.dataset;
@@ -448,7 +441,13 @@
         line.textContent = text || "";
         line.className = bad ? "status bad" : "status";
       };
-      const captcha = makeCaptcha(config.captcha, slot, data, S, status, () => submit());
+      // The captcha widget, as a promise (embed-captcha.js loads on first use).
+      let captcha;
+      const widget = async () =>
+        (captcha ||= ctx.captcha(slot, status, () => submit()).catch((e) => {
+          captcha = null;
+          throw e;
+        }));
 
       let ft;
       const draft = () => ({ b: body.value, a: author.value, e: email.value, p: parentId, f: ft });
@@ -467,7 +466,7 @@
           .then((r) => r.json()).then((j) => ((ft = j.token), save(), ft)).catch(() => (formToken = null)));
       el.addEventListener("focusin", () => {
         getFormToken();
-        if (captcha) captcha.load().catch(() => {});
+        widget().then((w) => w && w.load()).catch(() => {});
       });
       el.addEventListener("keydown", (e) => e.key === "Escape" && parentId && open(null));
       cancel.addEventListener("click", () => open(null));
@@ -531,12 +530,12 @@
 
       async function post(resent, anyway) {
         let token;
-        if (captcha) {
-          try {
-            token = await captcha.token();
-          } catch (e) {
-            return status(e.message === "tick" ? S.tick : S.captchaFailed, true);
-          }
+        let captcha;
+        try {
+          captcha = await widget();
+          if (captcha) token = await captcha.token();
+        } catch (e) {
+          return status(e.message === "tick" ? S.tick : S.captchaFailed, true);
         }
         const payload = {
           thread,
@@ -653,9 +652,11 @@
 
     // What embed-extra.js works with (docs/embed.md).
     const ctx = {
-      O, h, t, root, host, api, edits, render, page, take,
+      O, S, h, t, root, host, data, api, edits, render, page, take, url: scriptUrl,
       // A captcha widget for another form (a report), as the post form's.
-      captcha: (slot, say, resend) => makeCaptcha(config.captcha, slot, data, S, say, resend),
+      // A promise of it: null when the site has no captcha.
+      captcha: async (slot, say, resend) =>
+        config.captcha.provider === "none" ? null : (await use("captcha"))(ctx, config.captcha, slot, say, resend),
       s: () => ({ next, moreReplies, byId, comments, mine }),
       less: () => total--,
       save() {
@@ -665,110 +666,6 @@
     };
 
     load();
-  }
-
-  // A provider's script, loaded once per page: [global, url] -> its API.
-  const scripts = {};
-  function script(provider, v3, key) {
-    const src = provider[1] + (v3 ? encodeURIComponent(key) : "");
-    return (scripts[src] ||= new Promise((ok, fail) => {
-      const name = `commentsvcCaptcha${++callbacks}`;
-      const el = h("script", { async: true });
-      el.src = scriptUrl(src + (v3 ? "" : `&onload=${name}`));
-      window[name] = () => ok(window[provider[0]]);
-      el.onload = () => {
-        if (v3) window.grecaptcha ? grecaptcha.ready(() => ok(window.grecaptcha)) : fail(Error("load"));
-      };
-      el.onerror = () => {
-        delete scripts[src];
-        el.remove();
-        fail(Error("load"));
-      };
-      document.head.append(el);
-    }));
-  }
-
-  // One captcha widget per form. "box" kinds (v2 checkbox, hCaptcha, dev) need a
-  // tick; the others hand out a fresh token when asked, at submit time.
-  function makeCaptcha(cfg, slot, data, S, say, resend) {
-    const provider = PROVIDERS[cfg.provider];
-    if (!provider) return null;
-    const v3 = cfg.provider === "recaptcha_v3";
-    const turnstile = cfg.provider === "turnstile";
-    const key = cfg.provider === "dev" ? data.commentsvcSite : cfg.site_key;
-    const invisible = turnstile || data.commentsvcCaptchaSize === "invisible";
-    let loading;
-    let api;
-    let widget;
-    let waiting; // the pending token request of an invisible widget
-    let used = false;
-    let sendOnTick = false;
-
-    const self = {
-      box: !v3 && !invisible,
-      load() {
-        // One script per provider and page, shared by every form's widget.
-        return (loading ||= script(provider, v3, key).then(
-          (loaded) => {
-            api = loaded;
-            if (!v3) widget = api.render(slot, options());
-          },
-          (e) => {
-            loading = null;
-            throw e;
-          }
-        ));
-      },
-      async token() {
-        await self.load();
-        if (v3) return api.execute(key, { action: "comment" });
-        if (self.box) {
-          const token = api.getResponse(widget);
-          if (!token) throw Error("tick");
-          return token;
-        }
-        if (used) api.reset(widget);
-        used = true;
-        return new Promise((ok, fail) => {
-          waiting = { ok, fail };
-          api.execute(widget);
-        });
-      },
-      // The token was spent: a box must be ticked again.
-      reset() {
-        if (api && self.box) api.reset(widget);
-      },
-      // After captcha_expired: send by itself as soon as the box is ticked again.
-      sendOnTick() {
-        sendOnTick = true;
-      },
-    };
-
-    function options() {
-      const o = {
-        sitekey: key,
-        callback(token) {
-          if (waiting) waiting.ok(token);
-          waiting = null;
-          if (sendOnTick) resend();
-          sendOnTick = false;
-        },
-        "expired-callback"() {
-          if (!self.box) return;
-          api.reset(widget);
-          say(S.expired, true);
-        },
-        "error-callback"() {
-          if (waiting) waiting.fail(Error("error"));
-          waiting = null;
-        },
-      };
-      if (turnstile) {
-        Object.assign(o, { action: "comment", execution: "execute", appearance: "interaction-only" });
-      } else if (invisible) o.size = "invisible";
-      return o;
-    }
-    return self;
   }
 
   const start = () =>

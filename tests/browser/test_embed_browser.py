@@ -182,8 +182,8 @@ def test_first_render_is_the_threaded_list_in_two_requests_and_no_third_party(
     assert google == []
     with page.expect_request(lambda request: request.url.startswith(GOOGLE_API)):
         embed.comment.click()
-    assert "render=test-site-key" in google[0]
     page.wait_for_function("window.grecaptcha !== undefined")
+    assert "render=test-site-key" in google[0]
     assert page.evaluate("window.grecaptchaCalls") == []  # tokens only at submit
 
 

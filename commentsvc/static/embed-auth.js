@@ -1,0 +1,1 @@
+/*! commentsvc embed, signing in. */ (() => { window.commentsvcAuth = {}; })();
