@@ -59,6 +59,11 @@
     oldest: "Oldest first",
     newest: "Newest first",
     closed: "Comments are closed.",
+    signedInAs: "Signed in as {name}",
+    signIn: "Sign in",
+    account: "My account",
+    signInFirst: "Please sign in to comment.",
+    staff: "Staff",
   };
 
   const DARK =
@@ -102,6 +107,8 @@
     ".send{background:var(--a);color:var(--at);border:0;border-radius:var(--r);" +
     "padding:.6em 1.2em;font:inherit;font-weight:600;cursor:pointer;margin-right:.5em}" +
     ".send:disabled{opacity:.6;cursor:progress}" +
+    ".badge{font-size:.75em;font-weight:600;margin-left:.5em;padding:0 .4em;border-radius:var(--r);" +
+    "background:var(--a);color:var(--at)}" +
     ".hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}";
 
   let sheet;
@@ -190,6 +197,26 @@
     // Edit tokens of the reader's comments: id -> {k: token, u: until, b: text}.
     const editKey = `commentsvc:${site}:${thread}:edit`;
     const sortKey = `commentsvc:${site}:sort`;
+    const sessionKey = `commentsvc:${site}:session`;
+    const guestKey = `commentsvc:${site}:guest`;
+    // The site's own token for its signed-in user (docs/sso.md): its name is
+    // read, not verified (the service verifies it with each post).
+    const sso = data.commentsvcSso;
+    let ssoName;
+    try {
+      const claims = sso.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      ssoName = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(claims), (c) => c.charCodeAt(0)))).name;
+    } catch (e) {}
+    // Back from a sign-in (an e-mail link, a provider): the session is in the
+    // fragment. Kept in this browser, and out of the address bar, history and
+    // anything the reader copies; its name comes from /me.
+    const back = /[#&]commentsvc-signin=([^&]+)/.exec(location.hash);
+    if (back) {
+      store.set(sessionKey, { t: decodeURIComponent(back[1]) });
+      history.replaceState(history.state, "", location.href.split("#")[0]);
+    }
+    // {t: token, n: name} of a session, or the SSO reader; null: a guest.
+    const reader = () => (sso ? { n: ssoName } : store.get(sessionKey));
 
     const root = host.attachShadow({ mode: "open" });
     adopt(root);
@@ -273,6 +300,9 @@
       else form = makeForm();
       render();
       if (form) form.restore();
+      // Just back from a sign-in: the reader's name comes from /me.
+      const who = reader();
+      if (who && who.t && !who.n) use("auth").then((x) => x.me(ctx), () => {});
       addEventListener("hashchange", seek);
       seek();
     }
@@ -280,6 +310,7 @@
     function fresh(body) {
       take(body);
       config = body.config;
+      config.sign_in = { guests: true, ...config.sign_in };
       order.value = body.sort;
       closed = body.closed;
       order.hidden = false;
@@ -357,6 +388,7 @@
             "article",
             {},
             h("span", { class: "who", part: "author" }, c.author),
+            c.badge === "staff" && h("span", { class: "badge", part: "badge" }, S.staff),
             " ",
             h(
               "a",
@@ -409,25 +441,48 @@
       const body = h("textarea", { rows: 6 });
       const author = h("input", { autocomplete: "name", maxlength: 100 });
       const email = h("input", { type: "email", autocomplete: "email", maxlength: 254 });
+      // A guest's name and address, remembered from their last comment here.
+      const guest = store.get(guestKey) || {};
+      author.value = guest.n || "";
+      email.value = guest.e || "";
       const website = h("input", { name: "website", tabindex: -1, autocomplete: "off" });
       // "Notify me of replies": offered once an email is typed (and mail is on).
       const notify = h("input", { type: "checkbox", name: "notify" });
       const nbox = h("p", { hidden: true }, h("label", { class: "check" }, notify, S.notify));
-      const showNotify = () => (nbox.hidden = !(config.notify_replies && email.value.trim()));
+      const showNotify = () => (nbox.hidden = !(config.notify_replies && (reader() || email.value.trim())));
       email.addEventListener("input", showNotify);
       const send = h("button", { type: "submit", class: "send", part: "button" }, S.post);
       const again = h("button", { type: "button", class: "link", hidden: true }, S.retry);
       const cancel = h("button", { type: "button", class: "link", hidden: true }, S.cancel);
       const heading = h("span", {}, S.leave);
       const slot = h("div", { slot: "captcha" });
+      // Who is writing: "Signed in as Ann" (and My account), or the guest's
+      // fields (and Sign in where the site offers it).
+      const bar = h("p", { part: "signin" });
+      // Fields in the order the first problem takes focus.
+      const comment = field("body", S.comment, body, true);
+      const fields = h("div", {},
+        field("author", S.name, author, true),
+        field("email", S.email, email, config.require_email));
+      const signIn = config.sign_in;
+      function paint() {
+        const who = reader();
+        fields.hidden = who || !signIn.guests;
+        bar.replaceChildren(
+          who ? t("signedInAs", { name: who.n || "…" }) : signIn.guests ? "" : S.signInFirst,
+          " ",
+          who ? who.t && auth(S.account, "account") : (signIn.email || signIn.oidc) && auth(S.signIn, "chooser"));
+        bar.hidden = !bar.textContent.trim();
+        showNotify();
+      }
       const line = h("p", { class: "status", role: "status", "aria-live": "polite" });
       const el = h(
         "form",
         { novalidate: true },
         h("p", { class: "note" }, S.note),
-        field("body", S.comment, body, true),
-        field("author", S.name, author, true),
-        field("email", S.email, email, config.require_email),
+        comment,
+        bar,
+        fields,
         nbox,
         h("p", { class: "hp", "aria-hidden": "true" },
           h("label", {}, S.website, website)),
@@ -444,7 +499,7 @@
       // The captcha widget, as a promise (embed-captcha.js loads on first use).
       let captcha;
       const widget = async () =>
-        (captcha ||= ctx.captcha(slot, status, () => submit()).catch((e) => {
+        reader() && signIn.skip_captcha ? null : (captcha ||= ctx.captcha(slot, status, () => submit()).catch((e) => {
           captcha = null;
           throw e;
         }));
@@ -493,11 +548,15 @@
         const max = config.max_length;
         if (!body.value.trim()) problems.body = S.noComment;
         else if ([...body.value.trim()].length > max) problems.body = t("tooLong", { n: max });
-        if (!author.value.trim()) problems.author = S.noName;
-        const mail = email.value.trim();
-        if (mail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(mail)) problems.email = S.badEmail;
-        else if (!mail && config.require_email) problems.email = S.noEmail;
-        return show(problems);
+        const guest = !reader();
+        if (guest && signIn.guests) {
+          if (!author.value.trim()) problems.author = S.noName;
+          const mail = email.value.trim();
+          if (mail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(mail)) problems.email = S.badEmail;
+          else if (!mail && config.require_email) problems.email = S.noEmail;
+        }
+        // A site without guests: nothing is sent before the reader signs in.
+        return show(problems) && (signIn.guests || !guest || status(S.signInFirst, true));
       }
 
       function show(problems) {
@@ -537,13 +596,15 @@
         } catch (e) {
           return status(e.message === "tick" ? S.tick : S.captchaFailed, true);
         }
+        const who = reader();
         const payload = {
           thread,
           url: pageUrl,
           title: document.title.slice(0, 300) || undefined,
           parent_id: parentId || undefined,
-          author: author.value,
-          email: email.value || undefined,
+          author: who ? who.n || "" : author.value,
+          email: (!who && email.value) || undefined,
+          sso_token: sso,
           body: body.value,
           captcha_token: token,
           website: website.value || undefined,
@@ -558,7 +619,8 @@
           res = await fetch(api, {
             method: "POST",
             credentials: "omit",
-            headers: { "Content-Type": "application/json" },
+            headers: { "Content-Type": "application/json",
+              ...(who && who.t && !sso && { Authorization: `Bearer ${who.t}` }) },
             body: JSON.stringify(payload),
           });
           answer = await res.json().catch(() => ({}));
@@ -607,10 +669,15 @@
           return status(S.offline, true);
         }
         if (error.code && error.code.startsWith("captcha")) return status(S.captchaFailed, true);
+        // Refused who the reader is (embed-auth.js words it, and asks to sign in).
+        if (/^(sso_|sign_in|account_|session_)/.test(error.code)) {
+          return use("auth").then((x) => x.refused(ctx, error, status), () => status(error.message, true));
+        }
         status(error.message || S.failed, true);
       }
 
       function posted(payload, answer) {
+        if (!reader()) store.set(guestKey, { n: author.value.trim(), e: email.value.trim() });
         if (answer.edit_token) {
           edits[answer.id] = { k: answer.edit_token, u: Date.parse(answer.edit_until), b: payload.body.trim() };
           store.set(editKey, edits);
@@ -618,7 +685,7 @@
         mine.push({
           id: answer.id,
           parent_id: payload.parent_id || null,
-          author: payload.author.trim(),
+          author: (payload.author || "").trim(),
           body: payload.body.trim(),
           created_at: new Date().toISOString(),
           status: answer.status,
@@ -647,10 +714,15 @@
         if (d.b) status(S.restored);
       }
 
-      return { open, restore };
+      paint();
+      return { open, restore, paint, bar, status };
     }
 
-    // What embed-extra.js works with (docs/embed.md).
+    // A button whose work is in embed-auth.js (loaded on first use).
+    const auth = (text, name) =>
+      h("button", { type: "button", class: "link", onclick: () => use("auth").then((x) => x[name](ctx), () => {}) }, text);
+
+    // What embed-extra.js, embed-captcha.js and embed-auth.js work with (docs/embed.md).
     const ctx = {
       O, S, h, t, root, host, data, api, edits, render, page, take, url: scriptUrl,
       // A captcha widget for another form (a report), as the post form's.
@@ -659,6 +731,15 @@
         config.captcha.provider === "none" ? null : (await use("captcha"))(ctx, config.captcha, slot, say, resend),
       s: () => ({ next, moreReplies, byId, comments, mine }),
       less: () => total--,
+      site, sso, reader, config: () => config,
+      // The reader's session ({t, n}; null: signed out), then the form says so.
+      session(value) {
+        store.set(sessionKey, value);
+        if (form) form.paint();
+      },
+      // The form's sign-in line, and its status line (null: no form).
+      bar: () => form && form.bar,
+      say: (text, bad) => form && form.status(text, bad),
       save() {
         store.set(editKey, edits);
         store.set(mineKey, mine.length ? mine : null);

@@ -1,0 +1,172 @@
+"""Readers who sign in, in Chromium: the site's own token (SSO) on the embed's
+element, refusals that keep the text, guests remembered, staff badges."""
+
+import time
+from datetime import UTC, datetime
+
+import jwt
+import sqlalchemy as sa
+from factories import make_comment, make_site
+from playwright.sync_api import expect
+
+from commentsvc import accounts, sites
+from commentsvc.extensions import db
+from commentsvc.models import Account, Comment, Site
+
+SECRET = "a-test-secret-of-the-site-32-bytes-long!"
+
+
+def sso_token(secret=SECRET, **claims) -> str:
+    """A token the site's page signs for its logged-in user (docs/sso.md)."""
+    now = int(time.time())
+    body = {"sub": "u-42", "name": "Zoë Subscriber", "aud": "news", "iat": now}
+    body["exp"] = now + 600
+    body.update(claims)
+    return jwt.encode(body, secret)
+
+
+def sso_site(server, article, comments=(), **sign_in):
+    """Site "news" on the article's origin, with the dev captcha, taking the
+    site's tokens; signed-in readers skip the captcha unless told otherwise.
+    *comments*: (author, body, badge) stored and approved first."""
+    with server.app.app_context():
+        site = make_site(allowed_origins=[article.origin], min_submit_seconds=0)
+        for author, body, badge in comments:
+            make_comment(site, author=author, body=body).badge = badge
+        db.session.commit()
+        sites.update_site("news", captcha_provider="dev")
+        sign_in = {"sso_secret": SECRET, "sso_skip_captcha": True, **sign_in}
+        accounts.change_settings(site.id, site.slug, **sign_in)
+
+
+def stored(app) -> list[Comment]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(Comment).order_by(Comment.id)))
+
+
+def test_a_reader_signed_in_by_the_site_posts_without_name_email_or_captcha(
+    service, article, page
+):
+    server = service(CAPTCHA_DEV_ENABLED=True)
+    sso_site(
+        server,
+        article,
+        comments=[
+            ("The Editors", "From the newsroom", "staff"),
+            ("Ann", "Just a reader", None),
+        ],
+    )
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(
+        article.add(server, "news", attributes={"data-commentsvc-sso": sso_token()})
+    )
+    embed = page.locator("#comments")
+
+    # Staff comments wear a badge; others do not.
+    newsroom = embed.locator("li", has_text="From the newsroom")
+    expect(newsroom.locator("[part=badge]")).to_have_text("Staff")
+    expect(
+        embed.locator("li", has_text="Just a reader").locator(".badge")
+    ).to_have_count(0)
+    # The token's name (UTF-8 too), no name or e-mail fields.
+    expect(embed.get_by_text("Signed in as Zoë Subscriber")).to_be_visible()
+    expect(embed.get_by_role("textbox", name="Name")).to_be_hidden()
+    expect(embed.get_by_role("textbox", name="Email")).to_be_hidden()
+    expect(embed.get_by_role("button", name="Sign in")).to_have_count(0)
+
+    embed.get_by_role("textbox", name="Comment").fill("Signed in, I say so.")
+    embed.get_by_role("button", name="Post Comment").click()
+
+    mine = embed.locator("li.mine")
+    expect(mine).to_contain_text("Zoë Subscriber")
+    expect(mine).to_contain_text("Your comment is awaiting moderation.")
+    # No captcha: neither its widget nor any of its scripts.
+    expect(embed.get_by_label("I'm not a robot")).to_have_count(0)
+    assert not [url for url in asked if "captcha" in url]
+    [_, _, comment] = stored(server.app)
+    assert (comment.author, comment.body) == ("Zoë Subscriber", "Signed in, I say so.")
+    assert comment.signals["captcha"] == "signed_in"
+    with server.app.app_context():
+        account = db.session.get(Account, comment.account_id)
+        assert (account.provider, account.subject) == ("sso", "u-42")
+
+
+def test_forged_expired_and_other_site_tokens_are_refused_and_the_text_is_kept(
+    service, article, page
+):
+    server = service(CAPTCHA_DEV_ENABLED=True)
+    sso_site(server, article)
+    with server.app.app_context():
+        account = accounts.find_or_create(
+            db.session.scalar(sa.select(Site.id)), "sso", "u-7", "Sue", None, None
+        )
+        account.suspended_until = datetime(2099, 3, 4, 12, 0, tzinfo=UTC)
+        account.suspension_reason = "Personal attacks"
+        db.session.commit()
+    tokens = {
+        "/forged": sso_token(secret="another-secret-entirely-of-32-bytes!!"),
+        "/expired": sso_token(exp=int(time.time()) - 120),
+        "/other-site": sso_token(aud="other-site"),
+        "/suspended": sso_token(sub="u-7", name="Sue"),
+    }
+    urls = {
+        path: article.add(
+            server,
+            "news",
+            path=path,
+            # One thread for the three pages: the draft follows the reader.
+            attributes={"data-commentsvc-sso": token, "data-commentsvc-thread": "t"},
+        )
+        for path, token in tokens.items()
+    }
+    text = "Words I will not type twice."
+    embed = page.locator("#comments")
+    comment = embed.get_by_role("textbox", name="Comment")
+    status = embed.locator("form .status")
+    expected = {
+        "/forged": "could not be checked",
+        "/expired": "has expired: reload the page",
+        "/other-site": "could not be checked",
+        # When it ends (in the page's language) and why.
+        "/suspended": "suspended from commenting until March 4, 2099",
+    }
+
+    page.goto(urls["/forged"])
+    comment.fill(text)
+    for path, words in expected.items():
+        if path != "/forged":
+            page.goto(urls[path])
+            expect(status).to_have_text("Your unsent comment has been restored.")
+        embed.get_by_role("button", name="Post Comment").click()
+        expect(status).to_contain_text(words)
+        expect(status).to_contain_text("Your comment is kept.")
+        expect(status).to_have_class("status bad")
+        expect(comment).to_have_value(text)
+    expect(status).to_contain_text("Reason: Personal attacks")
+    assert stored(server.app) == []
+
+
+def test_a_guest_is_remembered_and_prefilled_in_a_reply(service, article, page):
+    server = service()
+    with server.app.app_context():
+        site = make_site(allowed_origins=[article.origin], min_submit_seconds=0)
+        make_comment(site, author="Bob", body="Reply to me")
+    url = article.add(server, "news")
+    page.goto(url)
+    embed = page.locator("#comments")
+    name = embed.get_by_role("textbox", name="Name")
+    email = embed.get_by_role("textbox", name="Email")
+    embed.get_by_role("textbox", name="Comment").fill("My first words here.")
+    name.fill("Ann Guest")
+    email.fill("ann@example.org")
+    embed.get_by_role("button", name="Post Comment").click()
+    expect(embed.locator("li.mine")).to_contain_text("awaiting moderation")
+
+    page.reload()
+    embed.get_by_role("button", name="Reply to Bob").click()
+    expect(embed.get_by_text("Leave a Reply to Bob")).to_be_visible()
+    expect(name).to_have_value("Ann Guest")
+    expect(email).to_have_value("ann@example.org")
+    # Sign-in is offered only where the site has a way (none here).
+    expect(embed.get_by_role("button", name="Sign in")).to_have_count(0)
