@@ -175,7 +175,6 @@
       script.onerror = () => fail((lazy[name] = null));
       document.head.append(script);
     }));
-  const useExtra = () => use("extra");
 
   function mount(host) {
     const data = host.dataset;
@@ -205,7 +204,7 @@
     let ssoName;
     try {
       const claims = sso.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-      ssoName = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(claims), (c) => c.charCodeAt(0)))).name;
+      ssoName = JSON.parse(decodeURIComponent(escape(atob(claims)))).name; // UTF-8
     } catch (e) {}
     // Back from a sign-in (an e-mail link, a provider): the session is in the
     // fragment. Kept in this browser, and out of the address bar, history and
@@ -320,7 +319,7 @@
     // highlights it, loading later pages if it is not on this one.
     function seek() {
       const id = (/^#comment-(\d+)$/.exec(location.hash) || [])[1];
-      if (id) useExtra().then((x) => x.find(ctx, id), () => {});
+      if (id) use("extra").then((x) => x.find(ctx, id), () => {});
     }
 
     function close() {
@@ -377,9 +376,7 @@
         else body.innerHTML = html(c.html);
         const when = new Date(c.created_at);
         const label = t("replyTo", { name: c.author });
-        const button = (text, name, props) =>
-          h("button", { type: "button", class: "link", ...props,
-            onclick: () => useExtra().then((x) => x[name](ctx, c), () => {}) }, text);
+        const button = (text, name) => later(text, "extra", name, c);
         const own = edits[c.id] && edits[c.id].u > Date.now();
         c.el = h(
           "li",
@@ -635,7 +632,7 @@
         // Asked to reconsider (nothing stored or spent): Edit, or Post anyway.
         if (error.code === "may_break_rules") {
           status("");
-          return useExtra().then((x) => x.nudge(ctx, line, error, body, () => submit(true)),
+          return use("extra").then((x) => x.nudge(ctx, line, error, body, () => submit(true)),
             () => status(error.message, true));
         }
         if (res.status === 202) {
@@ -718,9 +715,10 @@
       return { open, restore, paint, bar, status };
     }
 
-    // A button whose work is in embed-auth.js (loaded on first use).
-    const auth = (text, name) =>
-      h("button", { type: "button", class: "link", onclick: () => use("auth").then((x) => x[name](ctx), () => {}) }, text);
+    // A button whose work is in a script loaded on first use: x[name](ctx, c).
+    const later = (text, script, name, c) =>
+      h("button", { type: "button", class: "link", onclick: () => use(script).then((x) => x[name](ctx, c), () => {}) }, text);
+    const auth = (text, name) => later(text, "auth", name);
 
     // What embed-extra.js, embed-captcha.js and embed-auth.js work with (docs/embed.md).
     const ctx = {
