@@ -1,13 +1,17 @@
 """Readers who sign in, in Chromium: the site's own token (SSO) on the embed's
 element, refusals that keep the text, guests remembered, staff badges."""
 
+import json
+import re
 import time
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import jwt
 import sqlalchemy as sa
 from factories import make_comment, make_site
 from playwright.sync_api import expect
+from smtp_sink import SmtpSink
 
 from commentsvc import accounts, sites
 from commentsvc.extensions import db
@@ -170,3 +174,116 @@ def test_a_guest_is_remembered_and_prefilled_in_a_reply(service, article, page):
     expect(email).to_have_value("ann@example.org")
     # Sign-in is offered only where the site has a way (none here).
     expect(embed.get_by_role("button", name="Sign in")).to_have_count(0)
+
+
+PUBLIC_URL = "http://comments.invalid"
+SIGN_IN_LINK = re.compile(re.escape(PUBLIC_URL) + r"(/auth/news/email/[^\s\"<>]+)")
+
+
+def sign_in_link(server, smtp, address: str) -> str:
+    """The path of the sign-in link mailed to *address* (the real worker sends
+    what is queued)."""
+    if not smtp.to(address):
+        result = server.app.test_cli_runner().invoke(args=["mail", "worker", "--once"])
+        assert result.exit_code == 0, result.output
+    [message] = smtp.to(address)
+    text = message.get_body(("plain",)).get_content()
+    return SIGN_IN_LINK.search(text).group(1)
+
+
+def test_a_reader_signs_in_by_email_posts_then_downloads_and_deletes_their_data(
+    service, article, page
+):
+    smtp = SmtpSink()
+    smtp.start()
+    try:
+        server = service(
+            MAIL_URL=f"smtp://127.0.0.1:{smtp.port}",
+            MAIL_FROM="comments@news.example",
+            PUBLIC_URL=PUBLIC_URL,
+        )
+        with server.app.app_context():
+            site = make_site(allowed_origins=[article.origin], min_submit_seconds=0)
+            accounts.change_settings(
+                site.id,
+                site.slug,
+                guests_allowed=False,
+                email_sign_in=True,
+                oidc_issuer="https://id.example",
+                oidc_client_id="comments",
+                oidc_label="Example ID",
+            )
+        url = article.add(server, "news")
+        posts = []
+        page.on("request", lambda r: r.url.endswith("/comments") and posts.append(r))
+        page.goto(url)
+        embed = page.locator("#comments")
+        comment = embed.get_by_role("textbox", name="Comment")
+        status = embed.locator("form .status")
+
+        # No guests here: the form asks to sign in, and sends nothing before.
+        expect(embed.get_by_text("Please sign in to comment.")).to_be_visible()
+        expect(embed.get_by_role("textbox", name="Name")).to_be_hidden()
+        comment.fill("Written before signing in.")
+        embed.get_by_role("button", name="Post Comment").click()
+        expect(status).to_have_text("Please sign in to comment.")
+        assert [r for r in posts if r.method == "POST"] == []
+
+        # The chooser, with the keyboard: the link by e-mail, or the provider.
+        embed.get_by_role("button", name="Sign in").click()
+        chooser = embed.locator("[part=account]")
+        expect(chooser.get_by_role("heading", name="Sign in")).to_be_focused()
+        oidc = chooser.get_by_role("link", name="Sign in with Example ID")
+        expect(oidc).to_have_attribute(
+            "href",
+            f"{server.url}/auth/news/oidc/start?return={quote(url, safe='')}",
+        )
+        page.keyboard.press("Tab")
+        page.keyboard.type("ann@example.org")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Ann Mail")
+        page.keyboard.press("Enter")
+        expect(chooser).to_contain_text("Check your mailbox")
+
+        # The link, opened in this browser: a page on the service, a button.
+        page.goto(server.url + sign_in_link(server, smtp, "ann@example.org"))
+        page.locator("form").get_by_role("button").click()
+        page.wait_for_url(url)  # back, the session taken out of the URL
+        expect(embed.get_by_text("Signed in as Ann Mail")).to_be_visible()
+        assert "commentsvc-signin" not in page.evaluate("location.href")
+        session = page.evaluate("localStorage.getItem('commentsvc:news:session')")
+        assert json.loads(session)["n"] == "Ann Mail"
+
+        expect(comment).to_have_value("Written before signing in.")
+        embed.get_by_role("button", name="Post Comment").click()
+        expect(embed.locator("li.mine")).to_contain_text("Ann Mail")
+        [mine] = stored(server.app)
+        with server.app.app_context():
+            account = db.session.get(Account, mine.account_id)
+            assert (account.provider, account.email) == ("email", "ann@example.org")
+
+        # My account: their comments, their data as a file, then erasure.
+        embed.get_by_role("button", name="My account").click()
+        panel = embed.locator("[part=account]")
+        expect(panel.get_by_role("heading", name="My comments")).to_be_visible()
+        expect(panel).to_contain_text("Written before signing in.")
+        with page.expect_download() as download:
+            panel.get_by_role("button", name="Download my data").click()
+        with open(download.value.path()) as saved:
+            data = json.load(saved)
+        assert "Written before signing in." in json.dumps(data)
+        assert download.value.suggested_filename == "news-my-comments.json"
+
+        panel.get_by_role("button", name="Delete my account and comments").click()
+        keep = panel.get_by_role("button", name="Keep my account")
+        expect(keep).to_be_focused()
+        assert stored(server.app) != []  # nothing happens before the second click
+        panel.get_by_role("button", name="Yes, delete my account and comments").click()
+        expect(status).to_have_text("Your account and your comments are deleted.")
+        expect(embed.get_by_text("Please sign in to comment.")).to_be_visible()
+        assert page.evaluate("localStorage.getItem('commentsvc:news:session')") is None
+        assert stored(server.app) == []
+        with server.app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count(Account.id))) == 0
+    finally:
+        smtp.stop()
