@@ -461,9 +461,9 @@
       const fields = h("div", {},
         field("author", S.name, author, true),
         field("email", S.email, email, config.require_email));
-      const signIn = config.sign_in;
       function paint() {
         const who = reader();
+        const signIn = config.sign_in;
         fields.hidden = who || !signIn.guests;
         bar.replaceChildren(
           who ? t("signedInAs", { name: who.n || "…" }) : signIn.guests ? "" : S.signInFirst,
@@ -496,7 +496,7 @@
       // The captcha widget, as a promise (embed-captcha.js loads on first use).
       let captcha;
       const widget = async () =>
-        reader() && signIn.skip_captcha ? null : (captcha ||= ctx.captcha(slot, status, () => submit()).catch((e) => {
+        reader() && config.sign_in.skip_captcha ? null : (captcha ||= ctx.captcha(slot, status, () => submit()).catch((e) => {
           captcha = null;
           throw e;
         }));
@@ -546,14 +546,15 @@
         if (!body.value.trim()) problems.body = S.noComment;
         else if ([...body.value.trim()].length > max) problems.body = t("tooLong", { n: max });
         const guest = !reader();
-        if (guest && signIn.guests) {
+        const guests = config.sign_in.guests;
+        if (guest && guests) {
           if (!author.value.trim()) problems.author = S.noName;
           const mail = email.value.trim();
           if (mail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(mail)) problems.email = S.badEmail;
           else if (!mail && config.require_email) problems.email = S.noEmail;
         }
         // A site without guests: nothing is sent before the reader signs in.
-        return show(problems) && (signIn.guests || !guest || status(S.signInFirst, true));
+        return show(problems) && (guests || !guest || status(S.signInFirst, true));
       }
 
       function show(problems) {

@@ -20,13 +20,21 @@ from commentsvc.models import Account, Comment, Site
 SECRET = "a-test-secret-of-the-site-32-bytes-long!"
 
 
+class RawUtf8(json.JSONEncoder):
+    """JSON as JavaScript's JSON.stringify writes it: "ë" as UTF-8 bytes, not
+    escaped (PyJWT escapes by default)."""
+
+    def __init__(self, **options):
+        super().__init__(**{**options, "ensure_ascii": False})
+
+
 def sso_token(secret=SECRET, **claims) -> str:
     """A token the site's page signs for its logged-in user (docs/sso.md)."""
     now = int(time.time())
     body = {"sub": "u-42", "name": "Zoë Subscriber", "aud": "news", "iat": now}
     body["exp"] = now + 600
     body.update(claims)
-    return jwt.encode(body, secret)
+    return jwt.encode(body, secret, json_encoder=RawUtf8)
 
 
 def sso_site(server, article, comments=(), **sign_in):
