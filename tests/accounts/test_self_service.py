@@ -49,6 +49,8 @@ def test_me_needs_a_session_of_this_site(app, client, reader):
 
 def test_me_lists_the_account_its_comments_and_subscriptions(app, client, reader):
     first = post(client, reader, body="My first comment.")
+    guest = client.post(f"{API}/comments", json=comment_payload(body="A guest's."))
+    assert guest.status_code == 202
     second = post(client, reader, body="My second comment.", thread="/other")
     with app.app_context():
         comment = db.session.get(Comment, first)
