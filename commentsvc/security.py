@@ -89,6 +89,13 @@ def add_security_headers(response: Response) -> Response:
             policy += f"; frame-src {g.csp_frame_src}"
         if g.get("csp_worker_src"):
             policy += f"; worker-src {g.csp_worker_src}"
+        # A page whose form's answer redirects to another origin (an e-mail
+        # sign-in back to the article): browsers check form-action on the
+        # redirect too.
+        if g.get("csp_form_action"):
+            policy = policy.replace(
+                "form-action 'self'", f"form-action 'self' {g.csp_form_action}"
+            )
         headers["Content-Security-Policy"] = policy
         headers.setdefault("X-Frame-Options", "DENY")
     return response

@@ -3,9 +3,10 @@ sign-in link opens (and, in oidc, the OpenID Connect redirects). A GET never
 signs in; success sends the reader back to the article with their session in
 the URL's fragment (accounts.links)."""
 
-from flask import Blueprint, abort, redirect, render_template
+from flask import Blueprint, abort, g, redirect, render_template
 
 from ..moderation.forms import EmptyForm
+from ..origins import origin_of_url
 from ..sites import site_settings
 from . import email
 from .links import back_to
@@ -45,6 +46,8 @@ def email_link(site_slug: str, token: str):
     form = EmptyForm()
     try:
         link = email.check(site, token)
+        # The button's POST answers with a redirect to the article's origin.
+        g.csp_form_action = origin_of_url(link.return_url)
         if form.validate_on_submit():
             session_token, return_url = email.sign_in(site, token)
             return redirect(back_to(return_url, session_token), 303)

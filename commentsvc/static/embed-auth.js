@@ -16,7 +16,6 @@
     sendLink: "Email me a sign-in link",
     checkMail: "Check your mailbox: we sent you a link to sign in.",
     signInWith: "Sign in with {name}",
-    or: "or",
     close: "Close",
     noEmail: "Please enter your email address.",
     badEmail: "Please enter a valid email address.",
@@ -40,15 +39,12 @@
     erased: "Your account and your comments are deleted.",
     suspendedNote: "Your account is suspended from commenting until {until}.",
     reason: "Reason: {reason}",
-    ssoInvalid:
-      "This page's sign-in could not be checked: reload the page and try again. Your comment is kept.",
-    ssoExpired:
-      "Your sign-in on this page has expired: reload the page to sign in again. Your comment is kept.",
+    // A refused sign-in reads the service's message; a site words it with
+    // the error code as key (sso_invalid, sso_expired, session_invalid,
+    // sign_in_required, account_banned), but for this one (the date is the
+    // reader's, in the page's language):
+    suspended: "Your account is suspended from commenting until {until}. Your comment is kept.",
     sessionEnded: "Your sign-in has ended: please sign in again. Your comment is kept.",
-    signInRequired: "Please sign in to comment on this site. Your comment is kept.",
-    suspended:
-      "Your account is suspended from commenting until {until}. Your comment is kept.",
-    banned: "Your account may no longer comment on this site. Your comment is kept.",
     tooFast: "Too many requests. Please try again in a few minutes.",
     unreachable: "The comment service could not be reached. Please try again.",
   };
@@ -75,6 +71,8 @@
     const t = (key, vars) => S[key].replace(/\{(\w+)\}/g, (m, n) => vars[n]);
     return [S, t];
   }
+
+  const button = (ctx, text, cls, onclick) => ctx.h("button", { type: "button", class: cls, onclick }, text);
 
   const when = (iso) =>
     new Date(iso).toLocaleString(document.documentElement.lang || undefined, {
@@ -106,7 +104,6 @@
   // One panel at a time per embed, after the post form (never inside it: its
   // own form's submit must not post the comment). Escape or Close shuts it and
   // gives focus back to the button that opened it.
-  const panels = new WeakMap();
   function panel(ctx, title) {
     const [S] = setup(ctx);
     const h = ctx.h;
@@ -115,25 +112,24 @@
     const heading = h("h4", { tabindex: -1 }, title);
     const line = h("p", { class: "status", role: "status", "aria-live": "polite" });
     const body = h("div");
-    const close = h("button", { type: "button", class: "link" }, S.close);
+    const close = button(ctx, S.close, "link", () => shut(ctx, true));
     const el = h("section", { class: "acct", part: "account", "aria-label": title }, heading, body, line, close);
     const say = (text, bad) => {
       line.textContent = text || "";
       line.className = bad ? "status bad" : "status";
     };
     const p = { el, body, say, opener };
-    close.addEventListener("click", () => shut(ctx, true));
     el.addEventListener("keydown", (e) => e.key === "Escape" && shut(ctx, true));
-    panels.set(ctx, p);
+    ctx.panel = p;
     ctx.bar().closest("form").after(el);
     heading.focus();
     return p;
   }
 
   function shut(ctx, refocus) {
-    const p = panels.get(ctx);
+    const p = ctx.panel;
     if (!p) return;
-    panels.delete(ctx);
+    ctx.panel = null;
     p.el.remove();
     // The opener may have been redrawn meanwhile: then the sign-in line's button.
     const bar = ctx.bar();
@@ -211,7 +207,6 @@
       const start = new URL(`auth/${encodeURIComponent(ctx.site)}/oidc/start`, BASE);
       start.searchParams.set("return", page);
       p.body.append(
-        cfg.email ? h("p", { class: "note" }, S.or) : "",
         h("p", {}, h("a", { class: "send oidc", href: start.href }, t("signInWith", { name: cfg.oidc })))
       );
     }
@@ -245,8 +240,8 @@
       items.length ? h("ul", {}, ...items.map(item)) : h("p", { class: "note" }, empty);
     const link = (x, text) => h("a", { href: x.url ? `${x.url.split("#")[0]}#comment-${x.id}` : null }, text);
     const suspended = who.suspended_until && Date.parse(who.suspended_until) > Date.now();
-    const action = (text, cls, onclick) => h("button", { type: "button", class: cls, onclick }, text);
-    const erase = action(S.deleteAccount, "link", () => confirmErase(ctx, p, erase));
+    const action = (...a) => button(ctx, ...a);
+    const erase = action(S.deleteAccount, "link", () => confirmErase(ctx, p, erase, comments));
     p.body.append(
       h("p", {}, h("strong", {}, who.name), who.email ? ` (${who.email})` : ""),
       suspended &&
@@ -300,30 +295,36 @@
   }
 
   // Erasing asks once more, in place: the default button keeps the account.
-  function confirmErase(ctx, p, button) {
+  function confirmErase(ctx, p, erase, comments) {
     const [S] = setup(ctx);
     const h = ctx.h;
-    const no = h("button", { type: "button", class: "send" }, S.eraseNo);
-    const yes = h("button", { type: "button", class: "send danger" }, S.eraseYes);
-    const ask = h("div", { class: "warn", role: "alert" }, h("p", {}, S.confirmErase), h("p", {}, no, yes));
-    button.hidden = true;
-    button.after(ask);
-    no.focus();
-    no.addEventListener("click", () => {
+    const no = button(ctx, S.eraseNo, "send", () => {
       ask.remove();
-      button.hidden = false;
-      button.focus();
+      erase.hidden = false;
+      erase.focus();
     });
-    yes.addEventListener("click", async () => {
+    const yes = button(ctx, S.eraseYes, "send danger", async () => {
       yes.disabled = true;
       const [code, res] = await call(ctx, "me", "DELETE", { confirm: true });
       yes.disabled = false;
       if (code === 401) return ended(ctx);
       if (code !== 200) return p.say(trouble(S, code, await json(res)), true);
+      // Gone from this page too: the reader's held ones, the published ones
+      // (the listing may be cached a little longer).
+      const gone = new Set(comments.map((c) => c.id));
+      const { comments: shown, mine } = ctx.s();
+      for (const c of shown) if (gone.has(c.id)) Object.assign(c, { deleted: true, author: "" });
+      mine.splice(0, mine.length, ...mine.filter((c) => !gone.has(c.id)));
+      ctx.save();
       ctx.session(null);
       shut(ctx);
+      ctx.render();
       ctx.say(S.erased);
     });
+    const ask = h("div", { class: "warn", role: "alert" }, h("p", {}, S.confirmErase), h("p", {}, no, yes));
+    erase.hidden = true;
+    erase.after(ask);
+    no.focus();
   }
 
   // A post refused because of who the reader is: said in the reader's words,
@@ -331,14 +332,6 @@
   function refused(ctx, error, say) {
     const [S, t] = setup(ctx);
     const code = error.code;
-    const words = {
-      sso_invalid: S.ssoInvalid,
-      sso_expired: S.ssoExpired,
-      session_invalid: S.sessionEnded,
-      sign_in_required: S.signInRequired,
-      account_banned: S.banned,
-      account_suspended: error.until && t("suspended", { until: when(error.until) }),
-    };
     if (code === "session_invalid") ctx.session(null);
     if (code === "sign_in_required") {
       // The site stopped taking guests since the page loaded.
@@ -346,7 +339,8 @@
       ctx.session(null);
     }
     const reason = error.reason ? ` ${t("reason", { reason: error.reason })}` : "";
-    say((words[code] || error.message) + reason, true);
+    const words = code === "account_suspended" && error.until ? t("suspended", { until: when(error.until) }) : S[code];
+    say((words || error.message) + reason, true);
   }
 
   window.commentsvcAuth = { chooser, account, me, refused };

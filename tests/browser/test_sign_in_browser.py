@@ -290,7 +290,9 @@ def test_a_reader_signs_in_by_email_posts_then_downloads_and_deletes_their_data(
         expect(status).to_have_text("Your account and your comments are deleted.")
         expect(embed.get_by_text("Please sign in to comment.")).to_be_visible()
         assert page.evaluate("localStorage.getItem('commentsvc:news:session')") is None
-        assert stored(server.app) == []
+        expect(embed).not_to_contain_text("Written before signing in.")
+        [erased] = stored(server.app)
+        assert (erased.body, erased.account_id) == ("[deleted]", None)
         with server.app.app_context():
             assert db.session.scalar(sa.select(sa.func.count(Account.id))) == 0
     finally:
