@@ -14,8 +14,10 @@ from playwright.sync_api import expect
 from smtp_sink import SmtpSink
 
 from commentsvc import accounts, sites
+from commentsvc.accounts import sessions
 from commentsvc.extensions import db
-from commentsvc.models import Account, Comment, Site
+from commentsvc.mail import outbox
+from commentsvc.models import Account, Comment, MailSubscription, Site
 
 SECRET = "a-test-secret-of-the-site-32-bytes-long!"
 
@@ -297,3 +299,63 @@ def test_a_reader_signs_in_by_email_posts_then_downloads_and_deletes_their_data(
             assert db.session.scalar(sa.select(sa.func.count(Account.id))) == 0
     finally:
         smtp.stop()
+
+
+def test_a_session_from_the_fragment_then_sign_out_and_a_session_that_ended(
+    service, article, page
+):
+    server = service()
+    with server.app.app_context():
+        site = make_site(allowed_origins=[article.origin], min_submit_seconds=0)
+        thread_id = make_comment(site, author="Bob", body="Approved").thread_id
+        account = accounts.find_or_create(
+            site.id, "email", "rea@example.org", "Rea Der", "rea@example.org"
+        )
+        token, stale = sessions.issue(account.id), sessions.issue(account.id)
+        outbox.subscribe(site.id, "rea@example.org", thread_id)
+        db.session.commit()
+    url = article.add(server, "news")
+    embed = page.locator("#comments")
+    status = embed.locator("form .status")
+    name = embed.get_by_role("textbox", name="Name")
+
+    # As a sign-in comes back: the session in the fragment, taken out at once.
+    page.goto(f"{url}#commentsvc-signin={token}")
+    expect(embed.get_by_text("Signed in as Rea Der")).to_be_visible()
+    assert page.evaluate("location.href") == url
+    expect(name).to_be_hidden()
+
+    embed.get_by_role("button", name="My account").click()
+    panel = embed.locator("[part=account]")
+    expect(panel.get_by_role("heading", name="Reply notifications")).to_be_visible()
+    panel.get_by_role("button", name="Unsubscribe").click()
+    expect(panel).to_contain_text("Unsubscribed.")
+    with server.app.app_context():
+        assert not db.session.scalar(sa.select(MailSubscription.active))
+
+    panel.get_by_role("button", name="Sign out").click()
+    expect(status).to_have_text("You are signed out.")
+    expect(name).to_be_visible()
+    assert page.evaluate("localStorage.getItem('commentsvc:news:session')") is None
+    me = server.app.test_client().get(
+        "/api/v1/sites/news/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert me.status_code == 401
+
+    # A session that ended elsewhere: told on posting, back to a guest's form,
+    # the comment kept.
+    session = json.dumps({"t": stale, "n": "Rea Der"})
+    page.evaluate(f"localStorage.setItem('commentsvc:news:session', {session!r})")
+    with server.app.app_context():
+        sessions.end(stale)
+        db.session.commit()
+    page.reload()
+    expect(embed.get_by_text("Signed in as Rea Der")).to_be_visible()
+    embed.get_by_role("textbox", name="Comment").fill("Still mine.")
+    embed.get_by_role("button", name="Post Comment").click()
+    expect(status).to_have_text(
+        "Your sign-in has ended: sign in again. Your comment is kept."
+    )
+    expect(name).to_be_visible()
+    expect(embed.get_by_role("textbox", name="Comment")).to_have_value("Still mine.")
+    assert len(stored(server.app)) == 1
