@@ -34,6 +34,7 @@
     nudgeWords: "Words that count against it:",
     postAnyway: "Post anyway",
     edit: "Edit",
+    rateLimited: "You are posting too quickly. Please try again {when}.",
   };
   const CSS =
     ".hl>article{outline:2px solid var(--a);outline-offset:4px}" +
@@ -337,5 +338,13 @@
     editButton.focus();
   }
 
-  window.commentsvcExtra = { report, edit, remove, find, nudge };
+  // A post refused 429: when to try again ("in 42 seconds", "in 3 minutes").
+  function wait(ctx, seconds) {
+    const S = setup(ctx);
+    const when = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" });
+    const later = seconds > 90 ? when.format(Math.ceil(seconds / 60), "minute") : when.format(seconds, "second");
+    return S.rateLimited.replace("{when}", later);
+  }
+
+  window.commentsvcExtra = { report, edit, remove, find, nudge, wait };
 })();

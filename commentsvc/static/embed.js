@@ -43,7 +43,6 @@
     expired: "The captcha expired. Please tick the box again; your comment is kept.",
     tickAgain: "Please tick the box again to send your comment.",
     captchaFailed: "The captcha could not be verified. Please try again.",
-    rateLimited: "You are posting too quickly. Please try again {when}.",
     offline:
       "The comment service could not be reached. Your comment is kept in this " +
       "browser: retry in a moment.",
@@ -653,14 +652,9 @@
           return status(known ? S.fix : Object.values(error.fields || {})[0] || S.fix, true);
         }
         if (res.status === 429) {
+          // Worded by embed-extra.js ("in 42 seconds", in the page's language).
           const wait = error.retry_after || +res.headers.get("Retry-After") || 60;
-          const when = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
-          return status(
-            t("rateLimited", {
-              when: wait > 90 ? when.format(Math.ceil(wait / 60), "minute") : when.format(wait, "second"),
-            }),
-            true
-          );
+          return use("extra").then((x) => status(x.wait(ctx, wait), true), () => status(error.message, true));
         }
         if (res.status === 0 || res.status >= 500) {
           again.hidden = false;

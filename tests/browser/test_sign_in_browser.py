@@ -85,6 +85,12 @@ def test_a_reader_signed_in_by_the_site_posts_without_name_email_or_captcha(
     ).to_have_count(0)
     # The token's name (UTF-8 too), no name or e-mail fields.
     expect(embed.get_by_text("Signed in as Zoë Subscriber")).to_be_visible()
+    # Still a first render of two requests to the service.
+    page.wait_for_load_state("networkidle")
+    assert [u for u in asked if u.startswith(server.url)] == [
+        f"{server.url}/embed.js",
+        f"{server.url}/api/v1/sites/news/comments?thread=%2Farticle",
+    ]
     expect(embed.get_by_role("textbox", name="Name")).to_be_hidden()
     expect(embed.get_by_role("textbox", name="Email")).to_be_hidden()
     expect(embed.get_by_role("button", name="Sign in")).to_have_count(0)
