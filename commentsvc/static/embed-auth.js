@@ -239,14 +239,14 @@
     const list = (items, empty, item) =>
       items.length ? h("ul", {}, ...items.map(item)) : h("p", { class: "note" }, empty);
     const link = (x, text) => h("a", { href: x.url ? `${x.url.split("#")[0]}#comment-${x.id}` : null }, text);
-    const suspended = who.suspended_until && Date.parse(who.suspended_until) > Date.now();
+    const suspended = Date.parse(who.suspended_until) > Date.now(); // NaN: none
     const action = (...a) => button(ctx, ...a);
     const erase = action(S.deleteAccount, "link", () => confirmErase(ctx, p, erase, comments));
     p.body.append(
       h("p", {}, h("strong", {}, who.name), who.email ? ` (${who.email})` : ""),
-      suspended &&
+      suspended ?
         h("p", { class: "warn" }, t("suspendedNote", { until: when(who.suspended_until) }),
-          who.suspension_reason ? ` ${t("reason", { reason: who.suspension_reason })}` : ""),
+          who.suspension_reason ? ` ${t("reason", { reason: who.suspension_reason })}` : "") : "",
       h("h5", {}, S.myComments),
       list(comments, S.noComments, (c) =>
         h("li", {}, link(c, c.excerpt), " ", h("time", { class: "note", datetime: c.created_at }, when(c.created_at)),

@@ -283,6 +283,8 @@ def test_a_reader_signs_in_by_email_posts_then_downloads_and_deletes_their_data(
         panel = embed.locator("[part=account]")
         expect(panel.get_by_role("heading", name="My comments")).to_be_visible()
         expect(panel).to_contain_text("Written before signing in.")
+        expect(panel).not_to_contain_text("suspended")
+        expect(panel).not_to_contain_text("null")
         with page.expect_download() as download:
             panel.get_by_role("button", name="Download my data").click()
         with open(download.value.path()) as saved:
@@ -318,6 +320,9 @@ def test_a_session_from_the_fragment_then_sign_out_and_a_session_that_ended(
             site.id, "email", "rea@example.org", "Rea Der", "rea@example.org"
         )
         token, stale = sessions.issue(account.id), sessions.issue(account.id)
+        # Suspended: may still read, download, sign out (posting is refused).
+        account.suspended_until = datetime(2099, 3, 4, 12, 0, tzinfo=UTC)
+        account.suspension_reason = "Off-topic floods"
         outbox.subscribe(site.id, "rea@example.org", thread_id)
         db.session.commit()
     url = article.add(server, "news")
@@ -334,6 +339,10 @@ def test_a_session_from_the_fragment_then_sign_out_and_a_session_that_ended(
     embed.get_by_role("button", name="My account").click()
     panel = embed.locator("[part=account]")
     expect(panel.get_by_role("heading", name="Reply notifications")).to_be_visible()
+    expect(panel).to_contain_text(
+        "Your account is suspended from commenting until March 4, 2099"
+    )
+    expect(panel).to_contain_text("Reason: Off-topic floods")
     panel.get_by_role("button", name="Unsubscribe").click()
     expect(panel).to_contain_text("Unsubscribed.")
     with server.app.app_context():
