@@ -7,8 +7,10 @@ import html
 import re
 import time
 from http.server import BaseHTTPRequestHandler
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+import itsdangerous.timed
 import pytest
 import requests
 import sqlalchemy as sa
@@ -232,6 +234,28 @@ def test_a_callback_in_another_browser_is_refused(app, flow):
 
     assert_refused_page(response, 400, "was not started here")
     assert accounts_of(app) == []
+
+
+def test_a_sign_in_left_more_than_ten_minutes_is_refused(app, flow, monkeypatch):
+    session = requests.Session()
+    callback = flow.callback_url(session)
+    later = time.time() + oidc_flows.MAX_AGE + 5
+    monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: later))
+
+    response = session.get(callback, timeout=10)
+
+    assert_refused_page(response, 400, "took too long")
+    assert accounts_of(app) == []
+
+
+def test_the_flow_cookie_is_short_lived_httponly_lax_and_for_auth_only(flow):
+    response = flow.start(requests.Session(), allow_redirects=False)
+
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(oidc_flows.COOKIE + "=")
+    for attribute in ("Max-Age=600", "HttpOnly", "SameSite=Lax", "Path=/auth/"):
+        assert attribute in cookie
 
 
 def test_a_state_is_used_once(app, flow):
