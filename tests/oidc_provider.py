@@ -126,6 +126,7 @@ class OidcProvider(InBackground):
         self.clients: dict[str, Client] = {}
         self.codes: dict[str, Code] = {}
         self.id_token_claims: dict = {}
+        self.metadata: dict = {}
         self.sign_with = _KEY
         self.logins = 0
         self.token_requests = []
@@ -221,16 +222,20 @@ class OidcProvider(InBackground):
         @app.get("/.well-known/openid-configuration")
         def discovery():
             return jsonify(
-                issuer=provider.issuer,
-                authorization_endpoint=provider.issuer + "/authorize",
-                token_endpoint=provider.issuer + "/token",
-                jwks_uri=provider.issuer + "/jwks",
-                response_types_supported=["code"],
-                subject_types_supported=["public"],
-                id_token_signing_alg_values_supported=["RS256"],
-                scopes_supported=["openid", "profile", "email"],
-                code_challenge_methods_supported=["S256"],
-                token_endpoint_auth_methods_supported=["client_secret_basic"],
+                {
+                    "issuer": provider.issuer,
+                    "authorization_endpoint": provider.issuer + "/authorize",
+                    "token_endpoint": provider.issuer + "/token",
+                    "jwks_uri": provider.issuer + "/jwks",
+                    "response_types_supported": ["code"],
+                    "subject_types_supported": ["public"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "scopes_supported": ["openid", "profile", "email"],
+                    "code_challenge_methods_supported": ["S256"],
+                    "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+                    # A knob: another endpoint (one that is down), say.
+                    **provider.metadata,
+                }
             )
 
         @app.get("/jwks")

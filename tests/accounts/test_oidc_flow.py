@@ -331,6 +331,29 @@ def test_a_provider_that_goes_down_before_the_callback_is_a_page(app, flow):
     assert accounts_of(app) == []
 
 
+@pytest.mark.parametrize("endpoint", ["token_endpoint", "jwks_uri"])
+def test_a_token_endpoint_or_jwks_that_is_down_is_a_page(app, flow, endpoint):
+    session = requests.Session()
+    callback = flow.callback_url(session)
+    flow.provider.metadata = {endpoint: f"http://127.0.0.1:{free_port()}/x"}
+
+    response = session.get(callback, timeout=10)
+
+    assert_refused_page(response, 502, "could not be reached", back_to=flow.article)
+    assert accounts_of(app) == []
+
+
+def test_a_token_endpoint_that_refuses_the_code_is_a_page(app, flow):
+    session = requests.Session()
+    callback = flow.callback_url(session)
+    flow.provider.codes.clear()  # as if the code had expired there
+
+    response = session.get(callback, timeout=10)
+
+    assert_refused_page(response, 403, "did not let you sign in")
+    assert accounts_of(app) == []
+
+
 def test_a_provider_whose_discovery_names_another_issuer_is_refused(app, flow):
     with app.app_context():
         flow.configure(get_site(), flow.provider.issuer + "/")
