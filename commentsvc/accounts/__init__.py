@@ -17,7 +17,7 @@ from .links import FRAGMENT, back_to, safe_return
 from .readers import Reader, check_standing, find_or_create, reader_for_post
 from .settings import change as change_settings
 from .settings import sign_in_settings
-from .trust import judge
+from .trust import judge, judge_account
 
 __all__ = [
     "FRAGMENT",
@@ -35,6 +35,7 @@ __all__ = [
     "check_standing",
     "find_or_create",
     "judge",
+    "judge_account",
     "reader_for_post",
     "sign_in_settings",
 ]

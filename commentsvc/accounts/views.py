@@ -1,146 +1,61 @@
-"""Reader-facing sign-in pages on the service's own origin (``/auth/``):
-OpenID Connect's start and callback. Every failure is a page that says what
-failed and links back to the article, never a 500."""
+"""Readers' sign-in pages on the service's own origin: the page an e-mail
+sign-in link opens (and, in oidc, the OpenID Connect redirects). A GET never
+signs in; success sends the reader back to the article with their session in
+the URL's fragment (accounts.links)."""
 
-import logging
+from flask import Blueprint, abort, redirect, render_template
 
-import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
-
-from ..extensions import db
+from ..moderation.forms import EmptyForm
 from ..sites import site_settings
-from . import oidc, oidc_flows, sessions
-from .links import back_to, safe_return
-from .readers import find_or_create
-from .settings import sign_in_settings
-
-log = logging.getLogger(__name__)
+from . import email
+from .links import back_to
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-NO_SITE = "There is no such site."
-NO_OIDC = "This site does not offer this way of signing in."
-BAD_RETURN = (
-    "This sign-in link does not lead back to a page of this site, so it "
-    "was not followed."
-)
-BANNED = "Your account may no longer comment on this site."
+_UNUSABLE = {
+    "invalid": "This sign-in link is not valid: it may have been cut short when "
+    "it was copied. Ask for a new one from the comment form.",
+    "used": "This sign-in link was used already: each works once. Ask for a new "
+    "one from the comment form.",
+    "expired": "This sign-in link has expired. Ask for a new one from the "
+    "comment form.",
+}
+_STATUS = {"invalid": 400, "used": 410, "expired": 410}
 
 
-def _page(text: str, status: int, return_url: str | None = None, title=None):
+def _site_or_404(slug: str):
+    site = site_settings(slug) if len(slug) <= 64 else None
+    if site is None:
+        abort(404)
+    return site
+
+
+def message(site, title: str, text: str, status: int, back: str | None = None):
+    """A page that says what happened, with a way back to the article."""
     page = render_template(
-        "auth/message.html", title=title or text, text=text, return_url=return_url
+        "accounts/message.html", site=site, title=title, text=text, back=back
     )
     return page, status, {"Cache-Control": "no-store"}
 
 
-def _secure() -> bool:
-    return bool(current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
-
-
-def _callback_url(slug: str) -> str:
-    """The redirect URI the provider knows: on PUBLIC_URL when it is set (the
-    address registered at the provider), else the address this request came
-    to."""
-    public = current_app.config.get("PUBLIC_URL")
-    if public:
-        return public.rstrip("/") + url_for("auth.oidc_callback", slug=slug)
-    return url_for("auth.oidc_callback", slug=slug, _external=True)
-
-
-def _site_and_provider(slug: str):
-    site = site_settings(slug)
-    if site is None:
-        return None, None
-    return site, oidc.provider_of(sign_in_settings(site.id, site.slug))
-
-
-@bp.get("/<slug>/oidc/start")
-def oidc_start(slug: str):
-    """Send the reader to the site's OpenID Connect provider; they come back
-    to :func:`oidc_callback`, then to ``return`` (a page of the site)."""
-    site, provider = _site_and_provider(slug)
-    if site is None:
-        return _page(NO_SITE, 404)
-    return_url = safe_return(site, request.args.get("return"))
-    if return_url is None:
-        log.warning("oidc start refused: return URL not on the site's origins")
-        return _page(BAD_RETURN, 400)
-    if provider is None:
-        return _page(NO_OIDC, 404, return_url)
+@bp.route("/<site_slug>/email/<token>", methods=["GET", "POST"])
+def email_link(site_slug: str, token: str):
+    """An e-mail sign-in link: the address and one button (POST signs in)."""
+    site = _site_or_404(site_slug)
+    form = EmptyForm()
     try:
-        url, flow = oidc.begin(provider, _callback_url(slug), return_url)
-    except oidc.OidcError as error:
-        log.warning("oidc start failed for site %s: %s", slug, error)
-        return _page(error.message, error.status, return_url)
-    response = redirect(url, 302)
-    cookie = oidc_flows.add(request.cookies.get(oidc_flows.COOKIE), flow)
-    oidc_flows.set_cookie(response, cookie, _secure())
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        link = email.check(site, token)
+        if form.validate_on_submit():
+            session_token, return_url = email.sign_in(site, token)
+            return redirect(back_to(return_url, session_token), 303)
+    except email.LinkUnusable as error:
+        title = "This link cannot sign you in"
+        return message(site, title, _UNUSABLE[error.reason], _STATUS[error.reason])
+    page = render_template(
+        "accounts/sign_in.html", site=site, address=link.email, form=form
+    )
+    return page, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-@bp.get("/<slug>/oidc/callback")
-def oidc_callback(slug: str):
-    """The provider sends the reader back here: check, sign in, and send them
-    back to the article with their session (303)."""
-    cookie = request.cookies.get(oidc_flows.COOKIE)
-    flow, rest = oidc_flows.take(cookie, request.args.get("state"))
-    site, provider = _site_and_provider(slug)
-    if flow is None:
-        log.warning("oidc callback for site %s: no sign-in with this state", slug)
-        latest = oidc_flows.latest(cookie)
-        return _finish(
-            _page(oidc.FlowInvalid.message, 400, latest and latest.return_url), rest
-        )
-    if site is None or provider is None:
-        return _finish(_page(NO_OIDC, 404, flow.return_url), rest)
-    # The site may have dropped the article's origin meanwhile.
-    if safe_return(site, flow.return_url) is None:
-        return _finish(_page(BAD_RETURN, 400), rest)
-    try:
-        if request.args.get("error"):
-            raise oidc.SignInDenied(f"provider: {request.args['error'][:100]}")
-        code = request.args.get("code")
-        if not code:
-            raise oidc.FlowInvalid("callback without a code")
-        identity = oidc.finish(provider, flow, code)
-    except oidc.OidcError as error:
-        log.warning("oidc sign-in failed for site %s: %s", slug, error)
-        return _finish(_page(error.message, error.status, flow.return_url), rest)
-    token = _sign_in(site, identity)
-    if token is None:
-        log.warning("oidc sign-in refused for site %s: account banned", slug)
-        return _finish(_page(BANNED, 403, flow.return_url), rest)
-    return _finish(redirect(back_to(flow.return_url, token), 303), rest)
-
-
-def _finish(result, cookie: str | None):
-    """*result* (a page or a redirect) with the used sign-in dropped from the
-    browser's cookie."""
-    response = current_app.make_response(result)
-    oidc_flows.set_cookie(response, cookie, _secure())
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _sign_in(site, identity) -> str | None:
-    """A new session of the account *identity* names (created on first sight),
-    committed; None if the account is banned (nothing changed).
-
-    Raises:
-        sqlalchemy.exc.DBAPIError: the database failed.
-    """
-    fields = (identity.sub, identity.name, identity.email)
-    try:
-        account = find_or_create(site.id, "oidc", *fields)
-    except sa.exc.IntegrityError:
-        # The same new reader came back twice at once: the other created it.
-        db.session.rollback()
-        account = find_or_create(site.id, "oidc", *fields)
-    if account.banned:
-        db.session.rollback()
-        return None
-    token = sessions.issue(account.id)
-    db.session.commit()
-    return token
+# OpenID Connect's start and callback add themselves to bp (accounts.oidc_views).
+from . import oidc_views  # noqa: E402, F401
