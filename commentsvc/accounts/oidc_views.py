@@ -1,20 +1,20 @@
-"""OpenID Connect's two pages on the readers' sign-in blueprint (``/auth/``,
-accounts.views): the start, which sends the reader to the site's provider,
-and the callback, which signs them in and sends them back to the article.
-Every failure is a page that says what failed and links back to the
-article, never a 500; the log says why."""
+"""OpenID Connect's two pages, which accounts.views adds to the readers'
+sign-in blueprint (``/auth/``): the start, which sends the reader to the
+site's provider, and the callback, which signs them in and sends them back to
+the article. Every failure is a page that says what failed and links back to
+the article, never a 500; the log says why."""
 
 import logging
 
 import sqlalchemy as sa
-from flask import current_app, redirect, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
 from ..extensions import db
+from ..sites import site_settings
 from . import oidc, oidc_flows, sessions
 from .links import back_to, safe_return
 from .readers import find_or_create
 from .settings import sign_in_settings
-from .views import _site_or_404, bp, message
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,22 @@ BAD_RETURN = (
     "was not followed."
 )
 BANNED = "Your account may no longer comment on this site."
+
+
+def _site_or_404(slug: str):
+    site = site_settings(slug) if len(slug) <= 64 else None
+    if site is None:
+        abort(404)
+    return site
+
+
+def message(site, title: str, text: str, status: int, back: str | None = None):
+    """A page that says what happened, with a way back to the article (the
+    page of accounts.views)."""
+    page = render_template(
+        "accounts/message.html", site=site, title=title, text=text, back=back
+    )
+    return page, status, {"Cache-Control": "no-store"}
 
 
 def _secure() -> bool:
@@ -45,7 +61,6 @@ def _provider(site):
     return oidc.provider_of(sign_in_settings(site.id, site.slug))
 
 
-@bp.get("/<site_slug>/oidc/start")
 def oidc_start(site_slug: str):
     """Send the reader to the site's OpenID Connect provider; they come back
     to :func:`oidc_callback`, then to ``return`` (a page of the site)."""
@@ -69,7 +84,6 @@ def oidc_start(site_slug: str):
     return response
 
 
-@bp.get("/<site_slug>/oidc/callback")
 def oidc_callback(site_slug: str):
     """The provider sends the reader back here: check, sign in, and send them
     back to the article with their session (303)."""
