@@ -126,6 +126,8 @@ def _finish(result, cookie: str | None):
     response = current_app.make_response(result)
     oidc_flows.set_cookie(response, cookie, _secure())
     response.headers["Cache-Control"] = "no-store"
+    # This URL carries the code and state: the article never sees it.
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -153,6 +153,7 @@ def test_a_reader_signs_in_at_the_provider_and_comes_back_signed_in(app, flow):
     assert response.history[-1].status_code == 303
     location = response.history[-1].headers["Location"]
     assert location.startswith(flow.article + FRAGMENT)
+    assert response.history[-1].headers["Referrer-Policy"] == "no-referrer"
     (account,) = accounts_of(app)
     assert (account.provider, account.subject) == ("oidc", "sub-ada")
     assert (account.name, account.email) == ("Ada Lovelace", "ada@example.org")
