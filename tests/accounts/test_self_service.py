@@ -49,6 +49,8 @@ def test_me_needs_a_session_of_this_site(app, client, reader):
 
 def test_me_lists_the_account_its_comments_and_subscriptions(app, client, reader):
     first = post(client, reader, body="My first comment.")
+    guest = client.post(f"{API}/comments", json=comment_payload(body="A guest's."))
+    assert guest.status_code == 202
     second = post(client, reader, body="My second comment.", thread="/other")
     with app.app_context():
         comment = db.session.get(Comment, first)
@@ -187,3 +189,21 @@ def test_the_daily_purge_forgets_expired_sessions_and_links(app, client, reader)
 
     assert "forgot 2 expired reader session(s) and sign-in link(s)" in result.output
     assert client.get(f"{API}/me", headers=reader).status_code == 200
+
+
+def test_a_session_of_another_site_posts_nothing_there(app, client):
+    with app.app_context():
+        make_site(captcha_provider="dev")
+        blog = make_site("blog", "A Blog", captcha_provider="dev")
+        account = accounts.find_or_create(blog.id, "email", "b@example.org", "B")
+        token = sessions.issue(account.id)
+        db.session.commit()
+
+    response = client.post(
+        f"{API}/comments",
+        json=comment_payload(author=None),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "session_invalid"
