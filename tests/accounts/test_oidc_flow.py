@@ -162,3 +162,18 @@ def test_a_state_is_used_once(app, flow):
     assert again.status_code in (400, 403)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(ReaderSession.id))) == 1
+
+
+def test_two_tabs_sign_in_at_once_and_each_comes_back(app, flow):
+    session = requests.Session()
+    first = flow.start(session)
+    second = flow.start(session, return_url=flow.article + "&tab=2")
+
+    back_second = flow.login(session, second)
+    back_first = flow.login(session, first)
+
+    assert back_second.url.startswith(flow.article + "&tab=2")
+    assert back_first.url.startswith(flow.article)
+    assert FRAGMENT in back_first.history[-1].headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ReaderSession.id))) == 2
