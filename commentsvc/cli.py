@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import sites as site_service
+from .accounts.oidc_cli import oidc_command
 from .cli_errors import fail, stop
 from .comments.cli import comments_cli, threads_cli
 from .comments.errors import SiteNotFound, ValidationFailed
@@ -23,6 +24,7 @@ from .portability.cli import commands as portability_commands
 from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
+sites_cli.add_command(oidc_command)
 
 DEMO_EMAIL = "demo@example.org"
 PROVIDERS = click.Choice([p.value for p in CaptchaProvider])
