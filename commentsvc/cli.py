@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import sites as site_service
+from .accounts.sign_in_cli import sign_in_command, sso_secret_command
 from .cli_errors import fail, stop
 from .comments.cli import comments_cli, threads_cli
 from .comments.errors import SiteNotFound, ValidationFailed
@@ -238,6 +239,11 @@ def list_sites_command():
             f"\tclose_after_days={site.close_after_days or 'off'}"
             f"\torigins={' '.join(site.allowed_origins or []) or 'none'}"
         )
+
+
+# Readers' sign-in (commentsvc/accounts/sign_in_cli.py).
+sites_cli.add_command(sso_secret_command)
+sites_cli.add_command(sign_in_command)
 
 
 @click.command("demo-setup")

@@ -30,6 +30,7 @@ KIND_LABELS = {
     "accounts": "Accounts",
     "webhooks": "Webhooks",
     "mail": "Mail settings",
+    "readers": "Readers' accounts",
 }
 
 
