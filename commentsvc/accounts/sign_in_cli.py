@@ -1,9 +1,11 @@
 """``flask --app wsgi sites sso-secret SLUG`` and ``sites sign-in SLUG ...``:
 how a site's readers sign in, from the command line (registered on the
-``sites`` group by commentsvc/cli.py)."""
+``sites`` group by commentsvc/cli.py; with_appcontext because a command added
+to a group, rather than made by it, gets no app context of its own)."""
 
 import click
 import sqlalchemy as sa
+from flask.cli import with_appcontext
 
 from ..cli_errors import fail, stop
 from ..comments.errors import ValidationFailed
@@ -27,6 +29,7 @@ def _site(slug: str) -> Site:
 
 @click.command("sso-secret")
 @click.argument("slug")
+@with_appcontext
 def sso_secret_command(slug):
     """Create or rotate the SSO signing secret of the site SLUG and print it
     (once: it is never shown again). Tokens signed with the old one are
@@ -93,6 +96,7 @@ def sso_secret_command(slug):
     type=click.File("r"),
     help="The site's public key (PEM), for RS256 or ES256.",
 )
+@with_appcontext
 def sign_in_command(slug, sso_public_key_file, **options):
     """Change how the readers of the site SLUG sign in and how much their
     accounts are trusted; prints the settings in force."""
