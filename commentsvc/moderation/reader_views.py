@@ -13,8 +13,8 @@ from ..accounts import moderation as rules
 from ..comments.access import NotAllowed
 from ..comments.errors import ValidationFailed
 from ..comments.queue import pending_count, reported_count
-from ..ids import bounded_id
 from ..extensions import db
+from ..ids import bounded_id
 from ..models import Site, utcnow
 from . import bp
 from .forms import EmptyForm, refusal
