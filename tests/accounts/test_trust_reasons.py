@@ -16,8 +16,7 @@ def test_a_mostly_rejected_account_s_hold_is_a_reason():
     why = explain({"held": {"mostly_rejected": {"rejected": 4, "of": 5}}})
 
     assert why.reasons == [
-        "The account's recent comments were mostly rejected (4 of its last 5 "
-        "decided)"
+        "The account's recent comments were mostly rejected (4 of its last 5 decided)"
     ]
 
 
@@ -27,8 +26,7 @@ def test_signed_in_trusted_and_staff_are_notes_not_reasons():
     assert why.reasons == []
     assert why.notes == [
         "No captcha asked: the author is signed in",
-        "Published at once: the author's account has approved comments on this "
-        "site",
+        "Published at once: the author's account has approved comments on this site",
         "Published at once: written by staff",
     ]
 
