@@ -277,3 +277,16 @@ def test_the_queue_marks_a_suspended_account(mod_client, account_id):
     html = mod_client.get("/moderation/queue").get_data(as_text=True)
 
     assert "Account suspended" in html
+
+
+def test_the_audit_trail_names_the_account_with_a_link(mod_client, account_id):
+    act(mod_client, account_id, "suspend", span="1d", reason="Insults")
+    act(mod_client, account_id, "staff", staff="on", reason="Our columnist")
+
+    html = mod_client.get("/moderation/audit?kind=readers").get_data(as_text=True)
+
+    link = f'<a href="/moderation/accounts/{account_id}">Sam Subscriber (sso)</a>'
+    assert f"Suspended the reader account {link}" in html
+    assert "reason: Insults" in html
+    assert f"Changed the staff badge of the reader account {link}" in html
+    assert "staff: False → True" in html

@@ -139,3 +139,16 @@ def test_another_site_s_moderator_cannot_reply(app, mod_client):
     )
 
     assert response.status_code == 403
+
+
+def test_a_closed_thread_is_not_answered(app, mod_client):
+    from commentsvc.comments import closing
+
+    parent = comment_with(app, CommentStatus.APPROVED)
+    with app.app_context():
+        closing.set_open("news", "/article", False, None)
+
+    response = reply(mod_client, parent)
+
+    assert response.status_code == 422
+    assert "closed to new comments" in response.get_data(as_text=True)
