@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         ratelimit,
         security,
     )
+    from .accounts.views import bp as auth_bp
     from .api import bp as api_bp
     from .api import fastread
     from .api import limits as api_limits
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(embed_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(auth_bp)  # readers' sign-in pages
     extensions.csrf.exempt(api_bp)
     app.after_request(add_cors_headers)
     ratelimit.init_app(app, api_limits.VIEW_LIMITS)

@@ -97,6 +97,9 @@ DEFAULTS = {
     # without a captcha: wait); see commentsvc/comments/reporters.py.
     "REPORT_CAPTCHA_AFTER": 3,
     "RATELIMIT_EDIT": "10/minute;100/day",
+    # Readers asking for an e-mail sign-in link, per client IP (each address
+    # also gets at most accounts.email.PER_ADDRESS links an hour).
+    "RATELIMIT_SIGN_IN": "5/minute;50/day",
     "RATELIMIT_LOGIN_IP": "10/minute;100/day",
     # Per account, from anywhere: applies only when the login has no captcha
     # (LOGIN_CAPTCHA_PROVIDER "none"), since it lets anyone lock an account.
@@ -237,6 +240,7 @@ PARSERS = {
     "RATELIMIT_REPORT": _parse_limits,
     "REPORT_CAPTCHA_AFTER": _parse_number(int, positive=True),
     "RATELIMIT_EDIT": _parse_limits,
+    "RATELIMIT_SIGN_IN": _parse_limits,
     "RATELIMIT_LOGIN_IP": _parse_limits,
     "RATELIMIT_LOGIN_ACCOUNT": _parse_limits,
     "RATELIMIT_LOGIN_ACCOUNT_IP": _parse_limits,

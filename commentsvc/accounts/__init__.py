@@ -22,7 +22,7 @@ from .readers import Reader, check_standing, find_or_create, reader_for_post
 from .settings import change as change_settings
 from .settings import sign_in_settings
 from .staff import staff_reader
-from .trust import judge
+from .trust import judge, judge_account
 
 __all__ = [
     "FRAGMENT",
@@ -40,6 +40,7 @@ __all__ = [
     "check_standing",
     "find_or_create",
     "judge",
+    "judge_account",
     "reader_for_post",
     "sign_in_settings",
     "moderation",

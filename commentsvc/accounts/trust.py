@@ -3,10 +3,12 @@ until enough of its comments were approved; an account whose recent comments
 were mostly rejected is held again; a clean history publishes at once where
 the site trusts approved authors."""
 
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Comment, CommentStatus, ModerationPolicy
+from ..models import Account, Comment, CommentStatus, ModerationPolicy
 from ..spam.verdict import Verdict
 from .settings import sign_in_settings
 
@@ -72,3 +74,14 @@ def judge(site, reader, verdict: Verdict) -> None:
     ):
         verdict.status = CommentStatus.APPROVED
         verdict.signals["trusted_account"] = True
+
+
+def judge_account(site, account_id: int, verdict: Verdict) -> None:
+    """:func:`judge` for a stored comment's account (an author's edit); an
+    account erased since is judged as a new one.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    staff = db.session.scalar(sa.select(Account.staff).where(Account.id == account_id))
+    judge(site, SimpleNamespace(account_id=account_id, staff=bool(staff)), verdict)

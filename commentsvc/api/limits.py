@@ -64,6 +64,9 @@ VIEW_LIMITS = {
     "api.report_comment": [(config_limit("RATELIMIT_REPORT"), report_bucket, None)],
     "api.edit_comment": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
     "api.delete_comment": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
+    "api.email_sign_in": [(config_limit("RATELIMIT_SIGN_IN"), client_bucket, None)],
+    "api.export_me": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
+    "api.erase_me": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
     "api.form_token": [(config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],
     "api.dev_captcha_token": [(config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],
 }

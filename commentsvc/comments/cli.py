@@ -8,6 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..accounts import email as sign_in_links
+from ..accounts import sessions
 from ..spam import neardup
 from . import closing, purge
 from .errors import SiteNotFound, ThreadNotFound
@@ -62,6 +64,9 @@ def purge_ips_command(older_than):
         older_than = timedelta(days=current_app.config["IP_RETENTION_DAYS"])
     erased = purge.purge_ips(older_than)
     click.echo(f"erased the IP address of {erased} comment{'s' if erased != 1 else ''}")
+    # Readers' sign-ins past their end go with the same daily purge.
+    ended = sessions.purge_expired() + sign_in_links.purge_expired()
+    click.echo(f"forgot {ended} expired reader session(s) and sign-in link(s)")
 
 
 def _set_thread(slug: str, key: str, state: bool | None) -> None:

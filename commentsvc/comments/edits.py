@@ -20,7 +20,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .. import spam
+from .. import accounts, spam
 from ..extensions import db
 from ..models import Comment, CommentStatus, Site, as_utc, utcnow
 from ..spam import rules
@@ -101,8 +101,17 @@ def _published_at_once(site: Site, comment: Comment, verdict: Verdict) -> bool:
     """Whether an edit of a published comment is published as a post would be:
     clean (nothing held it), by an author the site trusts, and no open reports
     on the comment."""
-    spam.publish_if_trusted(site, comment.email, verdict)
+    _trust(site, comment, verdict)
     return verdict.status == CommentStatus.APPROVED and not has_open_reports(comment.id)
+
+
+def _trust(site: Site, comment: Comment, verdict: Verdict) -> None:
+    """Publish as a post would be: by the account's history where a signed-in
+    reader wrote it, else by the address's."""
+    if comment.account_id is not None:
+        accounts.judge_account(site, comment.account_id, verdict)
+    else:
+        spam.publish_if_trusted(site, comment.email, verdict)
 
 
 def edit_comment(
@@ -136,7 +145,7 @@ def edit_comment(
         # by its (trusted) author is no decision.
         to_status = CommentStatus.PENDING
     else:
-        spam.publish_if_trusted(site, comment.email, verdict)
+        _trust(site, comment, verdict)
         to_status = verdict.status
     values = {
         "body": body,

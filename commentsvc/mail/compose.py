@@ -13,6 +13,8 @@ from email.utils import format_datetime, parseaddr
 import sqlalchemy as sa
 from flask import current_app, render_template
 
+from ..accounts.email import LIFETIME as EMAIL_LINK_LIFETIME
+from ..accounts.email import link_token as email_link_token
 from ..comments.reasons import explain_waiting
 from ..extensions import db
 from ..models import (
@@ -25,6 +27,7 @@ from ..models import (
     Moderator,
     RevisionStatus,
     Role,
+    SignInLink,
     Site,
     Thread,
     as_utc,
@@ -193,6 +196,20 @@ def _reader_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
     return recipient.email, subject, context
 
 
+def _sign_in_mail(row: MailMessage, site: Site) -> tuple[str, str, dict]:
+    """A reader's one-time sign-in link, unless it was used or expired since."""
+    link = db.session.get(SignInLink, row.data.get("l"))
+    if link is None or link.used_at is not None:
+        raise Skip("the link was used or forgotten")
+    if as_utc(link.expires_at) <= utcnow():
+        raise Skip("the link expired before it could be sent")
+    token = email_link_token(link.id, row.data.get("k", ""))
+    url = links.external_url("auth.email_link", site_slug=site.slug, token=token)
+    minutes = int(EMAIL_LINK_LIFETIME.total_seconds() // 60)
+    context = {"sign_in_url": url, "minutes": minutes, "address": link.email}
+    return link.email, t("subject_sign_in", site=site.name), context
+
+
 def _confirm_pages(recipient: MailRecipient, context: dict) -> None:
     """The pages a confirmation names (the newest PAGES_NAMED of the address's
     pages now, and how many more) and its link, which covers those only: a
@@ -256,6 +273,8 @@ def compose(row: MailMessage) -> EmailMessage:
     site = db.session.get(Site, row.site_id)
     if row.kind in outbox.READER_KINDS:
         to, subject, context = _reader_mail(row, site)
+    elif row.kind == outbox.SIGN_IN:
+        to, subject, context = _sign_in_mail(row, site)
     else:
         to, subject, context = _moderator_mail(row, site)
     subject = headers.header_text(subject)

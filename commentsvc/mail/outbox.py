@@ -36,6 +36,9 @@ APPROVED = "approved"
 # "You will now get replies on <page>", with a one-click undo.
 NOTICE = "subscribed"
 READER_KINDS = (CONFIRM, REPLY, APPROVED, NOTICE)
+# A reader's one-time sign-in link (commentsvc.accounts.email): to an address
+# that may have no recipient row, and never with an unsubscribe link.
+SIGN_IN = "sign_in"
 MODES = ("each", "hourly", "daily", "none")
 # A second confirmation mail to one address waits this long: a form cannot be
 # used to flood someone's inbox.

@@ -12,6 +12,7 @@ STRINGS = {
     "subject_reply": "[{site}] {author} replied to your comment",
     "subject_approved": "[{site}] Your comment is published",
     "subject_notice": "[{site}] You will now get replies on {title}",
+    "subject_sign_in": "[{site}] Your link to sign in",
     # Moderators.
     "moderator_intro": "A new comment on {site} needs a decision.",
     "digest_intro": "These comments on {site} need a decision.",
@@ -58,6 +59,11 @@ STRINGS = {
     "notice_undo": "If that was not you, or you do not want this mail, one "
     "click undoes it",
     "unsubscribe_all": "Stop all mail from {site}",
+    "sign_in_intro": "Someone (hopefully you) asked to sign in to comment on "
+    "{site} with this address.",
+    "sign_in_button": "Sign in",
+    "sign_in_note": "The link works once, for {minutes} minutes. If this was not "
+    "you, ignore this mail: nobody is signed in without it.",
     # Pages.
     "page_decide_title": "{action} this comment?",
     "page_decide_done": "Done: the comment is {status}.",

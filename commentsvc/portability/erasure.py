@@ -104,6 +104,24 @@ def count(email: str) -> tuple[int, int]:
 def erase_author(email: str) -> Erasure:
     """Erase every comment of *email* (any case), a batch per transaction."""
     result = Erasure()
+    touched = erase_comments(author_filter(email), REASON, result)
+    result.mail_addresses = _forget_mail(email)
+    try:
+        redacted = redact_address(email)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    result.bans, result.redacted = redacted.bans, redacted.rows
+    for slug, key in touched:
+        invalidate(slug, key)
+    return result
+
+
+def erase_comments(condition, reason: str, result: Erasure) -> set[tuple[str, str]]:
+    """Erase the comments *condition* selects (see the module's docstring), a
+    batch per transaction, audited with *reason*; count them in *result* and
+    return the (site slug, thread key) of the listings to invalidate."""
     touched: set[tuple[str, str]] = set()
     sites: set[int] = set()
     html = render_body(ERASED)
@@ -115,7 +133,7 @@ def erase_author(email: str) -> Erasure:
             )
             .join(Thread, Thread.id == Comment.thread_id)
             .join(Site, Site.id == Comment.site_id)
-            .where(author_filter(email), Comment.id > last)
+            .where(condition, Comment.id > last)
             .order_by(Comment.id)
             .limit(_BATCH)
         ).all()
@@ -139,6 +157,7 @@ def erase_author(email: str) -> Erasure:
                     ip=None,
                     user_agent=None,
                     signals={"erased": True},
+                    account_id=None,
                     version=Comment.version + 1,
                 )
                 .execution_options(synchronize_session=False)
@@ -158,7 +177,7 @@ def erase_author(email: str) -> Erasure:
                         "moderator_id": None,
                         "from_status": r.status,
                         "to_status": r.status,
-                        "reason": REASON,
+                        "reason": reason,
                         "created_at": now,
                     }
                     for r in rows
@@ -174,17 +193,7 @@ def erase_author(email: str) -> Erasure:
         touched.update((r.slug, r.key) for r in rows)
     result.sites = len(sites)
     result.threads = len(touched)
-    result.mail_addresses = _forget_mail(email)
-    try:
-        redacted = redact_address(email)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    result.bans, result.redacted = redacted.bans, redacted.rows
-    for slug, key in touched:
-        invalidate(slug, key)
-    return result
+    return touched
 
 
 def _scrub_events(ids: list[int], html: str) -> int:

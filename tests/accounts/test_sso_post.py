@@ -189,3 +189,61 @@ def test_a_site_without_guests_asks_to_sign_in(app, client):
 
     assert response.status_code == 403
     assert response.json["error"]["code"] == "sign_in_required"
+
+
+def test_an_account_s_edit_of_a_published_comment_follows_its_own_trust(app, client):
+    """A new account's edit of its published comment waits for a moderator
+    (its history, not a typed address, decides)."""
+    with app.app_context():
+        site = make_site(
+            captcha_provider="dev",
+            moderation_policy=ModerationPolicy.TRUST_APPROVED_AUTHORS,
+            min_submit_seconds=0,
+        )
+        accounts.change_settings(site.id, site.slug, sso_secret=SECRET)
+    posted = post_with_form_token(client, token(), body="A fair point.")
+    with app.app_context():
+        db.session.execute(
+            sa.update(Comment)
+            .where(Comment.id == posted.json["id"])
+            .values(status=CommentStatus.APPROVED)
+        )
+        db.session.commit()
+
+    edited = client.patch(
+        f"{API}/{posted.json['id']}",
+        json={"body": "Buy pills now.", "edit_token": posted.json["edit_token"]},
+    )
+
+    assert edited.status_code == 200, edited.json
+    assert edited.json["html"] == "<p>A fair point.</p>"
+    with app.app_context():
+        assert db.session.get(Comment, posted.json["id"]).body == "A fair point."
+
+
+def test_a_trusted_account_s_edit_is_published_at_once(app, client):
+    """No address in its token: only the account's history can trust it."""
+    with app.app_context():
+        site = make_site(
+            captcha_provider="dev",
+            moderation_policy=ModerationPolicy.TRUST_APPROVED_AUTHORS,
+            min_submit_seconds=0,
+        )
+        accounts.change_settings(site.id, site.slug, sso_secret=SECRET)
+    for n in range(2):
+        response = post_with_form_token(client, token(), body=f"Point {n}.")
+        with app.app_context():
+            db.session.execute(
+                sa.update(Comment)
+                .where(Comment.id == response.json["id"])
+                .values(status=CommentStatus.APPROVED)
+            )
+            db.session.commit()
+
+    edited = client.patch(
+        f"{API}/{response.json['id']}",
+        json={"body": "Point 1, fixed.", "edit_token": response.json["edit_token"]},
+    )
+
+    assert edited.status_code == 200, edited.json
+    assert edited.json["html"] == "<p>Point 1, fixed.</p>"

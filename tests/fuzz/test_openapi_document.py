@@ -49,6 +49,7 @@ def _routed_operations(app) -> set[tuple[str, str]]:
             continue
         path = rule.rule.replace("<site_slug>", "{site}")
         path = path.replace("<int:comment_id>", "{id}")
+        path = path.replace("<int:subscription_id>", "{subscription}")
         # HEAD and Flask's automatic OPTIONS come with every GET; not API operations.
         skipped = {"HEAD"} | ({"OPTIONS"} if rule.provide_automatic_options else set())
         operations |= {(m, path) for m in rule.methods - skipped}
