@@ -152,3 +152,23 @@ def test_a_closed_thread_is_not_answered(app, mod_client):
 
     assert response.status_code == 422
     assert "closed to new comments" in response.get_data(as_text=True)
+
+
+def test_a_pending_comment_edited_meanwhile_is_read_again_first(app, mod_client):
+    parent = comment_with(app, CommentStatus.PENDING)
+    page = mod_client.get(f"/moderation/comments/{parent}").get_data(as_text=True)
+    with app.app_context():
+        # Its author edited it (still pending): not what the moderator read.
+        db.session.get(Comment, parent).version += 1
+        db.session.commit()
+
+    response = mod_client.post(
+        f"/moderation/comments/{parent}/reply",
+        data={"csrf_token": csrf_from(page), "body": "Agreed.", "version": "1"},
+    )
+
+    assert response.status_code == 422
+    assert "Your reply was not posted" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Comment, parent).status == CommentStatus.PENDING
+        assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 1
