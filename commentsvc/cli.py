@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import sites as site_service
 from .accounts.oidc_cli import oidc_command
+from .accounts.sign_in_cli import sign_in_command, sso_secret_command
 from .cli_errors import fail, stop
 from .comments.cli import comments_cli, threads_cli
 from .comments.errors import SiteNotFound, ValidationFailed
@@ -240,6 +241,11 @@ def list_sites_command():
             f"\tclose_after_days={site.close_after_days or 'off'}"
             f"\torigins={' '.join(site.allowed_origins or []) or 'none'}"
         )
+
+
+# Readers' sign-in (commentsvc/accounts/sign_in_cli.py).
+sites_cli.add_command(sso_secret_command)
+sites_cli.add_command(sign_in_command)
 
 
 @click.command("demo-setup")
