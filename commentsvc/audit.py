@@ -1,7 +1,8 @@
 """The one door to the audit trail of changes other than decisions.
 
-The service functions that change a ban, a site, an account, a webhook endpoint
-or a moderator's mail call :func:`record` before they commit, so the entry is in
+The service functions that change a ban, a site, an account (a moderator's or
+a reader's), a webhook endpoint or a moderator's mail call :func:`record`
+before they commit, so the entry is in
 the same transaction as the change: both happen or neither. Nothing is committed
 here. The actor is the moderator acting in the UI, or None for the command line
 (and the system). Secrets and password hashes never reach a row: their fields
@@ -11,12 +12,19 @@ are written as "changed".
 from enum import Enum
 
 from .extensions import db
-from .models import AuditEntry, Ban, Moderator, Site, WebhookEndpoint
+from .models import Account, AuditEntry, Ban, Moderator, Site, WebhookEndpoint
 
 # Every kind of entry, by the group the audit page filters on.
 GROUPS = {
     "bans": ("ban.added", "ban.lifted"),
-    "settings": ("site.created", "site.settings", "site.origins"),
+    "settings": (
+        "site.created",
+        "site.settings",
+        "site.origins",
+        "site.sign_in",
+        "site.sso_secret_created",
+        "site.sso_secret_rotated",
+    ),
     "accounts": (
         "moderator.created",
         "moderator.sites",
@@ -32,6 +40,14 @@ GROUPS = {
         "webhook.secret_rotated",
     ),
     "mail": ("mail.settings",),
+    # Readers' accounts (commentsvc.accounts.moderation).
+    "readers": (
+        "reader.suspended",
+        "reader.suspension_lifted",
+        "reader.banned",
+        "reader.unbanned",
+        "reader.staff",
+    ),
 }
 KINDS = frozenset(kind for kinds in GROUPS.values() for kind in kinds)
 # Fields whose values are never written, only that they changed.
@@ -43,6 +59,8 @@ SECRET_FIELDS = frozenset(
         "password_hash",
         "secret",
         "previous_secret",
+        "sso_secret",
+        "oidc_client_secret",
     }
 )
 CHANGED = "changed"
@@ -54,6 +72,7 @@ _TARGET_TYPES = {
     Moderator: "moderator",
     Ban: "ban",
     WebhookEndpoint: "webhook_endpoint",
+    Account: "account",
 }
 
 
@@ -91,6 +110,8 @@ def _label(target) -> str:
         return target.username
     if isinstance(target, Ban):
         return f"{target.kind.value} {target.value}"
+    if isinstance(target, Account):
+        return f"{target.name} ({target.provider})"
     return target.url
 
 

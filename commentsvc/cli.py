@@ -8,7 +8,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import accounts as reader_accounts
 from . import sites as site_service
+from .accounts.oidc_cli import oidc_command
+from .accounts.sign_in_cli import sign_in_command, sso_secret_command
 from .cli_errors import fail, stop
 from .comments.cli import comments_cli, threads_cli
 from .comments.errors import SiteNotFound, ValidationFailed
@@ -23,6 +26,7 @@ from .portability.cli import commands as portability_commands
 from .webhooks.cli import webhooks_cli
 
 sites_cli = AppGroup("sites", help="Create, list and change sites.")
+sites_cli.add_command(oidc_command)
 
 DEMO_EMAIL = "demo@example.org"
 PROVIDERS = click.Choice([p.value for p in CaptchaProvider])
@@ -240,6 +244,11 @@ def list_sites_command():
         )
 
 
+# Readers' sign-in (commentsvc/accounts/sign_in_cli.py).
+sites_cli.add_command(sso_secret_command)
+sites_cli.add_command(sign_in_command)
+
+
 @click.command("demo-setup")
 @click.option(
     "--origin",
@@ -254,10 +263,16 @@ def list_sites_command():
     ],
     help="An origin allowed to embed the demo site (repeat); replaces the old ones.",
 )
+@click.option(
+    "--sso-secret",
+    default=None,
+    help="The demo site's signing secret for its own accounts (demo/serve.py "
+    "signs its subscriber page's token with it); also turns on e-mail sign-in.",
+)
 # The `flask` command pushes an app context for every command, but app.cli on its
 # own (app.test_cli_runner(), an embedding tool) only does for AppGroup commands.
 @with_appcontext
-def demo_setup_command(origins):
+def demo_setup_command(origins, sso_secret):
     """Create (or refresh) the demo site and the demo admin; print the login."""
     settings = {
         "allowed_origins": list(origins),
@@ -277,6 +292,14 @@ def demo_setup_command(origins):
             site_service.create_site("demo", "Demo News", **settings)
     except ValidationFailed as error:
         fail(error)
+    if sso_secret:
+        # Readers who sign in, in the demo: the article server's subscriber
+        # page (the site's own accounts), and links by e-mail (printed by the
+        # worker, as the demo's other mail).
+        demo = site_service.site_settings("demo")
+        reader_accounts.change_settings(
+            demo.id, "demo", sso_secret=sso_secret, email_sign_in=True
+        )
     password = secrets.token_urlsafe(12)
     moderator = db.session.scalar(
         db.select(Moderator).where(Moderator.username == "demo")

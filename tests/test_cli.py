@@ -5,6 +5,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from commentsvc import accounts as reader_accounts
 from commentsvc.extensions import db
 from commentsvc.models import CaptchaProvider, Moderator, Role, Site
 from commentsvc.moderation.accounts import verify_password
@@ -426,6 +427,18 @@ def test_demo_setup_again_keeps_the_origins_added_since(invoke, site_row):
         "http://127.0.0.1:8001",
         "http://127.0.0.1:8080",
     ]
+
+
+def test_demo_setup_with_a_secret_lets_the_demo_s_readers_sign_in(invoke, app):
+    """./scripts/demo's subscriber page signs its token with this secret."""
+    secret = "demo-secret-of-thirty-two-bytes-long!!"
+    result = invoke("demo-setup", "--sso-secret", secret)
+    assert result.exit_code == 0, result.output
+
+    with app.app_context():
+        site = db.session.scalars(sa.select(Site)).one()
+        settings = reader_accounts.sign_in_settings(site.id, site.slug)
+        assert (settings.sso_secret, settings.email_sign_in) == (secret, True)
 
 
 # --- moderators list / deactivate / reactivate / set-password / sites -----------

@@ -4,6 +4,9 @@ OpenID Connect, their sessions, and the trust their accounts earn.
 The one door: the API, the pages and the moderation UI import from here.
 """
 
+from . import moderation
+from .configure import rotate_sso_secret
+from .configure import update as update_sign_in
 from .errors import (
     AccountBanned,
     AccountSuspended,
@@ -14,9 +17,11 @@ from .errors import (
     SsoInvalid,
 )
 from .links import FRAGMENT, back_to, safe_return
+from .moderation import StaffAccountRefused, UnknownAccount
 from .readers import Reader, check_standing, find_or_create, reader_for_post
 from .settings import change as change_settings
 from .settings import sign_in_settings
+from .staff import staff_reader
 from .trust import judge, judge_account
 
 __all__ = [
@@ -38,4 +43,10 @@ __all__ = [
     "judge_account",
     "reader_for_post",
     "sign_in_settings",
+    "moderation",
+    "rotate_sso_secret",
+    "staff_reader",
+    "StaffAccountRefused",
+    "UnknownAccount",
+    "update_sign_in",
 ]

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, g, redirect, render_template
 from ..moderation.forms import EmptyForm
 from ..origins import origin_of_url
 from ..sites import site_settings
-from . import email
+from . import email, oidc_views
 from .links import back_to
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -58,3 +58,7 @@ def email_link(site_slug: str, token: str):
         "accounts/sign_in.html", site=site, address=link.email, form=form
     )
     return page, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+bp.add_url_rule("/<site_slug>/oidc/start", view_func=oidc_views.oidc_start)
+bp.add_url_rule("/<site_slug>/oidc/callback", view_func=oidc_views.oidc_callback)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from ..accounts.moderation import accounts_by_id
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread, as_utc
 from . import reports, revisions
@@ -48,6 +49,8 @@ class QueuePage:
     reports: dict = field(default_factory=dict)
     # Published comments' edits awaiting a moderator, by comment id.
     revisions: dict = field(default_factory=dict)
+    # The signed-in authors' accounts, by account id.
+    accounts: dict = field(default_factory=dict)
 
 
 def encode_cursor(comment: Comment, sort: str = "") -> str:
@@ -196,6 +199,7 @@ def queue_page(
     if status is None:
         page.reports = reports.summaries([c.id for c in comments])
     page.revisions = awaiting_revisions(comments)
+    page.accounts = accounts_by_id(c.account_id for c in comments)
     return page
 
 

@@ -86,6 +86,8 @@ def _matched(which: str, value) -> str:
 
 
 def _captcha(value, site) -> str | None:
+    if value == "signed_in":
+        return "No captcha asked: the author is signed in"
     if not isinstance(value, Mapping):
         return f"Captcha: {_readable(value)}"
     provider = PROVIDERS.get(value.get("provider"), value.get("provider") or "")
@@ -192,6 +194,22 @@ def _near(value, where: str) -> str:
     return f"Nearly the same text as {where}{alike}"
 
 
+def _new_account(value, site) -> str:
+    approved, needed = value["approved"], value["needed"]
+    return (
+        f"A new account: {_number(approved)} of its comments approved, the site "
+        f"publishes an account's comments after {_number(needed)}"
+    )
+
+
+def _mostly_rejected(value, site) -> str:
+    rejected, of = value["rejected"], value["of"]
+    return (
+        f"The account's recent comments were mostly rejected ({_number(rejected)} "
+        f"of its last {_number(of)} decided)"
+    )
+
+
 SENTENCES = {
     "too_many_links": _too_many_links,
     "url_shortener": lambda v, s: f"A link through a URL shortener: {_words(v)}",
@@ -230,13 +248,22 @@ SENTENCES = {
     ),
     "edit": _edit,
     "import": _imported,
+    "new_account": _new_account,
+    "mostly_rejected": _mostly_rejected,
+    "trusted_account": lambda v, s: (
+        "Published at once: the author's account has approved comments on this site"
+    ),
+    "staff": lambda v, s: "Published at once: written by staff",
 }
 
 
 def _is_note(name: str, value) -> bool:
     """Whether a signal says what did not hold the comment (a passed captcha,
-    a trusted author): shown after the reasons, never taken for one."""
-    if name == "trusted_author":
+    a signed-in author, a trusted author or account, staff): shown after the
+    reasons, never taken for one."""
+    if name in ("trusted_author", "trusted_account", "staff"):
+        return True
+    if name == "captcha" and value == "signed_in":
         return True
     return (
         name == "captcha"

@@ -10,6 +10,9 @@ from . import (  # noqa: E402,F401  (routes on bp)
     mail_views,
     moderator_views,
     queue_views,
+    reader_views,
+    reply_views,
     revision_views,
+    sign_in_views,
     views,
 )

@@ -180,6 +180,16 @@ def site_settings(slug: str):
     elif form.is_submitted():
         flash("Nothing was saved: correct the fields marked below.", "error")
         status = 422
+    # The "Readers' sign-in" section has its own form and views.
+    from .sign_in_views import sign_in_context
+
+    return settings_page(site, form, **sign_in_context(site)), status
+
+
+def settings_page(site: Site, form: SiteSettingsForm | None = None, **context):
+    """The settings page of *site*: its settings form (*form*, or one filled
+    from the site) and what *context* adds (the sign-in section)."""
+    form = form or _settings_form(site)
     form.captcha_secret.data = ""
     form.akismet_key.data = ""
     return page(
@@ -187,7 +197,8 @@ def site_settings(slug: str):
         site=site,
         form=form,
         spam_thresholds=_spam_thresholds(site),
-    ), status
+        **context,
+    )
 
 
 def _spam_thresholds(site: Site) -> tuple[float, float] | None:

@@ -30,9 +30,17 @@ _VERBS = {
     "webhook.endpoint_enabled": "Enabled the webhook endpoint",
     "webhook.secret_rotated": "Rotated the secret of the webhook endpoint",
     "mail.settings": "Changed the mail settings of",
+    "site.sign_in": "Changed the readers' sign-in of",
+    "site.sso_secret_created": "Created the sign-in (SSO) secret of",
+    "site.sso_secret_rotated": "Rotated the sign-in (SSO) secret of",
+    "reader.suspended": "Suspended the reader account",
+    "reader.suspension_lifted": "Lifted the suspension of the reader account",
+    "reader.banned": "Banned the reader account",
+    "reader.unbanned": "Lifted the ban on the reader account",
+    "reader.staff": "Changed the staff badge of the reader account",
 }
 # Shown as they are: what the sentence already says.
-_IMPLIED = {"active", "secret", "password"}
+_IMPLIED = {"active", "secret", "password", "sso_secret"}
 
 
 @dataclass
@@ -107,6 +115,8 @@ class Links:
             return self.site(entry.target_label)
         if entry.target_type == "moderator":
             return self.moderator(entry.target_id)
+        if entry.target_type == "account":
+            return url_for("moderation.reader_account", account_id=entry.target_id)
         if entry.target_type == "webhook_endpoint" and self.admin and self.webhooks:
             return url_for("webhooks_admin.endpoint", endpoint_id=entry.target_id)
         return None

@@ -1,9 +1,11 @@
-"""The audit trail page, a comment's own page with its history, and the bans
-page (a ban is made from a comment in the queue: queue_views.ban)."""
+"""The audit trail page, a comment's own page with its history (and the
+staff reply form: reply_views), and the bans page (a ban is made from a
+comment in the queue: queue_views.ban)."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..accounts.moderation import accounts_by_id
 from ..comments import bans as ban_service
 from ..comments.access import NotAllowed, UnknownComment, get_comment_for
 from ..comments.queue import pending_count, reported_count
@@ -20,6 +22,7 @@ from .audit_trail import (
     who_choices,
 )
 from .forms import EmptyForm
+from .reader_forms import ReplyForm
 from .views import visible_sites
 
 FILTERS = ("site", "who", "kind", "comment", "thread")
@@ -30,6 +33,7 @@ KIND_LABELS = {
     "accounts": "Accounts",
     "webhooks": "Webhooks",
     "mail": "Mail settings",
+    "readers": "Readers' accounts",
 }
 
 
@@ -85,7 +89,14 @@ def audit():
 @bp.get("/comments/<int:comment_id>")
 @login_required
 def comment(comment_id: int):
-    """One comment: its status, thread, parent and full history."""
+    """One comment: its status, thread, parent and full history, its author's
+    account, and a form to reply as staff."""
+    return comment_page(comment_id)
+
+
+def comment_page(comment_id: int, reply_form=None, status: int = 200):
+    """The page of the comment *comment_id* (404 unknown, 403 another site's),
+    with *reply_form* as the moderator left it (a refused reply)."""
     try:
         found = get_comment_for(current_user, comment_id)
     except UnknownComment:
@@ -96,7 +107,10 @@ def comment(comment_id: int):
     links = Links(current_user)
     return _page(
         "moderation/comment.html",
+        status,
         comment=found,
+        account=accounts_by_id([found.account_id]).get(found.account_id),
+        reply_form=reply_form or ReplyForm(formdata=None),
         rows=[describe(item, links) for item in trail.items],
         more_history=trail.next_cursor is not None,
         queue_url=url_for(

@@ -21,6 +21,7 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from ..accounts.moderation import accounts_by_id
 from ..comments import bans as ban_service
 from ..comments import closing, undo
 from ..comments import reports as report_service
@@ -218,6 +219,7 @@ def _answer(back: str, messages: list, cards=(), gone=(), notes=None, restored=(
     if status is None:
         page.reports = report_service.summaries([c.id for c in comments])
     page.revisions = awaiting_revisions(comments)
+    page.accounts = accounts_by_id(c.account_id for c in comments)
     return render_template(
         "moderation/_queue_update.html",
         **_cards_context(status, filters, page),

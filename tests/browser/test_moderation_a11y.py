@@ -10,7 +10,7 @@ screenshot as <folder>/<page>-<theme>-<width>.png (scripts/screenshots).
 """
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,14 +20,15 @@ from conftest import REDIS_PREFIX, LiveServer, _wipe, base_config, close_redis_c
 from factories import make_comment, make_site
 from playwright.sync_api import expect
 
-from commentsvc import create_app
+from commentsvc import accounts, create_app
+from commentsvc.accounts import moderation as account_rules
 from commentsvc.comments import revisions
 from commentsvc.comments.bans import ban_from_comment
 from commentsvc.comments.moderation import Target, moderate
 from commentsvc.comments.render import render_body
 from commentsvc.comments.reports import ReaderReport, file_report
 from commentsvc.extensions import db
-from commentsvc.models import BanKind, Comment, CommentStatus, Role
+from commentsvc.models import BanKind, Comment, CommentStatus, Role, utcnow
 from commentsvc.moderation.accounts import create_moderator
 from commentsvc.webhooks import endpoints
 
@@ -48,6 +49,7 @@ PAGES = {
     "spam": "/moderation/queue?status=spam",
     "audit": "/moderation/audit",
     "comment": "/moderation/comments/{held}",
+    "account": "/moderation/accounts/{account}",
     "bans": "/moderation/bans",
     "sites": "/moderation/sites",
     "site-settings": "/moderation/sites/news/settings",
@@ -146,7 +148,20 @@ def _store_a_busy_site() -> dict:
     )
     spam = db.session.get(Comment, decided[CommentStatus.SPAM].id)
     ban_from_comment(admin, spam, BanKind.EMAIL, reason="Sends casino spam")
+    # A signed-in reader's account, suspended, with a held comment.
+    account = accounts.find_or_create(
+        news.id, "sso", "u-7", "Sam Subscriber", "sam@example.org"
+    )
+    db.session.commit()
+    reader = accounts.Reader(
+        account.id, account.name, account.email, None, "sso", False, True
+    )
+    make_comment(news, status=CommentStatus.PENDING, reader=reader)
+    account_rules.suspend(
+        admin, account, utcnow() + timedelta(days=7), "Personal attacks"
+    )
     return {
+        "account": account.id,
         "moderator": moderator.id,
         "endpoint": endpoint.id,
         "admin": admin.id,
