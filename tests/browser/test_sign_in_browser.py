@@ -10,6 +10,7 @@ from urllib.parse import quote
 import jwt
 import sqlalchemy as sa
 from factories import make_comment, make_site
+from oidc_provider import PASSWORD
 from playwright.sync_api import expect
 from smtp_sink import SmtpSink
 
@@ -18,6 +19,8 @@ from commentsvc.accounts import sessions
 from commentsvc.extensions import db
 from commentsvc.mail import outbox
 from commentsvc.models import Account, Comment, MailSubscription, Site
+
+from .test_oidc_browser import provider, signed_site  # noqa: F401
 
 SECRET = "a-test-secret-of-the-site-32-bytes-long!"
 
@@ -374,3 +377,22 @@ def test_a_session_from_the_fragment_then_sign_out_and_a_session_that_ended(
     expect(name).to_be_visible()
     expect(embed.get_by_role("textbox", name="Comment")).to_have_value("Still mine.")
     assert len(stored(server.app)) == 1
+
+
+def test_a_reader_signs_in_with_the_site_s_provider_from_the_embed(
+    signed_site,  # noqa: F811 - the fixtures of test_oidc_browser
+    provider,  # noqa: F811
+    page,
+):
+    server, article_url = signed_site
+    page.goto(article_url)
+    embed = page.locator("#comments")
+    embed.get_by_role("button", name="Sign in").click()
+    embed.get_by_role("link", name=re.compile(r"^Sign in with ")).click()
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(embed.get_by_text("Signed in as Ada Lovelace")).to_be_visible()
+    assert page.evaluate("location.href") == article_url
+    expect(embed.get_by_role("button", name="My account")).to_be_visible()
