@@ -56,17 +56,8 @@
     ".acct .danger{background:var(--er)}" +
     ".acct .warn{border-left:4px solid var(--er);padding-left:.5em}";
 
-  let sheet;
   function setup(ctx) {
-    const root = ctx.root;
-    if (root.adoptedStyleSheets && window.CSSStyleSheet) {
-      if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
-      if (!root.adoptedStyleSheets.includes(sheet)) {
-        root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-      }
-    } else if (!root.querySelector("style.auth")) {
-      root.append(ctx.h("style", { class: "auth" }, CSS));
-    }
+    ctx.adopt(CSS);
     const S = { ...STRINGS, ...ctx.O };
     const t = (key, vars) => S[key].replace(/\{(\w+)\}/g, (m, n) => vars[n]);
     return [S, t];

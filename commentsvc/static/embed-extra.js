@@ -42,17 +42,8 @@
     "fieldset{border:0;margin:0;padding:0}legend{font-weight:600;margin-bottom:.25em}" +
     ".panel .opt{font-weight:400}.panel .opt input{width:auto;margin:0 .5em 0 0}";
 
-  let sheet;
   function setup(ctx) {
-    const root = ctx.root;
-    if (root.adoptedStyleSheets && window.CSSStyleSheet) {
-      if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
-      if (!root.adoptedStyleSheets.includes(sheet)) {
-        root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-      }
-    } else if (!root.querySelector("style.extra")) {
-      root.append(ctx.h("style", { class: "extra" }, CSS));
-    }
+    ctx.adopt(CSS);
     return { ...STRINGS, ...ctx.O };
   }
 

@@ -110,13 +110,16 @@
     "background:var(--a);color:var(--at)}" +
     ".hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}";
 
-  let sheet;
-  const adopt = (root) => {
-    if (root.adoptedStyleSheets && window.CSSStyleSheet) {
+  // One stylesheet per CSS text (this script's, and each lazy script's own).
+  const sheets = {};
+  const adopt = (root, css = CSS) => {
+    const a = root.adoptedStyleSheets;
+    if (a && window.CSSStyleSheet) {
       // A constructed stylesheet needs no 'unsafe-inline' under a strict CSP.
-      if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
-      root.adoptedStyleSheets = [sheet];
-    } else root.append(h("style", {}, CSS));
+      let sheet = sheets[css];
+      if (!sheet) (sheet = sheets[css] = new CSSStyleSheet()).replaceSync(css);
+      if (!a.includes(sheet)) root.adoptedStyleSheets = [...a, sheet];
+    } else if (!(root.css ||= {})[css]) root.append(h("style", {}, (root.css[css] = css)));
   };
 
   // Pages that enforce Trusted Types allow this policy with "trusted-types commentsvc".
@@ -718,6 +721,7 @@
     // What embed-extra.js, embed-captcha.js and embed-auth.js work with (docs/embed.md).
     const ctx = {
       O, S, h, t, root, host, data, api, edits, render, page, take, url: scriptUrl,
+      adopt: (css) => adopt(root, css),
       // A captcha widget for another form (a report), as the post form's.
       // A promise of it: null when the site has no captcha.
       captcha: async (slot, say, resend) =>
