@@ -72,6 +72,7 @@ def base_config(database_url: str, **overrides) -> dict:
         "RATELIMIT_POST_ALL_SITES": "100000/minute",
         "RATELIMIT_READ": "100000/minute",
         "RATELIMIT_CAPTCHA": "100000/minute",
+        "RATELIMIT_SIGN_IN": "100000/minute",
         # Many tests change rows behind the service's back (to set a status, an
         # age): the read cache would rightly serve what it had. Its own tests
         # turn it on.

@@ -40,3 +40,14 @@ def generous(seconds: float) -> float:
     process to start): a bound on how long a broken run takes to fail, never on
     how fast a working one is, so it is stretched whole."""
     return seconds * SLACK
+
+
+def clear_of_a_minute_boundary(seconds: float = 5.0) -> None:
+    """Wait until the next *seconds* stay inside one clock minute: rate limits
+    count in fixed windows, and a window starting in the middle of a test
+    starts its counts again (a loaded run once crossed one between two reads)."""
+    import time
+
+    left = 60 - time.time() % 60
+    if left < seconds:
+        time.sleep(left + 0.05)

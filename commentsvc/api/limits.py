@@ -65,6 +65,10 @@ VIEW_LIMITS = {
     "api.edit_comment": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
     "api.delete_comment": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
     "api.email_sign_in": [(config_limit("RATELIMIT_SIGN_IN"), client_bucket, None)],
+    # Each start asks the site's OpenID provider (discovery), each callback
+    # exchanges a code with it: a client must not make us hammer it.
+    "auth.oidc_start": [(config_limit("RATELIMIT_SIGN_IN"), client_bucket, None)],
+    "auth.oidc_callback": [(config_limit("RATELIMIT_SIGN_IN"), client_bucket, None)],
     "api.export_me": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
     "api.erase_me": [(config_limit("RATELIMIT_EDIT"), client_bucket, None)],
     "api.form_token": [(config_limit("RATELIMIT_CAPTCHA"), client_bucket, None)],

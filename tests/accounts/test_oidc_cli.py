@@ -3,6 +3,7 @@ set, changed and turned off from the command line."""
 
 import pytest
 from factories import get_site, make_site
+from timing import clear_of_a_minute_boundary
 
 from commentsvc import accounts
 
@@ -99,3 +100,18 @@ def test_mistakes_are_named_and_nothing_changes(
     assert result.exit_code == 1
     assert message in result.output
     assert settings(app).oidc_issuer is None
+
+
+def test_oidc_starts_are_rate_limited_per_network(make_app):
+    """Each start asks the provider: one network may not make us hammer it."""
+    app = make_app(RATELIMIT_SIGN_IN="3/minute")
+    with app.app_context():
+        make_site()
+    client = app.test_client()
+    start = "/auth/news/oidc/start?return=https://news.example/a"
+    clear_of_a_minute_boundary()
+
+    codes = [client.get(start).status_code for _ in range(4)]
+
+    assert codes[-1] == 429
+    assert 429 not in codes[:3]

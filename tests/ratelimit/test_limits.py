@@ -7,6 +7,7 @@ import time
 import pytest
 import sqlalchemy as sa
 from factories import comment_payload, make_site
+from timing import clear_of_a_minute_boundary
 
 from commentsvc import sites
 from commentsvc.extensions import db
@@ -153,15 +154,6 @@ def test_one_client_meets_one_cap_across_all_sites(make_app):
     assert post_to("blog").status_code == 429  # its own 50/minute lifts nothing
     assert post_to("wiki", ip="198.51.100.8").status_code == 202
     assert _count(app) == 5
-
-
-def clear_of_a_minute_boundary(seconds: float = 5.0) -> None:
-    """Wait until the next *seconds* stay inside one clock minute: the limits
-    count in fixed windows, and a new window in the middle of a test starts
-    its counts again (a loaded run once crossed one between two reads)."""
-    left = 60 - time.time() % 60
-    if left < seconds:
-        time.sleep(left + 0.05)
 
 
 def test_reads_are_limited_far_more_loosely_and_separately(make_app):
