@@ -221,7 +221,7 @@ def erase_author_command(email, yes):
     email = _email(email)
     found, sites = erasure.count(email)
     addresses = erasure.mail_addresses(email)
-    elsewhere = redact.rows_holding(email)
+    elsewhere = redact.rows_holding(email) + erasure.accounts_count(email)
     if not found and not addresses and not elsewhere:
         click.echo(f"no comments by {email}")
         return
@@ -244,7 +244,7 @@ def erase_author_command(email, yes):
         f"(audited; {done.webhook_events} webhook events scrubbed; its address "
         f"forgotten by the mail of {done.mail_addresses} sites; {done.bans} "
         f"e-mail bans kept as a keyed hash; the address erased from "
-        f"{done.redacted} other rows)"
+        f"{done.redacted} other rows; {done.accounts} sign-in accounts deleted)"
     )
 
 

@@ -5,6 +5,7 @@ webhook events and mail; an e-mail ban keeps working by a keyed hash."""
 import sqlalchemy as sa
 from factories import ORIGIN, get_site
 
+from commentsvc import accounts
 from commentsvc.comments.bans import ban_from_comment
 from commentsvc.comments.moderation import Target, moderate
 from commentsvc.comments.reports import ReaderReport, file_report
@@ -16,7 +17,9 @@ from commentsvc.models import (
     Comment,
     CommentStatus,
     Role,
+    SignInLink,
     WebhookEndpoint,
+    utcnow,
 )
 from commentsvc.moderation.accounts import create_moderator
 
@@ -77,6 +80,21 @@ def _setup(app):
             CommentStatus.REJECTED,
             reason=f"doxxing {ANN.lower()}",
         )
+        # Ann also signed in by e-mail: an account, a session, a used link.
+        account = accounts.find_or_create(
+            site.id, "email", ANN.lower(), "Ann", ANN.lower()
+        )
+        accounts.sessions.issue(account.id)
+        db.session.add(
+            SignInLink(
+                site_id=site.id,
+                email=ANN.lower(),
+                token_hash="0" * 64,
+                return_url=f"{ORIGIN}/page",
+                expires_at=utcnow(),
+            )
+        )
+        db.session.commit()
         return ann, bob
 
 
@@ -103,6 +121,8 @@ def test_erasure_leaves_the_address_nowhere(app, runner, site):
             "moderation_events",
             "comment_reports",
             "webhook_events",
+            "accounts",
+            "sign_in_links",
         }
     result = run(runner, "comments", "erase-author", ANN, "--yes")
     assert "erased 1 comment" in result.output
