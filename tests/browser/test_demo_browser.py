@@ -60,3 +60,37 @@ def test_demo_article_takes_a_comment_through_the_dev_captcha(
         article.shutdown()
         article.server_close()
         thread.join(5)
+
+
+def test_the_demo_s_subscriber_page_posts_as_the_site_s_own_reader(
+    service, page, demo_module
+):
+    """./scripts/demo's second page: the article as a subscriber signed in to
+    the news site sees it (a token demo/serve.py signs on every load)."""
+    secret = "demo-secret-of-the-browser-test-32b"
+    server = service(CAPTCHA_DEV_ENABLED=True)
+    article = demo_module.make_server("127.0.0.1", 0, server.url, "demo", secret)
+    article_origin = f"http://127.0.0.1:{article.server_port}"
+    thread = threading.Thread(target=article.serve_forever, args=(0.05,))
+    thread.start()
+    try:
+        setup = server.app.test_cli_runner().invoke(
+            args=["demo-setup", "--origin", article_origin, "--sso-secret", secret]
+        )
+        assert setup.exit_code == 0, setup.output
+
+        page.goto(article_origin + demo_module.ARTICLE_PATH)
+        page.get_by_role(
+            "link", name="read this page as a signed-in subscriber"
+        ).click()
+        comments = page.locator("#comments")
+        expect(comments.get_by_text("Signed in as Dana Subscriber")).to_be_visible()
+        expect(comments.get_by_role("textbox", name="Name")).to_be_hidden()
+        expect(comments.get_by_label("I'm not a robot")).to_have_count(0)
+        comments.get_by_role("textbox", name="Comment").fill("Subscribers at 3 am!")
+        comments.get_by_role("button", name="Post Comment").click()
+        expect(comments.locator("li.mine")).to_contain_text("Dana Subscriber")
+    finally:
+        article.shutdown()
+        article.server_close()
+        thread.join(5)
