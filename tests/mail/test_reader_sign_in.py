@@ -11,7 +11,7 @@ from timing import clear_of_a_minute_boundary
 
 from commentsvc import accounts
 from commentsvc.extensions import db
-from commentsvc.models import Account, Comment, Site
+from commentsvc.models import Account, Comment, ReaderSession, Site
 
 from .conftest import PUBLIC_URL, SENDER, click_button, link, path_of, run_worker
 
@@ -171,3 +171,18 @@ def test_the_link_is_on_the_public_url(email_app, smtp):
     ask(email_app.test_client())
     url = sign_in_link(email_app, smtp)
     assert urlsplit(url).netloc == urlsplit(PUBLIC_URL).netloc
+
+
+def test_of_two_clicks_that_both_passed_the_check_only_one_signs_in(email_app, smtp):
+    """Two tabs (or a double click): both read the link unused; the second to
+    write finds it used."""
+    ask(email_app.test_client())
+    token = urlsplit(sign_in_link(email_app, smtp)).path.rsplit("/", 1)[1]
+    with email_app.app_context():
+        site = db.session.scalars(sa.select(Site).where(Site.slug == "news")).one()
+        first = accounts.email.check(site, token)
+        second = accounts.email.check(site, token)
+        accounts.email.use(site, first)
+        with pytest.raises(accounts.email.LinkUnusable, match="used"):
+            accounts.email.use(site, second)
+        assert db.session.scalar(sa.select(sa.func.count(ReaderSession.id))) == 1
