@@ -11,6 +11,7 @@ from ..captcha import CaptchaRefused, dev
 from ..comments import service
 from ..comments.errors import MayBreakRules, ThreadClosed, ValidationFailed
 from ..comments.listing import BadCursor
+from ..comments.public_site import site_view
 from ..errors import ApiError
 from ..models import CommentStatus, iso8601
 from ..ratelimit import client_ip
@@ -81,7 +82,7 @@ def list_comments(site_slug: str):
     Public and cacheable: nothing in it differs per reader. Served from the
     in-process read cache; a moderation decision invalidates it.
     """
-    site = service.site_view(site_slug) if SLUG.match(site_slug) else None
+    site = site_view(site_slug) if SLUG.match(site_slug) else None
     if site is None:
         raise ApiError(404, "unknown_site", f"There is no site {site_slug!r}.")
     check_origin(site)
@@ -137,7 +138,7 @@ def thread_counts(site_slug: str):
     """The approved comments of up to 100 threads (a list of articles), for
     count.js. Public and cacheable like the listing, and dropped from the read
     cache with it."""
-    site = service.site_view(site_slug) if SLUG.match(site_slug) else None
+    site = site_view(site_slug) if SLUG.match(site_slug) else None
     if site is None:
         raise ApiError(404, "unknown_site", f"There is no site {site_slug!r}.")
     check_origin(site)
