@@ -2,6 +2,7 @@
 320 px phone: axe-core finds no serious or critical violation in them."""
 
 import pytest
+import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 from factories import make_comment, make_site
 from playwright.sync_api import expect
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 from commentsvc import accounts
 from commentsvc.accounts import sessions
 from commentsvc.extensions import db
+from commentsvc.models import MailMessage, SignInLink
 
 AXE = Axe()
 SERIOUS = ("serious", "critical")
@@ -68,3 +70,27 @@ def test_the_chooser_and_the_account_panel_pass_axe(
     embed.get_by_role("button", name="My account").click()
     expect(embed.get_by_role("button", name="Download my data")).to_be_visible()
     assert not (problems := _serious(page)), f"panel ({theme}, {width}):\n{problems}"
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_sign_in_link_page_is_themed_and_finger_sized(service, page, theme):
+    server = service(**MAIL)
+    with server.app.app_context():
+        site = make_site(allowed_origins=["https://news.example"])
+        accounts.change_settings(site.id, site.slug, email_sign_in=True)
+        accounts.email.request_link(
+            site, "rea@example.org", None, "https://news.example/a"
+        )
+        link = db.session.scalars(sa.select(SignInLink)).one()
+        key = db.session.scalars(sa.select(MailMessage.data)).one()["k"]
+        token = accounts.email.link_token(link.id, key)
+    page.set_viewport_size({"width": 320, "height": 700})
+    page.emulate_media(color_scheme=theme)
+
+    page.goto(f"{server.url}/auth/news/email/{token}")
+
+    button = page.get_by_role("button", name="Sign in")
+    assert button.bounding_box()["height"] >= 44
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(24, 25, 27)") == (theme == "dark")
+    assert not (problems := _serious(page)), f"link page ({theme}):\n{problems}"
