@@ -18,7 +18,13 @@ from .errors import (
 )
 from .links import FRAGMENT, back_to, safe_return
 from .moderation import StaffAccountRefused, UnknownAccount
-from .readers import Reader, check_standing, find_or_create, reader_for_post
+from .readers import (
+    Reader,
+    account_of,
+    check_standing,
+    find_or_create,
+    reader_for_post,
+)
 from .settings import change as change_settings
 from .settings import sign_in_settings
 from .staff import staff_reader
@@ -31,6 +37,7 @@ __all__ = [
     "AccountBanned",
     "AccountSuspended",
     "Reader",
+    "account_of",
     "SessionInvalid",
     "SignInRefused",
     "SignInRequired",

@@ -79,6 +79,51 @@ def check_standing(account: Account) -> None:
         raise AccountSuspended(until, account.suspension_reason)
 
 
+def _sso_account(site, settings, token: str) -> Account:
+    """The account the site's *token* names, created or updated (flushed).
+
+    Raises:
+        SsoInvalid, SsoExpired: see sso.verify.
+    """
+    claims = sso.verify(settings, site.slug, token)
+    fields = (claims["sub"], claims["name"], claims["email"], claims["avatar"])
+    try:
+        return find_or_create(site.id, "sso", *fields)
+    except sa.exc.IntegrityError:
+        # Two first requests of one new user at once: the other created it.
+        db.session.rollback()
+        return find_or_create(site.id, "sso", *fields)
+
+
+def is_site_token(bearer: str) -> bool:
+    """A bearer that is a JWT (three dot-separated parts) is the site's own
+    token; sessions are random URL-safe text without dots."""
+    return bearer.count(".") == 2
+
+
+def account_of(site, bearer: str | None) -> Account | None:
+    """The account behind ``Authorization: Bearer`` on the reader's own
+    endpoints: a session, or the site's own token (SSO readers have no
+    session: the site's page signs them in each time). Commits. A suspended
+    or banned account is returned: it may still see, download and delete its
+    data. None when the session is unknown, ended or of another site.
+
+    Raises:
+        SsoInvalid, SsoExpired: a site token that is refused.
+        sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    if not bearer:
+        return None
+    if is_site_token(bearer):
+        account = _sso_account(site, sign_in_settings(site.id, site.slug), bearer)
+    else:
+        account = sessions.resolve(bearer)
+        if account is not None and account.site_id != site.id:
+            account = None
+    db.session.commit()
+    return account
+
+
 def reader_for_post(site, sso_token: str | None, bearer: str | None) -> Reader | None:
     """The reader behind a post: from the site's token (*sso_token*, created
     or updated on first sight), else from a session (*bearer*), else None for a
@@ -93,14 +138,7 @@ def reader_for_post(site, sso_token: str | None, bearer: str | None) -> Reader |
     """
     settings = sign_in_settings(site.id, site.slug)
     if sso_token is not None:
-        claims = sso.verify(settings, site.slug, sso_token)
-        fields = (claims["sub"], claims["name"], claims["email"], claims["avatar"])
-        try:
-            account = find_or_create(site.id, "sso", *fields)
-        except sa.exc.IntegrityError:
-            # Two first posts of one new user at once: the other created it.
-            db.session.rollback()
-            account = find_or_create(site.id, "sso", *fields)
+        account = _sso_account(site, settings, sso_token)
     elif bearer:
         account = sessions.resolve(bearer)
         if account is None or account.site_id != site.id:

@@ -17,7 +17,7 @@ from ..mail.wake import wake_mail_workers
 from . import bp
 from .cors import check_origin, preflight_response
 from .forms import parse_json_object
-from .views import _json_bytes, _site_or_404, bearer_token
+from .views import _json_bytes, _site_or_404, bearer_token, sign_in_refused
 
 SITE = "/sites/<site_slug>"
 LINK_SENT = (
@@ -43,15 +43,20 @@ def _json_body() -> dict:
 
 
 def _signed_in(site_slug: str):
-    """The site and the account of the request's session.
+    """The site and the account of the request's session, or of the site's
+    own token (``Authorization: Bearer <jwt>``: SSO readers have no session).
 
     Raises:
-        ApiError: 404 unknown site, 403 origin, 401 ``session_invalid``.
+        ApiError: 404 unknown site, 403 origin, 401 ``session_invalid``,
+            403 ``sso_invalid`` or ``sso_expired``.
     """
     site = _site_or_404(site_slug)
     check_origin(site)
-    account = sessions.resolve(bearer_token())
-    if account is None or account.site_id != site.id:
+    try:
+        account = accounts.account_of(site, bearer_token())
+    except accounts.SignInRefused as error:
+        raise sign_in_refused(error) from None
+    if account is None:
         raise ApiError(401, "session_invalid", accounts.SessionInvalid.message)
     return site, account
 
@@ -144,8 +149,11 @@ def rename_me(site_slug: str):
 def sign_out(site_slug: str):
     """End this browser's session."""
     _signed_in(site_slug)
-    sessions.end(bearer_token())
-    db.session.commit()
+    token = bearer_token()
+    # A site token ends on the site's side (its own log-out), not here.
+    if not accounts.readers.is_site_token(token):
+        sessions.end(token)
+        db.session.commit()
     return _no_store(b"", 204)
 
 

@@ -247,3 +247,33 @@ def test_a_trusted_account_s_edit_is_published_at_once(app, client):
 
     assert edited.status_code == 200, edited.json
     assert edited.json["html"] == "<p>Point 1, fixed.</p>"
+
+
+def test_the_site_s_token_opens_the_reader_s_own_account(app, client, site):
+    """SSO readers have no session: /me takes the site's token as the bearer."""
+    assert post(client, token(email="sam@example.org")).status_code == 202
+    bearer = {"Authorization": f"Bearer {token()}"}
+
+    me = client.get("/api/v1/sites/news/me", headers=bearer)
+    assert me.status_code == 200
+    assert me.json["account"]["provider"] == "sso"
+    assert [c["status"] for c in me.json["comments"]] == ["pending"]
+    export = client.get("/api/v1/sites/news/me/export", headers=bearer)
+    assert export.json["comments"][0]["body"] == "A thoughtful comment."
+    rename = client.patch("/api/v1/sites/news/me", json={"name": "X"}, headers=bearer)
+    assert rename.status_code == 422
+    assert (
+        client.post("/api/v1/sites/news/me/sign-out", headers=bearer).status_code == 204
+    )
+    assert client.get("/api/v1/sites/news/me", headers=bearer).status_code == 200
+
+    forged = {"Authorization": f"Bearer {token(secret='x' * 40)}"}
+    refused = client.get("/api/v1/sites/news/me", headers=forged)
+    assert (refused.status_code, refused.json["error"]["code"]) == (403, "sso_invalid")
+
+    erased = client.delete(
+        "/api/v1/sites/news/me", json={"confirm": True}, headers=bearer
+    )
+    assert erased.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Account.id))) == 0
