@@ -266,6 +266,7 @@ sites_cli.add_command(sign_in_command)
 @click.option(
     "--sso-secret",
     default=None,
+    envvar="COMMENTSVC_DEMO_SSO_SECRET",
     help="The demo site's signing secret for its own accounts (demo/serve.py "
     "signs its subscriber page's token with it); also turns on e-mail sign-in.",
 )

@@ -110,13 +110,24 @@ def log_access(method, path, endpoint, status, duration, request_id=None) -> Non
     )
 
 
+def logged_path() -> str:
+    """The request's path as the access log writes it: a secret in it (a mail
+    link's or a sign-in link's token) is replaced by "[token]", so that
+    whoever reads the logs cannot use a link before its reader does."""
+    path = request.path
+    token = (request.view_args or {}).get("token")
+    if isinstance(token, str) and token:
+        path = path.replace(token, "[token]")
+    return path
+
+
 def _finish(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
     started = g.get("request_started")
     if started is not None:
         log_access(
             request.method,
-            request.path,
+            logged_path(),
             request.endpoint,
             response.status_code,
             time.perf_counter() - started,

@@ -6,6 +6,7 @@ styles), the one docs/embed.md tells sites to use, so the demo proves it works.
 """
 
 import argparse
+import os
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -126,7 +127,10 @@ def main() -> None:
     parser.add_argument("--service", default="http://127.0.0.1:8000")
     parser.add_argument("--site", default="demo")
     parser.add_argument(
-        "--sso-secret", default="", help="sign the subscriber page's token with it"
+        "--sso-secret",
+        # From the environment by default: a command line shows in `ps`.
+        default=os.environ.get("COMMENTSVC_DEMO_SSO_SECRET", ""),
+        help="sign the subscriber page's token with it",
     )
     args = parser.parse_args()
     server = make_server(args.host, args.port, args.service, args.site, args.sso_secret)

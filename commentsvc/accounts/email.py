@@ -124,7 +124,17 @@ def sign_in(site, token: str) -> tuple[str, str]:
         LinkUnusable: see :func:`check` (also "used" when another click won).
         sqlalchemy.exc.DBAPIError: the database failed; nothing changed.
     """
-    link = check(site, token)
+    return use(site, check(site, token))
+
+
+def use(site, link: SignInLink) -> tuple[str, str]:
+    """Sign in with a link :func:`check` passed, if no other click used it in
+    between (two tabs, a double click: only one wins). Commits.
+
+    Raises:
+        LinkUnusable: "used".
+        sqlalchemy.exc.DBAPIError: the database failed; nothing changed.
+    """
     try:
         used = db.session.execute(
             sa.update(SignInLink)

@@ -2,6 +2,7 @@
 logged-in reader (docs/sso.md), checked with PyJWT."""
 
 import secrets
+import time
 
 import jwt
 
@@ -14,6 +15,9 @@ ALGORITHMS = ("HS256", "RS256", "ES256")
 LEEWAY_SECONDS = 30
 # A JWT longer than this is not one of ours (a name, an address, a picture URL).
 MAX_TOKEN_LENGTH = 8192
+# Tokens are short-lived (docs/sso.md: minutes): one that lives longer than a
+# day, copied out of a page, would post as its reader until the secret turns.
+MAX_LIFETIME_SECONDS = 86_400
 
 
 def new_secret() -> str:
@@ -31,7 +35,8 @@ def verify(settings, slug: str, token: str) -> dict:
     Raises:
         SsoExpired: past its exp.
         SsoInvalid: anything else wrong (the site takes no tokens, a bad
-            signature, another audience, a missing or malformed claim).
+            signature, another audience, a missing or malformed claim, an
+            exp more than MAX_LIFETIME_SECONDS ahead).
     """
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         raise SsoInvalid()
@@ -54,6 +59,11 @@ def verify(settings, slug: str, token: str) -> dict:
         raise SsoExpired() from None
     except (jwt.PyJWTError, ValueError, TypeError):
         raise SsoInvalid() from None
+    if claims["exp"] - time.time() > MAX_LIFETIME_SECONDS + LEEWAY_SECONDS:
+        raise SsoInvalid(
+            "This page's sign-in lasts longer than a day, which this service "
+            "does not take. Your comment is kept."
+        )
     return _reader(claims)
 
 

@@ -100,7 +100,9 @@ def email_sign_in(site_slug: str):
             name = name.strip() or None
             problems["name"] = name and name_problem(name)
     return_url = accounts.safe_return(site, data.get("return_url"))
-    if return_url is None:
+    if data.get("return_url") in (None, ""):
+        problems["return_url"] = "Please give the page to come back to."
+    elif return_url is None:
         problems["return_url"] = "Must be a page on one of the site's own origins."
     problems = {key: value for key, value in problems.items() if value}
     if problems:

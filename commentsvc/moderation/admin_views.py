@@ -4,7 +4,7 @@ import functools
 import logging
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -88,8 +88,27 @@ def create_site():
     ), 422
 
 
-def _settings_form(site: Site | None = None) -> SiteSettingsForm:
-    form = SiteSettingsForm(obj=site) if site is not None else SiteSettingsForm()
+def _settings_form(site: Site, posted: bool = False) -> SiteSettingsForm:
+    """The settings form: *posted* (this form's own POST), from the request
+    over the stored *site*; else filled from the stored *site* whatever the
+    request (the sign-in section posts elsewhere, and its refusal shows this
+    form as stored, not as an empty POST would fill it)."""
+    if posted:
+        return _with_choices(SiteSettingsForm(obj=site))
+    form = _with_choices(SiteSettingsForm(formdata=None, obj=site))
+    form.allowed_origins.data = "\n".join(site.allowed_origins or [])
+    form.captcha_provider.data = site.captcha_provider.value
+    form.moderation_policy.data = site.moderation_policy.value
+    for name in ("spam_threshold", "spam_hold_threshold", "close_after_days"):
+        if getattr(site, name) is None:
+            form[name].data = ""
+    # Write-only secrets are never sent back to the browser.
+    form.captcha_secret.data = ""
+    form.akismet_key.data = ""
+    return form
+
+
+def _with_choices(form: SiteSettingsForm) -> SiteSettingsForm:
     form.captcha_provider.choices = [SelectChoice(p.value) for p in CaptchaProvider]
     form.moderation_policy.choices = [
         SelectChoice(
@@ -100,16 +119,6 @@ def _settings_form(site: Site | None = None) -> SiteSettingsForm:
             "Publish at once the comments of authors with approved comments",
         ),
     ]
-    if site is not None and not form.is_submitted():
-        form.allowed_origins.data = "\n".join(site.allowed_origins or [])
-        form.captcha_provider.data = site.captcha_provider.value
-        form.moderation_policy.data = site.moderation_policy.value
-        for name in ("spam_threshold", "spam_hold_threshold", "close_after_days"):
-            if getattr(site, name) is None:
-                form[name].data = ""
-        # Write-only secrets are never sent back to the browser.
-        form.captcha_secret.data = ""
-        form.akismet_key.data = ""
     return form
 
 
@@ -128,7 +137,7 @@ def _site_or_404(slug: str) -> Site:
 def site_settings(slug: str):
     """A site's settings; the captcha secret and Akismet key are write-only."""
     site = _site_or_404(slug)
-    form = _settings_form(site)
+    form = _settings_form(site, posted=request.method == "POST")
     status = 200
     if form.validate_on_submit():
         changes = {

@@ -66,12 +66,15 @@ SPAN_CHOICES = [
 class SuspendForm(Form):
     span = SelectField("Suspend for", choices=SPAN_CHOICES)
     until = DateField("Until (with “Until the date below”)", validators=[Optional()])
+    # Ids of their own: the account page shows the Suspend and Ban forms
+    # together, and a label must name one control.
     reason = StringField(
         "Reason (the reader is shown it)",
         validators=[
             DataRequired("Say why: the reader is shown it."),
             Length(max=rules.MAX_REASON),
         ],
+        id="suspend-reason",
     )
 
 
@@ -82,6 +85,7 @@ class BanAccountForm(Form):
             DataRequired("Say why: the reader is shown it."),
             Length(max=rules.MAX_REASON),
         ],
+        id="ban-reason",
     )
 
 

@@ -3,10 +3,12 @@
 Each comment of the e-mail address stays where it is (its replies keep their
 place and their context) but says nothing of its author any more: author and
 body ``[deleted]``, no e-mail, no IP address, no user agent, no signals (they
-can name the address: a ban, a rule that fired). Its status does not change.
+can name the address: a ban, a rule that fired). Its status does not change,
+except that a comment still waiting for a moderator leaves the queue as
+deleted (approving "[deleted]" would publish nothing of anyone).
 
 Each erased comment gets a row in the audit trail (``moderation_events``):
-no moderator ("system" on the audit page), from and to its unchanged status,
+no moderator ("system" on the audit page), from and to its status,
 reason :data:`REASON`. Webhook events already written about it lose the same
 fields. The listings of the threads touched are invalidated after the commit.
 
@@ -25,12 +27,16 @@ from ..comments.cache import invalidate
 from ..comments.render import render_body
 from ..extensions import db
 from ..models import (
+    Account,
     Comment,
     CommentRevision,
+    CommentStatus,
     MailMessage,
     MailRecipient,
     MailSubscription,
     ModerationEvent,
+    ReaderSession,
+    SignInLink,
     Site,
     Thread,
     WebhookEvent,
@@ -55,6 +61,7 @@ class Erasure:
     mail_addresses: int = 0
     bans: int = 0  # e-mail bans kept as a keyed hash
     redacted: int = 0  # other rows whose text named the address
+    accounts: int = 0  # readers' sign-in accounts of the address (any site)
 
 
 def _recipients(email: str):
@@ -91,6 +98,47 @@ def _forget_mail(email: str) -> int:
     return len(ids)
 
 
+def accounts_count(email: str) -> int:
+    """How many readers' sign-in accounts (on any site) have *email*."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Account)
+        .where(sa.func.lower(Account.email) == email.strip().lower())
+    )
+
+
+def _forget_accounts(email: str) -> int:
+    """Delete the readers' accounts of the address on every site (their
+    sessions go with them) and its pending sign-in links; return how many
+    accounts. Their comments were erased already (by address)."""
+    address = email.strip().lower()
+    try:
+        ids = list(
+            db.session.scalars(
+                sa.select(Account.id).where(sa.func.lower(Account.email) == address)
+            )
+        )
+        if ids:
+            db.session.execute(
+                sa.update(Comment)
+                .where(Comment.account_id.in_(ids))
+                .values(account_id=None)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.execute(
+                sa.delete(ReaderSession).where(ReaderSession.account_id.in_(ids))
+            )
+            db.session.execute(sa.delete(Account).where(Account.id.in_(ids)))
+        db.session.execute(
+            sa.delete(SignInLink).where(sa.func.lower(SignInLink.email) == address)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return len(ids)
+
+
 def count(email: str) -> tuple[int, int]:
     """How many comments of *email* there are, on how many sites."""
     row = db.session.execute(
@@ -106,6 +154,7 @@ def erase_author(email: str) -> Erasure:
     result = Erasure()
     touched = erase_comments(author_filter(email), REASON, result)
     result.mail_addresses = _forget_mail(email)
+    result.accounts = _forget_accounts(email)
     try:
         redacted = redact_address(email)
         db.session.commit()
@@ -158,6 +207,13 @@ def erase_comments(condition, reason: str, result: Erasure) -> set[tuple[str, st
                     user_agent=None,
                     signals={"erased": True},
                     account_id=None,
+                    status=sa.case(
+                        (
+                            Comment.status == CommentStatus.PENDING,
+                            CommentStatus.DELETED,
+                        ),
+                        else_=Comment.status,
+                    ),
                     version=Comment.version + 1,
                 )
                 .execution_options(synchronize_session=False)
@@ -176,7 +232,7 @@ def erase_comments(condition, reason: str, result: Erasure) -> set[tuple[str, st
                         "comment_id": r.id,
                         "moderator_id": None,
                         "from_status": r.status,
-                        "to_status": r.status,
+                        "to_status": _after(r.status),
                         "reason": reason,
                         "created_at": now,
                     }
@@ -194,6 +250,10 @@ def erase_comments(condition, reason: str, result: Erasure) -> set[tuple[str, st
     result.sites = len(sites)
     result.threads = len(touched)
     return touched
+
+
+def _after(status: CommentStatus) -> CommentStatus:
+    return CommentStatus.DELETED if status == CommentStatus.PENDING else status
 
 
 def _scrub_events(ids: list[int], html: str) -> int:

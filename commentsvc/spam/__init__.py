@@ -50,7 +50,9 @@ def assess(site: Site, submission, client, verdict: Verdict) -> dict | None:
         try:
             token = formtoken.check(site, submission.form_token)
         except formtoken.FormTokenProblem as problem:
-            if problem.spam:
+            # A signed-in reader is someone the site knows: a quick paste is
+            # a moderator's call, never spam in their account's history.
+            if problem.spam and reader is None:
                 verdict.spam(problem.signal, problem.value)
             else:
                 verdict.hold(problem.signal, problem.value)

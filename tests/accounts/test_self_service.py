@@ -223,3 +223,16 @@ def test_a_session_of_another_site_posts_nothing_there(app, client):
 
     assert response.status_code == 401
     assert response.json["error"]["code"] == "session_invalid"
+
+
+def test_an_erased_comment_that_waited_leaves_the_queue(app, client, reader):
+    """Approving "[deleted]" would publish nothing of anyone: a comment still
+    waiting for a moderator leaves the queue as deleted."""
+    waiting = post(client, reader, body="Not decided yet.")
+
+    done = client.delete(f"{API}/me", json={"confirm": True}, headers=reader)
+
+    assert done.status_code == 200
+    with app.app_context():
+        comment = db.session.get(Comment, waiting)
+        assert (comment.body, comment.status) == ("[deleted]", CommentStatus.DELETED)

@@ -277,3 +277,28 @@ def test_the_site_s_token_opens_the_reader_s_own_account(app, client, site):
     assert erased.status_code == 200
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Account.id))) == 0
+
+
+def test_a_token_that_lives_longer_than_a_day_is_refused(client, site):
+    far = int(time.time()) + 2 * 86_400
+    response = post(client, token(exp=far))
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "sso_invalid"
+    assert "longer than a day" in response.json["error"]["message"]
+    assert post(client, token(exp=int(time.time()) + 86_000)).status_code == 202
+
+
+def test_a_signed_in_reader_s_quick_post_is_held_not_spam(app, client):
+    """The form's time trap holds a subscriber's quick paste for a moderator;
+    it never files it as spam in their account's history."""
+    with app.app_context():
+        site = make_site(captcha_provider="dev", min_submit_seconds=30)
+        accounts.change_settings(site.id, site.slug, sso_secret=SECRET)
+
+    response = post_with_form_token(client, token(), body="Pasted at once.")
+
+    assert response.json["status"] == "pending"
+    with app.app_context():
+        comment = db.session.get(Comment, response.json["id"])
+        assert comment.status == CommentStatus.PENDING
+        assert "too_fast" in comment.signals["held"]

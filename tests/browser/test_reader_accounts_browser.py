@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from commentsvc import accounts
 from commentsvc.extensions import db
-from commentsvc.models import Site
+from commentsvc.models import Role, Site
 from commentsvc.moderation.accounts import create_moderator
 
 PASSWORD = "correct horse battery"
@@ -55,7 +55,9 @@ def test_reply_as_staff_then_suspend_the_account(service, page):
     account_url = account_link.get_attribute("href")
 
     comment_id = card.get_attribute("data-comment")
-    page.goto(f"{server.url}/moderation/comments/{comment_id}")
+    # From the queue's card straight to the reply form.
+    card.get_by_role("link", name="Reply as staff").click()
+    page.wait_for_url(f"**/moderation/comments/{comment_id}#reply")
     page.get_by_label("Your reply").fill("Yes: we updated it this morning.")
     page.get_by_role("button", name="Approve and reply as staff").click()
     expect(page.get_by_text("is published, with the Staff badge")).to_be_visible()
@@ -79,3 +81,31 @@ def test_reply_as_staff_then_suspend_the_account(service, page):
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "account_suspended"
     assert refused.json()["error"]["reason"] == "Off-topic again"
+
+
+def test_the_new_sso_secret_survives_a_reload(service, page):
+    """Rotate, then reload the page that shows the secret and save the
+    settings: the secret shown is still the one in force."""
+    server = service()
+    with server.app.app_context():
+        make_site()
+        create_moderator("boss", PASSWORD, role=Role.ADMIN)
+    settings = server.url + "/moderation/sites/news/settings"
+    page.goto(settings)
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Create the SSO secret").click()
+    page.wait_for_url("**/moderation/sites/news/sso-secret")
+    secret = page.locator("#sso-secret").inner_text()
+
+    page.reload()
+    expect(page.get_by_text("The SSO secret is shown once")).to_be_visible()
+    assert secret not in page.content()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+
+    with server.app.app_context():
+        news = db.session.scalar(sa.select(Site).where(Site.slug == "news"))
+        assert accounts.sign_in_settings(news.id, news.slug).sso_secret == secret
+        assert news.allowed_origins == ["https://news.example"]

@@ -186,3 +186,16 @@ def test_of_two_clicks_that_both_passed_the_check_only_one_signs_in(email_app, s
         with pytest.raises(accounts.email.LinkUnusable, match="used"):
             accounts.email.use(site, second)
         assert db.session.scalar(sa.select(sa.func.count(ReaderSession.id))) == 1
+
+
+def test_the_access_log_never_holds_a_link_s_token(email_app, smtp, log_lines):
+    client = email_app.test_client()
+    ask(client)
+    url = sign_in_link(email_app, smtp)
+    token = urlsplit(url).path.rsplit("/", 1)[1]
+
+    assert click_button(client, url).status_code == 303
+
+    paths = [line.get("path", "") for line in log_lines()]
+    assert "/auth/news/email/[token]" in paths
+    assert not [line for line in log_lines() if token in str(line)]

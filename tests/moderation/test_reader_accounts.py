@@ -3,6 +3,7 @@ its site only), suspensions with an end and a reason the reader is shown,
 bans, staff, the account on the queue's cards, and the trust signals'
 sentences."""
 
+import re
 import time
 from datetime import timedelta
 
@@ -290,3 +291,36 @@ def test_the_audit_trail_names_the_account_with_a_link(mod_client, account_id):
     assert "reason: Insults" in html
     assert f"Changed the staff badge of the reader account {link}" in html
     assert "staff: False → True" in html
+
+
+def test_the_account_page_has_no_duplicate_ids(mod_client, account_id):
+    html = mod_client.get(f"/moderation/accounts/{account_id}").get_data(as_text=True)
+
+    ids = [i for i in re.findall(r'\bid="([^"]+)"', html) if i != "csrf_token"]
+    assert sorted(ids) == sorted(set(ids)), ids
+    assert '<label for="suspend-reason">' in html
+    assert '<label for="ban-reason">' in html
+
+
+def test_the_account_page_shows_the_avatar_url_as_a_link(
+    app, mod_client, client, sso_site
+):
+    now = int(time.time())
+    avatar = "https://news.example/avatars/u-42.png?size=64"
+    claims = {"sub": "u-42", "name": "Sam", "aud": "news", "iat": now, "exp": now + 60}
+    assert post(client, jwt.encode({**claims, "avatar": avatar}, SECRET)).status_code
+    with app.app_context():
+        account_id = db.session.scalars(sa.select(Account.id)).one()
+
+    html = mod_client.get(f"/moderation/accounts/{account_id}").get_data(as_text=True)
+
+    shown = avatar.replace("&", "&amp;")
+    assert f'<a href="{shown}" rel="noopener noreferrer nofollow">{shown}</a>' in html
+    # Never fetched: no image of a third party under our CSP.
+    assert "<img" not in html
+
+
+def test_an_account_without_avatar_says_so(mod_client, account_id):
+    html = mod_client.get(f"/moderation/accounts/{account_id}").get_data(as_text=True)
+
+    assert "<dt>Avatar</dt><dd>none given</dd>" in html

@@ -172,3 +172,28 @@ def test_a_pending_comment_edited_meanwhile_is_read_again_first(app, mod_client)
     with app.app_context():
         assert db.session.get(Comment, parent).status == CommentStatus.PENDING
         assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 1
+
+
+def _card(html: str, comment_id: int) -> str:
+    return html.split(f'id="c{comment_id}"')[1].split("</article>")[0]
+
+
+def test_the_queue_links_each_card_to_its_reply_form(app, mod_client):
+    pending = comment_with(app, CommentStatus.PENDING)
+    approved = comment_with(app, CommentStatus.APPROVED)
+    rejected = comment_with(app, CommentStatus.REJECTED)
+    link = 'href="/moderation/comments/{}#reply"'
+
+    for status, comment_id in [("pending", pending), ("approved", approved)]:
+        html = mod_client.get(f"/moderation/queue?status={status}").get_data(
+            as_text=True
+        )
+        card = _card(html, comment_id)
+        assert link.format(comment_id) in card, status
+        assert "Reply as staff" in card
+    html = mod_client.get("/moderation/queue?status=rejected").get_data(as_text=True)
+    assert link.format(rejected) not in _card(html, rejected)
+    # The link leads to the form it names.
+    page = mod_client.get(f"/moderation/comments/{approved}").get_data(as_text=True)
+    assert '<form method="post" action="/moderation/comments/' in page
+    assert 'id="reply"' in page
