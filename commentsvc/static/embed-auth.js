@@ -72,11 +72,13 @@
     });
 
   // [HTTP status (0: no answer), the response] of a call to the site's reader
-  // API (path relative to .../sites/<site>/), with the reader's session.
+  // API (path relative to .../sites/<site>/), with the reader's session or
+  // the site's own token (SSO).
   async function call(ctx, path, method, body) {
     const who = ctx.reader();
+    const token = ctx.sso || (who && who.t);
     const headers = { "Content-Type": "application/json" };
-    if (who && who.t) headers.Authorization = `Bearer ${who.t}`;
+    if (token) headers.Authorization = `Bearer ${token}`;
     try {
       const res = await fetch(new URL(path, ctx.api), {
         method: method || "GET",
@@ -226,7 +228,8 @@
     if (code !== 200) return p.say(trouble(S, code, answer), true);
     p.say("");
     const { account: who, comments, subscriptions } = answer;
-    if (ctx.reader().n !== who.name) ctx.session({ t: ctx.reader().t, n: who.name });
+    // An SSO reader's name is the site's token's: nothing kept here.
+    if (!ctx.sso && ctx.reader().n !== who.name) ctx.session({ t: ctx.reader().t, n: who.name });
     const list = (items, empty, item) =>
       items.length ? h("ul", {}, ...items.map(item)) : h("p", { class: "note" }, empty);
     const link = (x, text) => h("a", { href: x.url ? `${x.url.split("#")[0]}#comment-${x.id}` : null }, text);
@@ -256,7 +259,8 @@
       }),
       h("p", {},
         action(S.download, "send", () => download(ctx, p)),
-        action(S.signOut, "link", () => signOut(ctx, p)),
+        // Signing out of the site's own login is the site's business.
+        !ctx.sso && action(S.signOut, "link", () => signOut(ctx, p)),
         erase)
     );
   }

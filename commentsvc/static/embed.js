@@ -62,6 +62,7 @@
     signIn: "Sign in",
     account: "My account",
     signInFirst: "Please sign in to comment.",
+    logIn: "Log in to this site to comment.",
     staff: "Staff",
   };
 
@@ -258,6 +259,7 @@
     let parentId = null;
     let form;
     let closed;
+    let off; // a guest who can only comment signed in to the site
 
     async function page(cursor) {
       const q = encodeURIComponent;
@@ -405,7 +407,7 @@
             // Until a moderator approves it, readers (and so the listing) keep
             // the published text: p is that text, as the edit's answer gave it.
             own && edits[c.id].p !== undefined && edits[c.id].p === c.html && h("p", { class: "note" }, S.editPending),
-            !c.mine && !c.deleted && !closed &&
+            !c.mine && !c.deleted && !closed && !off &&
               h("button", { type: "button", class: "link", "aria-label": label,
                 onclick: () => form.open(c) }, S.reply),
             !c.mine && !c.deleted && !own && button(S.report, "report"),
@@ -448,7 +450,7 @@
       // "Notify me of replies": offered once an email is typed (and mail is on).
       const notify = h("input", { type: "checkbox", name: "notify" });
       const nbox = h("p", { hidden: true }, h("label", { class: "check" }, notify, S.notify));
-      const showNotify = () => (nbox.hidden = !(config.notify_replies && (reader() || email.value.trim())));
+      const showNotify = () => (nbox.hidden = off || !(config.notify_replies && (reader() || email.value.trim())));
       email.addEventListener("input", showNotify);
       const send = h("button", { type: "submit", class: "send", part: "button" }, S.post);
       const again = h("button", { type: "button", class: "link", hidden: true }, S.retry);
@@ -466,19 +468,24 @@
       function paint() {
         const who = reader();
         const signIn = config.sign_in;
-        fields.hidden = who || !signIn.guests;
-        bar.replaceChildren(
-          who ? t("signedInAs", { name: who.n || "…" }) : signIn.guests ? "" : S.signInFirst,
+        const way = signIn.email || signIn.oidc;
+        fields.hidden = note.hidden = who || !signIn.guests;
+        // A guest where only the site's own accounts comment: nothing to fill in.
+        off = !who && !signIn.guests && !way;
+        if (off) for (const x of el.children) x.hidden = x != bar && x != line;
+        bar.replaceChildren(...[
+          who ? t("signedInAs", { name: who.n || "…" }) : signIn.guests ? "" : off ? S.logIn : S.signInFirst,
           " ",
-          who ? who.t && auth(S.account, "account") : (signIn.email || signIn.oidc) && auth(S.signIn, "chooser"));
+          who ? auth(S.account, "account") : way && auth(S.signIn, "chooser")].filter((x) => x));
         bar.hidden = !bar.textContent.trim();
         showNotify();
       }
       const line = h("p", { class: "status", role: "status", "aria-live": "polite" });
+      const note = h("p", { class: "note" }, S.note);
       const el = h(
         "form",
         { novalidate: true },
-        h("p", { class: "note" }, S.note),
+        note,
         comment,
         bar,
         fields,
