@@ -23,17 +23,23 @@ class Wakeup:
         self.channel = channel
         self.name = name
         self.pubsub = None
+        # Said "polling only" since the last subscription: said once, not on
+        # every poll that tries again (a busy machine showed it twice).
+        self.said_polling = False
 
     def _subscribe(self) -> None:
         pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(self.channel)
         except (RedisError, OSError) as error:
-            log.info("%s: Redis unavailable (%s); polling only", self.name, error)
+            if not self.said_polling:
+                log.info("%s: Redis unavailable (%s); polling only", self.name, error)
+                self.said_polling = True
             with contextlib.suppress(RedisError, OSError):
                 pubsub.close()
             return
         self.pubsub = pubsub
+        self.said_polling = False
 
     def wait(
         self,
@@ -62,6 +68,7 @@ class Wakeup:
                 message = self.pubsub.get_message(timeout=min(remaining, step))
             except (RedisError, OSError, ValueError) as error:
                 log.info("%s: lost Redis (%s); polling only", self.name, error)
+                self.said_polling = True
                 self.close()
                 continue
             if message is not None:
