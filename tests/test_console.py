@@ -255,9 +255,9 @@ def test_a_worker_writes_each_event_once(tmp_path, log_format):
                 assert worker.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.1)
-            # Several polls (0.2 s each) go by: each tries Redis again, and
+            # Three polls (0.2 s each) go by: each tries Redis again, and
             # none may say so again.
-            time.sleep(1.0)
+            time.sleep(0.6)
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(generous(30))
