@@ -18,6 +18,7 @@ from ..comments.errors import ValidationFailed
 from ..extensions import db
 from ..models import Account, Comment, CommentStatus, as_utc, iso8601, utcnow
 from . import sessions
+from .readers import suspended_until
 
 # The spans a moderator picks from (or a date of their own).
 SPANS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -52,13 +53,6 @@ def account_for(moderator, account_id: int) -> Account:
     if not can_moderate(moderator, account.site_id):
         raise NotAllowed(account_id)
     return account
-
-
-def suspended_until(account: Account) -> datetime | None:
-    """The end of the account's suspension, or None if it is not suspended
-    now (one that ended is no suspension)."""
-    until = as_utc(account.suspended_until)
-    return until if until and until > utcnow() else None
 
 
 def _reason(reason: str | None, required: bool) -> str | None:

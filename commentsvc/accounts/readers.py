@@ -2,6 +2,7 @@
 reader (a session); and whether they may post at all."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -66,6 +67,13 @@ def find_or_create(
     return account
 
 
+def suspended_until(account: Account) -> datetime | None:
+    """The end of the account's suspension, or None if it is not suspended
+    now (one that ended is no suspension): the one rule, for posts and pages."""
+    until = as_utc(account.suspended_until)
+    return until if until and until > utcnow() else None
+
+
 def check_standing(account: Account) -> None:
     """Refuse an account a moderator banned or suspended (until its end).
 
@@ -74,8 +82,8 @@ def check_standing(account: Account) -> None:
     """
     if account.banned:
         raise AccountBanned(account.ban_reason)
-    until = account.suspended_until and as_utc(account.suspended_until)
-    if until and until > utcnow():
+    until = suspended_until(account)
+    if until is not None:
         raise AccountSuspended(until, account.suspension_reason)
 
 
